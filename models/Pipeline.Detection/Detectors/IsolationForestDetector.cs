@@ -1,0 +1,307 @@
+namespace Pipeline.Detection;
+
+/// <summary>
+/// Isolation Forest (Liu, Ting, Zhou 2008): random axis-parallel splits isolate anomalies in short paths.
+/// Score s(x) = 2^(−E[h(x)] / c(ψ)), where h is the path length (plus c(size) at a leaf holding several rows) and
+/// c(n) = 2H(n−1) − 2(n−1)/n the average unsuccessful-search path length of a binary search tree.
+/// </summary>
+/// <remarks>
+/// Trees are stored as flat node arrays; scoring walks them without allocating. Federation merges trees sampled from
+/// each participant's forest in proportion to its sample count (<see cref="FederatedAggregator"/>).
+/// </remarks>
+public sealed class IsolationForestDetector : IAnomalyDetector
+{
+    // Node layout, one entry per node in flat arrays: _feature < 0 marks a leaf whose _value is depth + c(size);
+    // for an inner node _value is the split point and _left/_right hold child indices (absolute).
+    private readonly int[] _feature;
+    private readonly float[] _value;
+    private readonly int[] _left;
+    private readonly int[] _right;
+    private readonly int[] _roots;
+    private readonly int[] _treeNodeCounts;
+
+    private IsolationForestDetector(int dimension, int subsampleSize, int[] feature, float[] value, int[] left, int[] right, int[] treeNodeCounts, double threshold, long samples)
+    {
+        Dimension = dimension;
+        SubsampleSize = subsampleSize;
+        _feature = feature;
+        _value = value;
+        _left = left;
+        _right = right;
+        _treeNodeCounts = treeNodeCounts;
+        _roots = new int[treeNodeCounts.Length];
+        var offset = 0;
+        for (var t = 0; t < treeNodeCounts.Length; t++)
+        {
+            _roots[t] = offset;
+            offset += treeNodeCounts[t];
+        }
+
+        Threshold = threshold;
+        TrainingSamples = samples;
+        Normaliser = AveragePathLength(subsampleSize);
+    }
+
+    /// <inheritdoc />
+    public DetectorKind Kind => DetectorKind.IsolationForest;
+
+    /// <inheritdoc />
+    public int Dimension { get; }
+
+    /// <inheritdoc />
+    public double Threshold { get; }
+
+    /// <inheritdoc />
+    public long TrainingSamples { get; }
+
+    /// <summary>ψ, the subsample size each tree was grown on.</summary>
+    public int SubsampleSize { get; }
+
+    /// <summary>Number of trees.</summary>
+    public int TreeCount => _roots.Length;
+
+    private double Normaliser { get; }
+
+    /// <summary>Grows the forest on <paramref name="data"/> and calibrates the threshold on its scores.</summary>
+    public static IsolationForestDetector Fit(FeatureMatrix data, IsolationForestOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        options ??= new IsolationForestOptions();
+        options.Validate();
+        var psi = Math.Min(options.SubsampleSize, data.Rows);
+        var heightLimit = (int)Math.Ceiling(Math.Log2(Math.Max(psi, 2)));
+        var random = new Random(options.Seed);
+        var builder = new ForestBuilder(data, heightLimit);
+        var sample = new int[data.Rows];
+        for (var i = 0; i < sample.Length; i++) sample[i] = i;
+        var treeNodeCounts = new int[options.Trees];
+        for (var t = 0; t < options.Trees; t++)
+        {
+            // Partial Fisher–Yates: the first psi entries become a uniform sample without replacement.
+            for (var i = 0; i < psi; i++)
+            {
+                var j = random.Next(i, sample.Length);
+                (sample[i], sample[j]) = (sample[j], sample[i]);
+            }
+
+            var before = builder.Count;
+            var subset = sample.AsSpan(0, psi).ToArray();
+            builder.Grow(subset, 0, psi, 0, random);
+            treeNodeCounts[t] = builder.Count - before;
+        }
+
+        var unfitted = new IsolationForestDetector(data.Columns, psi, [.. builder.Feature], [.. builder.Value], [.. builder.Left], [.. builder.Right], treeNodeCounts, double.PositiveInfinity, data.Rows);
+        var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(unfitted, data), options.Contamination);
+        return (IsolationForestDetector)unfitted.WithThreshold(threshold);
+    }
+
+    /// <inheritdoc />
+    public void Score(ReadOnlySpan<float> rows, Span<float> scores)
+    {
+        ScoreGuard.Check(rows, scores, Dimension);
+        var d = Dimension;
+        var trees = _roots.Length;
+        var scale = -1.0 / (Normaliser * trees);
+        for (var r = 0; r < scores.Length; r++)
+        {
+            var x = rows.Slice(r * d, d);
+            double total = 0;
+            for (var t = 0; t < trees; t++)
+            {
+                var node = _roots[t];
+                while (_feature[node] >= 0)
+                {
+                    node = x[_feature[node]] < _value[node] ? _left[node] : _right[node];
+                }
+
+                total += _value[node];
+            }
+
+            scores[r] = (float)Math.Pow(2, total * scale);
+        }
+    }
+
+    /// <inheritdoc />
+    public IAnomalyDetector WithThreshold(double threshold) =>
+        new IsolationForestDetector(Dimension, SubsampleSize, _feature, _value, _left, _right, _treeNodeCounts, threshold, TrainingSamples);
+
+    /// <inheritdoc />
+    public byte[] Serialize() => DetectorSerializer.Write(new ModelHeader(Kind, Dimension, Threshold, TrainingSamples), WritePayload);
+
+    /// <summary>c(n): average path length of an unsuccessful search in a binary search tree of n nodes.</summary>
+    internal static double AveragePathLength(int n)
+    {
+        if (n <= 1) return 0;
+        if (n == 2) return 1;
+        var harmonic = Math.Log(n - 1) + 0.5772156649015329;
+        return (2 * harmonic) - (2.0 * (n - 1) / n);
+    }
+
+    internal static IsolationForestDetector ReadPayload(ModelHeader header, BinaryReader reader)
+    {
+        var psi = reader.ReadInt32();
+        if (psi < 2) throw new ModelFormatException($"Isolation Forest subsample size {psi} is invalid.");
+        var counts = reader.ReadInts();
+        var total = 0L;
+        foreach (var c in counts)
+        {
+            if (c < 1) throw new ModelFormatException("Isolation Forest tree with no nodes.");
+            total += c;
+        }
+
+        var feature = reader.ReadInts((int)total);
+        var value = reader.ReadFloats((int)total);
+        var left = reader.ReadInts((int)total);
+        var right = reader.ReadInts((int)total);
+        var offset = 0;
+        foreach (var c in counts)
+        {
+            for (var i = offset; i < offset + c; i++)
+            {
+                if (feature[i] >= header.Dimension) throw new ModelFormatException($"Node {i} splits on feature {feature[i]} of {header.Dimension}.");
+                if (feature[i] >= 0 && (left[i] <= i || left[i] >= offset + c || right[i] <= i || right[i] >= offset + c))
+                {
+                    throw new ModelFormatException($"Node {i} points outside its tree.");
+                }
+            }
+
+            offset += c;
+        }
+
+        return new IsolationForestDetector(header.Dimension, psi, feature, value, left, right, counts, header.Threshold, header.TrainingSamples);
+    }
+
+    /// <summary>Builds a forest from whole trees taken from other forests (tree index lists per source).</summary>
+    internal static IsolationForestDetector FromTrees(IReadOnlyList<(IsolationForestDetector Forest, int Tree)> picks, double threshold, long samples)
+    {
+        var first = picks[0].Forest;
+        var feature = new List<int>();
+        var value = new List<float>();
+        var left = new List<int>();
+        var right = new List<int>();
+        var counts = new int[picks.Count];
+        for (var p = 0; p < picks.Count; p++)
+        {
+            var (forest, tree) = picks[p];
+            var start = forest._roots[tree];
+            var count = forest._treeNodeCounts[tree];
+            var shift = feature.Count - start;
+            for (var i = start; i < start + count; i++)
+            {
+                feature.Add(forest._feature[i]);
+                value.Add(forest._value[i]);
+                left.Add(forest._feature[i] >= 0 ? forest._left[i] + shift : -1);
+                right.Add(forest._feature[i] >= 0 ? forest._right[i] + shift : -1);
+            }
+
+            counts[p] = count;
+        }
+
+        return new IsolationForestDetector(first.Dimension, first.SubsampleSize, [.. feature], [.. value], [.. left], [.. right], counts, threshold, samples);
+    }
+
+    internal bool HasFiniteValues()
+    {
+        foreach (var v in _value)
+        {
+            if (!float.IsFinite(v)) return false;
+        }
+
+        return true;
+    }
+
+    private void WritePayload(BinaryWriter writer)
+    {
+        writer.Write(SubsampleSize);
+        writer.WriteInts(_treeNodeCounts);
+        writer.WriteInts(_feature);
+        writer.WriteFloats(_value);
+        writer.WriteInts(_left);
+        writer.WriteInts(_right);
+    }
+
+    private sealed class ForestBuilder(FeatureMatrix data, int heightLimit)
+    {
+        public List<int> Feature { get; } = [];
+
+        public List<float> Value { get; } = [];
+
+        public List<int> Left { get; } = [];
+
+        public List<int> Right { get; } = [];
+
+        public int Count => Feature.Count;
+
+        /// <summary>Grows the subtree over rows[start..end) and returns its node index.</summary>
+        public int Grow(int[] rows, int start, int end, int depth, Random random)
+        {
+            var size = end - start;
+            var node = Add();
+            if (depth >= heightLimit || size <= 1)
+            {
+                MakeLeaf(node, depth, size);
+                return node;
+            }
+
+            var d = data.Columns;
+            var values = data.Array;
+
+            // Pick a random feature; if it is constant on this node, try the others in a random rotation.
+            var firstFeature = random.Next(d);
+            for (var attempt = 0; attempt < d; attempt++)
+            {
+                var q = (firstFeature + attempt) % d;
+                var min = float.PositiveInfinity;
+                var max = float.NegativeInfinity;
+                for (var i = start; i < end; i++)
+                {
+                    var v = values[(rows[i] * d) + q];
+                    if (v < min) min = v;
+                    if (v > max) max = v;
+                }
+
+                if (!(max > min)) continue;
+
+                var split = (float)(min + (random.NextDouble() * (max - min)));
+                if (split <= min) split = min + ((max - min) / 2); // float rounding must not give an empty left side
+
+                // Partition in place: rows with x_q < split go left.
+                var mid = start;
+                for (var i = start; i < end; i++)
+                {
+                    if (values[(rows[i] * d) + q] < split)
+                    {
+                        (rows[i], rows[mid]) = (rows[mid], rows[i]);
+                        mid++;
+                    }
+                }
+
+                Feature[node] = q;
+                Value[node] = split;
+                var leftChild = Grow(rows, start, mid, depth + 1, random);
+                var rightChild = Grow(rows, mid, end, depth + 1, random);
+                Left[node] = leftChild;
+                Right[node] = rightChild;
+                return node;
+            }
+
+            MakeLeaf(node, depth, size);
+            return node;
+        }
+
+        private int Add()
+        {
+            Feature.Add(-1);
+            Value.Add(0);
+            Left.Add(-1);
+            Right.Add(-1);
+            return Feature.Count - 1;
+        }
+
+        private void MakeLeaf(int node, int depth, int size)
+        {
+            Feature[node] = -1;
+            Value[node] = (float)(depth + AveragePathLength(size));
+        }
+    }
+}

@@ -1,0 +1,342 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Pipeline.Detection;
+
+/// <summary>
+/// NED, the neural encoder-decoder of Block Hunter: a dense autoencoder trained with TorchSharp on standardised rows;
+/// score = mean squared reconstruction error of a row in standardised units.
+/// </summary>
+/// <remarks>
+/// The canonical state is plain float arrays (layer weights and biases, input mean and scale), which makes FedAvg a
+/// weighted average of arrays and serialization deterministic. Training runs in TorchSharp (each mini-batch inside a
+/// dispose scope). Scoring runs the small dense forward pass in managed SIMD code: libtorch's GEMM picks kernels by
+/// memory alignment and thread availability, so the same weights gave scores differing in the 7th digit between two
+/// module instances, which breaks "round-trip gives identical scores"; the managed pass is deterministic,
+/// allocation-free, thread-safe and faster for layers this narrow (see docs/benchmarks-detection.md).
+/// </remarks>
+public sealed class NedDetector : IAnomalyDetector
+{
+    private static readonly int Lanes = Vector<float>.Count;
+
+    private readonly int[] _sizes; // input, hidden..., bottleneck, ...hidden, input
+    private readonly float[][] _weights; // layer l: sizes[l+1] × sizes[l], row-major (TorchSharp's layout)
+    private readonly float[][] _biases;
+    private readonly float[] _inputMean;
+    private readonly float[] _inputScale;
+    private readonly float[][] _transposed; // layer l: sizes[l] rows of padded width, for broadcast-multiply-add
+    private readonly float[][] _paddedBiases;
+    private readonly int _maxPadded;
+
+    internal NedDetector(int[] sizes, float[][] weights, float[][] biases, float[] inputMean, float[] inputScale, NedActivation activation, double threshold, long samples)
+    {
+        _sizes = sizes;
+        _weights = weights;
+        _biases = biases;
+        _inputMean = inputMean;
+        _inputScale = inputScale;
+        Activation = activation;
+        Threshold = threshold;
+        TrainingSamples = samples;
+        _transposed = new float[weights.Length][];
+        _paddedBiases = new float[weights.Length][];
+        _maxPadded = Pad(sizes.Max());
+        for (var l = 0; l < weights.Length; l++)
+        {
+            int inputs = sizes[l], outputs = sizes[l + 1], padded = Pad(outputs);
+            var t = new float[inputs * padded];
+            for (var o = 0; o < outputs; o++)
+            {
+                for (var i = 0; i < inputs; i++) t[(i * padded) + o] = weights[l][(o * inputs) + i];
+            }
+
+            _transposed[l] = t;
+            _paddedBiases[l] = new float[padded];
+            biases[l].CopyTo(_paddedBiases[l], 0);
+        }
+    }
+
+    /// <inheritdoc />
+    public DetectorKind Kind => DetectorKind.Ned;
+
+    /// <inheritdoc />
+    public int Dimension => _sizes[0];
+
+    /// <inheritdoc />
+    public double Threshold { get; }
+
+    /// <inheritdoc />
+    public long TrainingSamples { get; }
+
+    /// <summary>Hidden activation.</summary>
+    public NedActivation Activation { get; }
+
+    /// <summary>Layer widths from input to output.</summary>
+    public IReadOnlyList<int> LayerSizes => _sizes;
+
+    internal float[][] Weights => _weights;
+
+    internal float[][] Biases => _biases;
+
+    internal float[] InputMean => _inputMean;
+
+    internal float[] InputScale => _inputScale;
+
+    /// <summary>Trains the autoencoder on <paramref name="data"/> and calibrates the threshold on its reconstruction errors.</summary>
+    public static NedDetector Fit(FeatureMatrix data, NedOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        options ??= new NedOptions();
+        options.Validate();
+        var d = data.Columns;
+        var sizes = new List<int> { d };
+        sizes.AddRange(options.HiddenLayers);
+        for (var i = options.HiddenLayers.Count - 2; i >= 0; i--) sizes.Add(options.HiddenLayers[i]);
+        sizes.Add(d);
+        var layerSizes = sizes.ToArray();
+
+        var (mean, scale) = Standardisation(data);
+        var random = new Random(options.Seed);
+        var weights = new float[layerSizes.Length - 1][];
+        var biases = new float[layerSizes.Length - 1][];
+        for (var l = 0; l < weights.Length; l++)
+        {
+            // Xavier/Glorot uniform from our own seeded generator, so a seed fixes the model without torch's global RNG.
+            var fanIn = layerSizes[l];
+            var fanOut = layerSizes[l + 1];
+            var limit = Math.Sqrt(6.0 / (fanIn + fanOut));
+            weights[l] = new float[fanOut * fanIn];
+            for (var i = 0; i < weights[l].Length; i++) weights[l][i] = (float)(((random.NextDouble() * 2) - 1) * limit);
+            biases[l] = new float[fanOut];
+        }
+
+        var standardised = new float[data.Values.Length];
+        Standardise(data.Values, standardised, mean, scale);
+        Train(standardised, data.Rows, layerSizes, weights, biases, options, random, cancellationToken);
+
+        var model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows);
+        var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(model, data), options.Contamination);
+        return (NedDetector)model.WithThreshold(threshold);
+    }
+
+    /// <inheritdoc />
+    public void Score(ReadOnlySpan<float> rows, Span<float> scores)
+    {
+        ScoreGuard.Check(rows, scores, Dimension);
+        var d = Dimension;
+        Span<float> bufferA = _maxPadded <= 512 ? stackalloc float[_maxPadded] : new float[_maxPadded];
+        Span<float> bufferB = _maxPadded <= 512 ? stackalloc float[_maxPadded] : new float[_maxPadded];
+        Span<float> input = d <= 512 ? stackalloc float[d] : new float[d];
+        for (var r = 0; r < scores.Length; r++)
+        {
+            var x = rows.Slice(r * d, d);
+            for (var j = 0; j < d; j++) input[j] = (x[j] - _inputMean[j]) / _inputScale[j];
+            ReadOnlySpan<float> current = input;
+            var target = bufferA;
+            for (var l = 0; l < _transposed.Length; l++)
+            {
+                var padded = _paddedBiases[l].Length;
+                var output = target[..padded];
+                Layer(current[.._sizes[l]], _transposed[l], _paddedBiases[l], output, activate: l < _transposed.Length - 1, Activation);
+                current = output;
+                target = target == bufferA ? bufferB : bufferA;
+            }
+
+            float error = 0;
+            for (var j = 0; j < d; j++)
+            {
+                var diff = current[j] - input[j];
+                error += diff * diff;
+            }
+
+            scores[r] = error / d;
+        }
+    }
+
+    /// <inheritdoc />
+    public IAnomalyDetector WithThreshold(double threshold) =>
+        new NedDetector(_sizes, _weights, _biases, _inputMean, _inputScale, Activation, threshold, TrainingSamples);
+
+    /// <inheritdoc />
+    public byte[] Serialize() => DetectorSerializer.Write(new ModelHeader(Kind, Dimension, Threshold, TrainingSamples), w =>
+    {
+        w.Write((byte)Activation);
+        w.WriteInts(_sizes);
+        w.WriteFloats(_inputMean);
+        w.WriteFloats(_inputScale);
+        for (var l = 0; l < _weights.Length; l++)
+        {
+            w.WriteFloats(_weights[l]);
+            w.WriteFloats(_biases[l]);
+        }
+    });
+
+    internal static NedDetector ReadPayload(ModelHeader header, BinaryReader reader)
+    {
+        var activation = (NedActivation)reader.ReadByte();
+        if (!Enum.IsDefined(activation)) throw new ModelFormatException($"Unknown NED activation {(byte)activation}.");
+        var sizes = reader.ReadInts();
+        if (sizes.Length < 3 || sizes[0] != header.Dimension || sizes[^1] != header.Dimension || sizes.Any(s => s < 1))
+        {
+            throw new ModelFormatException($"NED layer sizes [{string.Join(", ", sizes)}] do not fit dimension {header.Dimension}.");
+        }
+
+        var mean = reader.ReadFloats(header.Dimension);
+        var scale = reader.ReadFloats(header.Dimension);
+        var weights = new float[sizes.Length - 1][];
+        var biases = new float[sizes.Length - 1][];
+        for (var l = 0; l < weights.Length; l++)
+        {
+            weights[l] = reader.ReadFloats(sizes[l] * sizes[l + 1]);
+            biases[l] = reader.ReadFloats(sizes[l + 1]);
+        }
+
+        return new NedDetector(sizes, weights, biases, mean, scale, activation, header.Threshold, header.TrainingSamples);
+    }
+
+    private static int Pad(int width) => (width + Lanes - 1) / Lanes * Lanes;
+
+    // output = activation(bias + Σᵢ input[i] · Wᵀ[i, :]), vectorised over the (padded) output width.
+    private static void Layer(ReadOnlySpan<float> input, float[] transposed, float[] bias, Span<float> output, bool activate, NedActivation activation)
+    {
+        var padded = output.Length;
+        bias.CopyTo(output);
+        var outputVectors = MemoryMarshal.Cast<float, Vector<float>>(output);
+        var weightVectors = MemoryMarshal.Cast<float, Vector<float>>(transposed.AsSpan());
+        var perRow = padded / Lanes;
+        for (var i = 0; i < input.Length; i++)
+        {
+            var xi = new Vector<float>(input[i]);
+            var row = weightVectors.Slice(i * perRow, perRow);
+            for (var v = 0; v < perRow; v++) outputVectors[v] += row[v] * xi;
+        }
+
+        if (!activate) return;
+        if (activation == NedActivation.Relu)
+        {
+            for (var v = 0; v < perRow; v++) outputVectors[v] = Vector.Max(outputVectors[v], Vector<float>.Zero);
+        }
+        else
+        {
+            // tanh(x) = 1 − 2 / (e^{2x} + 1); saturates correctly when e^{2x} overflows to +∞ or underflows to 0.
+            var one = Vector<float>.One;
+            var two = new Vector<float>(2f);
+            for (var v = 0; v < perRow; v++)
+            {
+                outputVectors[v] = one - (two / (Vector.Exp(outputVectors[v] * two) + one));
+            }
+        }
+    }
+
+    private static (float[] Mean, float[] Scale) Standardisation(FeatureMatrix data)
+    {
+        var d = data.Columns;
+        var mean = new double[d];
+        var m2 = new double[d];
+        for (var r = 0; r < data.Rows; r++)
+        {
+            var row = data.Row(r);
+            for (var j = 0; j < d; j++)
+            {
+                var delta = row[j] - mean[j];
+                mean[j] += delta / (r + 1);
+                m2[j] += delta * (row[j] - mean[j]);
+            }
+        }
+
+        var scale = new float[d];
+        for (var j = 0; j < d; j++)
+        {
+            var std = data.Rows > 1 ? Math.Sqrt(m2[j] / (data.Rows - 1)) : 0;
+            scale[j] = std > 1e-9 ? (float)std : 1f; // a constant feature keeps unit scale instead of dividing by zero
+        }
+
+        return (mean.Select(m => (float)m).ToArray(), scale);
+    }
+
+    private static void Standardise(ReadOnlySpan<float> source, Span<float> target, float[] mean, float[] scale)
+    {
+        var d = mean.Length;
+        for (var i = 0; i < source.Length; i++)
+        {
+            var j = i % d;
+            target[i] = (source[i] - mean[j]) / scale[j];
+        }
+    }
+
+    private static nn.Module<Tensor, Tensor> BuildModule(int[] sizes, float[][] weights, float[][] biases, NedActivation activation)
+    {
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        using var noGrad = no_grad();
+        for (var l = 0; l < sizes.Length - 1; l++)
+        {
+            var linear = nn.Linear(sizes[l], sizes[l + 1]);
+            using (var w = tensor(weights[l], [sizes[l + 1], sizes[l]]))
+            using (var b = tensor(biases[l], [sizes[l + 1]]))
+            {
+                linear.weight!.copy_(w);
+                linear.bias!.copy_(b);
+            }
+
+            layers.Add(linear);
+            if (l < sizes.Length - 2)
+            {
+                layers.Add(activation == NedActivation.Relu ? nn.ReLU() : nn.Tanh());
+            }
+        }
+
+        var module = nn.Sequential(layers);
+        module.eval();
+        return module;
+    }
+
+    private static void Train(float[] data, int rows, int[] sizes, float[][] weights, float[][] biases, NedOptions options, Random random, CancellationToken cancellationToken)
+    {
+        var d = sizes[0];
+
+        // Bit-for-bit reproducible training needs a fixed reduction order: with several intra-op threads libtorch's
+        // GEMM splits work by thread availability. Layers this narrow gain nothing from more threads anyway.
+        if (torch.get_num_threads() != 1) torch.set_num_threads(1);
+        using var module = BuildModule(sizes, weights, biases, options.Activation);
+        module.train();
+        using var optimizer = options.Optimizer == NedOptimizer.Adam
+            ? (optim.Optimizer)optim.Adam(module.parameters(), options.LearningRate)
+            : optim.SGD(module.parameters(), options.LearningRate, options.Momentum);
+        var order = new int[rows];
+        for (var i = 0; i < rows; i++) order[i] = i;
+        var batch = new float[options.BatchSize * d];
+        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            random.Shuffle(order);
+            for (var start = 0; start < rows; start += options.BatchSize)
+            {
+                var count = Math.Min(options.BatchSize, rows - start);
+                for (var i = 0; i < count; i++)
+                {
+                    data.AsSpan(order[start + i] * d, d).CopyTo(batch.AsSpan(i * d, d));
+                }
+
+                using var scope = NewDisposeScope();
+                // tensor(float[]) wraps the pinned managed array; clone into libtorch's aligned allocation, since kernels
+                // choose their code path (and rounding order) by alignment.
+                using var view = tensor(batch, [options.BatchSize, d]);
+                var input = view.narrow(0, 0, count).clone();
+                optimizer.zero_grad();
+                var loss = nn.functional.mse_loss(module.call(input), input);
+                loss.backward();
+                optimizer.step();
+            }
+        }
+
+        // Copy the trained parameters back into the canonical arrays.
+        var linears = module.modules().OfType<TorchSharp.Modules.Linear>().ToArray();
+        for (var l = 0; l < linears.Length; l++)
+        {
+            linears[l].weight!.data<float>().CopyTo(weights[l]);
+            linears[l].bias!.data<float>().CopyTo(biases[l]);
+        }
+    }
+}
