@@ -1,0 +1,21 @@
+namespace Pipeline.Detection;
+
+/// <summary>Temporal-context settings shared by the featurizers.</summary>
+public sealed record FeaturizerOptions
+{
+    /// <summary>Events per entity in the rolling window (rolling mean/std, repeat detection).</summary>
+    public int Window { get; init; } = 16;
+
+    /// <summary>Entities whose context is kept; the least recently seen is evicted beyond this.</summary>
+    public int MaxEntities { get; init; } = 100_000;
+
+    /// <summary>Weight of a new value in the slow baseline that makes gradual drift visible (≈ 1/α events of memory).</summary>
+    public double BaselineAlpha { get; init; } = 0.01;
+
+    internal void Validate()
+    {
+        if (Window < 2) throw new ArgumentOutOfRangeException(nameof(Window), Window, "The window needs at least 2 events.");
+        if (MaxEntities < 1) throw new ArgumentOutOfRangeException(nameof(MaxEntities), MaxEntities, "At least one entity must fit.");
+        if (!(BaselineAlpha > 0 && BaselineAlpha <= 1)) throw new ArgumentOutOfRangeException(nameof(BaselineAlpha), BaselineAlpha, "BaselineAlpha must be in (0, 1].");
+    }
+}

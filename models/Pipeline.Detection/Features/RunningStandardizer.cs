@@ -1,0 +1,134 @@
+using System.Buffers.Binary;
+
+namespace Pipeline.Detection;
+
+/// <summary>
+/// Running per-feature mean and variance (Welford), used to standardise feature vectors, and federated exactly by
+/// merging (count, mean, M2) with Chan et al.'s pairwise formula.
+/// </summary>
+/// <remarks>Not thread-safe while updating. Serialized as magic "BHST", version, dimension, then count, means and M2, CRC-32.</remarks>
+public sealed class RunningStandardizer
+{
+    private const ushort Version = 1;
+    private static readonly byte[] Magic = "BHST"u8.ToArray();
+    private readonly double[] _mean;
+    private readonly double[] _m2;
+
+    /// <summary>Creates an empty standardizer for <paramref name="dimension"/> features.</summary>
+    public RunningStandardizer(int dimension)
+    {
+        if (dimension < 1) throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "Dimension must be positive.");
+        _mean = new double[dimension];
+        _m2 = new double[dimension];
+    }
+
+    /// <summary>Number of features.</summary>
+    public int Dimension => _mean.Length;
+
+    /// <summary>Vectors seen.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Running means.</summary>
+    public ReadOnlySpan<double> Mean => _mean;
+
+    /// <summary>Sample variance of feature <paramref name="j"/> (0 before two vectors).</summary>
+    public double Variance(int j) => Count > 1 ? _m2[j] / (Count - 1) : 0;
+
+    /// <summary>Adds one vector.</summary>
+    public void Update(ReadOnlySpan<float> features)
+    {
+        CheckLength(features.Length);
+        Count++;
+        for (var j = 0; j < _mean.Length; j++)
+        {
+            var x = (double)features[j];
+            if (!double.IsFinite(x)) throw new ArgumentException($"Feature {j} is not finite ({x}).", nameof(features));
+            var delta = x - _mean[j];
+            _mean[j] += delta / Count;
+            _m2[j] += delta * (x - _mean[j]);
+        }
+    }
+
+    /// <summary>Writes (x − mean) / std into <paramref name="target"/>; a feature with (near) zero variance is only centred.</summary>
+    public void Transform(ReadOnlySpan<float> features, Span<float> target)
+    {
+        CheckLength(features.Length);
+        CheckLength(target.Length);
+        for (var j = 0; j < _mean.Length; j++)
+        {
+            var std = Math.Sqrt(Variance(j));
+            target[j] = (float)((features[j] - _mean[j]) / (std > 1e-9 ? std : 1));
+        }
+    }
+
+    /// <summary>Merges several standardizers as if one had seen all their vectors.</summary>
+    /// <exception cref="ArgumentException">No parts or differing dimensions.</exception>
+    public static RunningStandardizer Merge(IReadOnlyList<RunningStandardizer> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0) throw new ArgumentException("At least one standardizer is required.", nameof(parts));
+        var merged = new RunningStandardizer(parts[0].Dimension);
+        foreach (var part in parts)
+        {
+            if (part.Dimension != merged.Dimension) throw new ArgumentException($"Dimension {part.Dimension} differs from {merged.Dimension}.", nameof(parts));
+            if (part.Count == 0) continue;
+            var total = merged.Count + part.Count;
+            for (var j = 0; j < merged.Dimension; j++)
+            {
+                var delta = part._mean[j] - merged._mean[j];
+                merged._mean[j] += delta * part.Count / total;
+                merged._m2[j] += part._m2[j] + (delta * delta * merged.Count * part.Count / total);
+            }
+
+            merged.Count = total;
+        }
+
+        return merged;
+    }
+
+    /// <summary>Serializes to compact, deterministic, checksummed bytes.</summary>
+    public byte[] Serialize()
+    {
+        var d = Dimension;
+        var bytes = new byte[4 + 2 + 4 + 8 + (16 * d) + 4];
+        Magic.CopyTo(bytes, 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), Version);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(6), d);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(10), Count);
+        for (var j = 0; j < d; j++)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(18 + (8 * j)), _mean[j]);
+            BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(18 + (8 * (d + j))), _m2[j]);
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32.Compute(bytes.AsSpan(0, bytes.Length - 4)));
+        return bytes;
+    }
+
+    /// <summary>Reads bytes written by <see cref="Serialize"/>.</summary>
+    /// <exception cref="ModelFormatException">Wrong magic or version, bad checksum, or inconsistent length/values.</exception>
+    public static RunningStandardizer Deserialize(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 22 || !bytes[..4].SequenceEqual(Magic)) throw new ModelFormatException("Not a standardizer blob: the magic bytes are not \"BHST\".");
+        var version = BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]);
+        if (version != Version) throw new ModelFormatException($"Standardizer format version {version} is not supported; this build reads version {Version}.");
+        if (BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]) != Crc32.Compute(bytes[..^4])) throw new ModelFormatException("Standardizer checksum mismatch: the blob is corrupted.");
+        var d = BinaryPrimitives.ReadInt32LittleEndian(bytes[6..]);
+        if (d < 1 || bytes.Length != 22 + (16L * d)) throw new ModelFormatException($"Standardizer dimension {d} does not match the blob size {bytes.Length}.");
+        var result = new RunningStandardizer(d) { Count = BinaryPrimitives.ReadInt64LittleEndian(bytes[10..]) };
+        for (var j = 0; j < d; j++)
+        {
+            result._mean[j] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(18 + (8 * j))..]);
+            result._m2[j] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(18 + (8 * (d + j)))..]);
+            if (!double.IsFinite(result._mean[j]) || !(result._m2[j] >= 0)) throw new ModelFormatException($"Standardizer feature {j} has invalid statistics.");
+        }
+
+        if (result.Count < 0) throw new ModelFormatException($"Standardizer count {result.Count} is negative.");
+        return result;
+    }
+
+    private void CheckLength(int length)
+    {
+        if (length != _mean.Length) throw new ArgumentException($"Expected {_mean.Length} features, got {length}.");
+    }
+}
