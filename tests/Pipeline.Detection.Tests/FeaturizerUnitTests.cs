@@ -60,6 +60,23 @@ public sealed class FeaturizerUnitTests
 
         Assert.Equal(1f, Feature(featurizer, features, "repeat"));
         Assert.Equal(3 - 9, Feature(featurizer, features, "seq_gap"));
+        Assert.Equal(9 - 3, Feature(featurizer, features, "seq_behind"));
+    }
+
+    [Fact]
+    public void Featurize_RenumberedReplayOlderThanWindow_StillRecognised()
+    {
+        var featurizer = new DeviceReadingFeaturizer(["temperature", "pressure"], new FeaturizerOptions { Window = 4, ReplayMemory = 64 });
+        var random = new Random(5);
+        var history = Enumerable.Range(0, 40).Select(i => Reading(i, 70 + random.NextDouble(), 5 + random.NextDouble())).ToList();
+        var fresh = Feed(featurizer, history);
+        Assert.Equal(0f, Feature(featurizer, fresh, "repeat"));
+
+        var replayed = history[5] with { Sequence = 40, Timestamp = Start.AddSeconds(40) };
+        var features = Feed(featurizer, [replayed]);
+
+        Assert.Equal(1f, Feature(featurizer, features, "repeat"));
+        Assert.Equal(1f, Feature(featurizer, features, "seq_gap"));
     }
 
     [Fact]
@@ -109,7 +126,7 @@ public sealed class FeaturizerUnitTests
 
         Assert.Equal(1f, Feature(featurizer, features, "missing"));
         Assert.Equal(0f, Feature(featurizer, features, "vibration"));
-        Assert.Equal(3 * 5 + 6, featurizer.Dimension);
+        Assert.Equal((3 * 5) + 7, featurizer.Dimension);
     }
 
     [Fact]
@@ -167,12 +184,14 @@ public sealed class FeaturizerUnitTests
 
         featurizer.Featurize(Block(1, "h1", "h0", "m1"), features);
         featurizer.Featurize(Block(2, "h2", "h1", "m2"), features);
-        Assert.Equal(0f, features[9]);
+        Assert.Equal(0f, features[10]);
         featurizer.Featurize(Block(2, "h2x", "h1", "m3"), features); // competing block at the same height is not a fork of its parent
-        Assert.Equal(0f, features[8]);
+        Assert.Equal(0f, features[9]);
         featurizer.Featurize(Block(3, "h3x", "h2zz", "m3"), features); // parent unknown at height 2 → fork
-        Assert.Equal(1f, features[9]);
-        Assert.Equal(1 / 3f, features[10], 3); // m3 mined 1 of the 3 earlier blocks in the window
+        Assert.Equal(1f, features[10]);
+        Assert.Equal(1 / 3f, features[11], 3); // m3 mined 1 of the 3 earlier blocks in the window
+        Assert.Equal(2f, features[12]); // second block in a row by m3
+        Assert.Equal("miner_streak", featurizer.FeatureNames[12]);
     }
 
     [Fact]

@@ -4,11 +4,12 @@ namespace Pipeline.Detection;
 
 /// <summary>
 /// Features of <see cref="BlockEvent"/>s with context per chain (cluster) and per miner: <c>tx_count</c>,
-/// <c>size</c> (kB), <c>log_difficulty</c>, <c>log_value</c>, <c>log_fees</c>, <c>reward</c>, <c>fee_per_tx</c>,
+/// <c>size</c> (kB), <c>bytes_per_tx</c> (kB per transaction: hidden payloads), <c>log_difficulty</c>, <c>log_value</c>, <c>log_fees</c>, <c>reward</c>, <c>fee_per_tx</c>,
 /// <c>block_dt</c> (seconds since the chain's previous block), <c>height_gap</c> (height minus the chain's previous
 /// height; ≤ 0 for a competing or re-organised block), <c>fork</c> (1 when the previous hash is not the hash the chain
 /// last saw at height − 1: a fork, as in double-spend attempts), <c>miner_share</c> (share of the chain's last w blocks
-/// mined by this miner: dominance), <c>miner_dt</c> (seconds since this miner's previous block), <c>tx_dev</c>
+/// mined by this miner: dominance), <c>miner_streak</c> (consecutive chain blocks by this miner ending with this one),
+/// <c>miner_dt</c> (seconds since this miner's previous block), <c>tx_dev</c>
 /// (transaction count minus its rolling mean on the chain), <c>tx_std</c>, <c>difficulty_dev</c> (log difficulty minus
 /// its rolling mean), <c>history</c> (min(n, w)/w of the chain).
 /// </summary>
@@ -16,8 +17,8 @@ public sealed class BlockFeaturizer : IFeaturizer<BlockEvent>
 {
     private static readonly string[] Names =
     [
-        "tx_count", "size", "log_difficulty", "log_value", "log_fees", "reward", "fee_per_tx", "block_dt",
-        "height_gap", "fork", "miner_share", "miner_dt", "tx_dev", "tx_std", "difficulty_dev", "history",
+        "tx_count", "size", "bytes_per_tx", "log_difficulty", "log_value", "log_fees", "reward", "fee_per_tx", "block_dt",
+        "height_gap", "fork", "miner_share", "miner_streak", "miner_dt", "tx_dev", "tx_std", "difficulty_dev", "history",
     ];
 
     private readonly FeaturizerOptions _options;
@@ -54,20 +55,22 @@ public sealed class BlockFeaturizer : IFeaturizer<BlockEvent>
         var logDifficulty = (float)Math.Log(1 + Math.Max(0, @event.Difficulty));
         features[0] = @event.TransactionCount;
         features[1] = @event.SizeBytes / 1000f;
-        features[2] = logDifficulty;
-        features[3] = (float)Math.Log(1 + Math.Max(0, @event.TotalValue));
-        features[4] = (float)Math.Log(1 + Math.Max(0, @event.TotalFees));
-        features[5] = (float)@event.Reward;
-        features[6] = (float)(@event.TotalFees / Math.Max(1, @event.TransactionCount));
-        features[7] = warm ? (float)(@event.Timestamp - chain.History.LastTimestamp).TotalSeconds : 0;
-        features[8] = warm ? @event.Height - chain.History.LastSequence : 0;
-        features[9] = chain.IsFork(@event.Height, @event.PreviousHash) ? 1 : 0;
-        features[10] = chain.MinerShare(@event.MinerId);
-        features[11] = miner.Seen > 0 ? (float)(@event.Timestamp - miner.LastTimestamp).TotalSeconds : 0;
-        features[12] = warm ? @event.TransactionCount - chain.History.Mean(0) : 0;
-        features[13] = chain.History.Std(0);
-        features[14] = warm ? logDifficulty - chain.History.Mean(1) : 0;
-        features[15] = chain.History.Filled / (float)_options.Window;
+        features[2] = @event.SizeBytes / 1000f / Math.Max(1, @event.TransactionCount);
+        features[3] = logDifficulty;
+        features[4] = (float)Math.Log(1 + Math.Max(0, @event.TotalValue));
+        features[5] = (float)Math.Log(1 + Math.Max(0, @event.TotalFees));
+        features[6] = (float)@event.Reward;
+        features[7] = (float)(@event.TotalFees / Math.Max(1, @event.TransactionCount));
+        features[8] = warm ? (float)(@event.Timestamp - chain.History.LastTimestamp).TotalSeconds : 0;
+        features[9] = warm ? @event.Height - chain.History.LastSequence : 0;
+        features[10] = chain.IsFork(@event.Height, @event.PreviousHash) ? 1 : 0;
+        features[11] = chain.MinerShare(@event.MinerId);
+        features[12] = chain.Streak(@event.MinerId) + 1;
+        features[13] = miner.Seen > 0 ? (float)(@event.Timestamp - miner.LastTimestamp).TotalSeconds : 0;
+        features[14] = warm ? @event.TransactionCount - chain.History.Mean(0) : 0;
+        features[15] = chain.History.Std(0);
+        features[16] = warm ? logDifficulty - chain.History.Mean(1) : 0;
+        features[17] = chain.History.Filled / (float)_options.Window;
 
         chain.History.Push([@event.TransactionCount, logDifficulty], @event.Timestamp, @event.Height, _options.BaselineAlpha);
         chain.Remember(@event.Height, @event.BlockHash, @event.MinerId);
@@ -104,6 +107,20 @@ public sealed class BlockFeaturizer : IFeaturizer<BlockEvent>
             var mined = 0;
             for (var i = 0; i < _count; i++) if (string.Equals(_miners[i], miner, StringComparison.Ordinal)) mined++;
             return mined / (float)_count;
+        }
+
+        // Blocks in a row, most recent first, mined by this miner (up to the window).
+        public int Streak(string miner)
+        {
+            var streak = 0;
+            for (var i = 1; i <= _count; i++)
+            {
+                var slot = (_next - i + _heights.Length) % _heights.Length;
+                if (!string.Equals(_miners[slot], miner, StringComparison.Ordinal)) break;
+                streak++;
+            }
+
+            return streak;
         }
 
         public void Remember(long height, string hash, string miner)

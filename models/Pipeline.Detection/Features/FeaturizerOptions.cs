@@ -7,7 +7,10 @@ public sealed record FeaturizerOptions
     public int Window { get; init; } = 16;
 
     /// <summary>Entities whose context is kept; the least recently seen is evicted beyond this.</summary>
-    public int MaxEntities { get; init; } = 100_000;
+    public int MaxEntities { get; init; } = 50_000;
+
+    /// <summary>Readings per device whose exact fingerprints are kept to recognise replays (8 bytes each; 0 disables).</summary>
+    public int ReplayMemory { get; init; } = 512;
 
     /// <summary>Weight of a new value in the slow baseline that makes gradual drift visible (≈ 1/α events of memory).</summary>
     public double BaselineAlpha { get; init; } = 0.01;
@@ -15,6 +18,7 @@ public sealed record FeaturizerOptions
     internal void Validate()
     {
         if (Window < 2) throw new ArgumentOutOfRangeException(nameof(Window), Window, "The window needs at least 2 events.");
+        if (ReplayMemory < 0) throw new ArgumentOutOfRangeException(nameof(ReplayMemory), ReplayMemory, "ReplayMemory cannot be negative.");
         if (MaxEntities < 1) throw new ArgumentOutOfRangeException(nameof(MaxEntities), MaxEntities, "At least one entity must fit.");
         if (!(BaselineAlpha > 0 && BaselineAlpha <= 1)) throw new ArgumentOutOfRangeException(nameof(BaselineAlpha), BaselineAlpha, "BaselineAlpha must be in (0, 1].");
     }
