@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Json;
 using Avro.Generic;
 using Pipeline.Contracts.Avro;
+using Pipeline.Testing;
 
 namespace Pipeline.Contracts.Tests;
 

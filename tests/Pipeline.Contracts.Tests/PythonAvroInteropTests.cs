@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Pipeline.Contracts.Avro;
+using Pipeline.Testing;
 
 namespace Pipeline.Contracts.Tests;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Avro.Generic;
 using Avro.IO;
 using Pipeline.Contracts.Avro;
+using Pipeline.Testing;
 
 namespace Pipeline.Contracts.Tests;
 

@@ -1,10 +1,12 @@
 using Pipeline.Contracts;
+using Pipeline.Contracts.Avro;
+using Xunit;
 
-namespace Pipeline.Contracts.Tests;
+namespace Pipeline.Testing;
 
 /// <summary>One populated instance of every contract, with values that exercise every field kind
 /// (negative longs, unions in both branches, non-ASCII strings, empty and non-empty arrays).</summary>
-internal static class ContractSamples
+public static class ContractSamples
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_790_000_000_123);
 
@@ -107,16 +109,16 @@ internal static class ContractSamples
     /// <summary>Encodes a sample through the generic single-object API.</summary>
     public static byte[] Encode(object sample) => sample switch
     {
-        BlockEvent x => Avro.AvroSingleObject.Encode(x),
-        TransactionEvent x => Avro.AvroSingleObject.Encode(x),
-        DeviceReading x => Avro.AvroSingleObject.Encode(x),
-        EndpointExecution x => Avro.AvroSingleObject.Encode(x),
-        Alert x => Avro.AvroSingleObject.Encode(x),
-        ExecutionVerdict x => Avro.AvroSingleObject.Encode(x),
-        RoundAnnouncement x => Avro.AvroSingleObject.Encode(x),
-        ModelUpdate x => Avro.AvroSingleObject.Encode(x),
-        GlobalModel x => Avro.AvroSingleObject.Encode(x),
-        ScaleRequest x => Avro.AvroSingleObject.Encode(x),
+        BlockEvent x => AvroSingleObject.Encode(x),
+        TransactionEvent x => AvroSingleObject.Encode(x),
+        DeviceReading x => AvroSingleObject.Encode(x),
+        EndpointExecution x => AvroSingleObject.Encode(x),
+        Alert x => AvroSingleObject.Encode(x),
+        ExecutionVerdict x => AvroSingleObject.Encode(x),
+        RoundAnnouncement x => AvroSingleObject.Encode(x),
+        ModelUpdate x => AvroSingleObject.Encode(x),
+        GlobalModel x => AvroSingleObject.Encode(x),
+        ScaleRequest x => AvroSingleObject.Encode(x),
         _ => throw new ArgumentException(sample.GetType().Name),
     };
 }

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Pipeline.Contracts.Avro;
+using Pipeline.Platform.Kafka;
+using Pipeline.Testing;
+
+namespace Pipeline.Platform.Tests;
+
+public sealed class EmbeddedBrokerTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>
+{
+    [Fact]
+    public async Task ProduceConsume_EveryContract_ArrivesDecodableWithKeyAndHeaders()
+    {
+        var topic = kafka.NewTopic(partitions: 3);
+        using var producer = kafka.Clients.CreateProducer("test-producer");
+        foreach (var name in ContractSamples.AllNames)
+        {
+            var message = new Message<string?, byte[]>
+            {
+                Key = name,
+                Value = ContractSamples.Encode(ContractSamples.ByName(name)),
+                Headers = new Headers { { "label", Encoding.UTF8.GetBytes("normal") } },
+            };
+            var delivery = await producer.ProduceAsync(topic, message);
+            Assert.Equal(PersistenceStatus.Persisted, delivery.Status);
+        }
+
+        using var consumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-consumer");
+        consumer.Subscribe(topic);
+        var received = consumer.ConsumeExactly(ContractSamples.AllNames.Length, TimeSpan.FromSeconds(30));
+        consumer.Close();
+
+        Assert.Equal(ContractSamples.AllNames.Order(), received.Select(r => r.Message.Key!).Order());
+        foreach (var result in received)
+        {
+            var expected = ContractSamples.ByName(result.Message.Key!);
+            var decoded = AvroSingleObject.Decode(result.Message.Value);
+            Assert.Equal(JsonSerializer.Serialize(expected, expected.GetType()), JsonSerializer.Serialize(decoded, decoded.GetType()));
+            Assert.Equal("normal", Encoding.UTF8.GetString(result.Message.Headers.GetLastBytes("label")));
+        }
+    }
+
+    [Fact]
+    public async Task DeadLetterPublisher_PoisonMessage_KeepsBytesAndNamesReasonAndSource()
+    {
+        var topic = kafka.NewTopic();
+        kafka.Broker.CreateTopic(topic + ".dlq", 1);
+        using var producer = kafka.Clients.CreateProducer("test-producer");
+        byte[] poison = [0x7B, 0x22, 0x78, 0x22, 0x7D];
+        await producer.ProduceAsync(topic, new Message<string?, byte[]> { Key = "device-9", Value = poison, Headers = new Headers { { "label", "spoofing"u8.ToArray() } } });
+        using var consumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-consumer");
+        consumer.Subscribe(topic);
+        var source = consumer.ConsumeExactly(1, TimeSpan.FromSeconds(30))[0];
+        var dlq = new DeadLetterPublisher(producer);
+        var error = Assert.Throws<AvroContractException>(() => AvroSingleObject.Decode(source.Message.Value));
+
+        await dlq.PublishAsync(source, error.ReasonCode, error.Message, CancellationToken.None);
+
+        Assert.Equal(1, dlq.Count);
+        using var dlqConsumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-dlq");
+        dlqConsumer.Subscribe(topic + ".dlq");
+        var dead = dlqConsumer.ConsumeExactly(1, TimeSpan.FromSeconds(30))[0];
+        string Header(string name) => Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes(name));
+        Assert.Equal(poison, dead.Message.Value);
+        Assert.Equal("device-9", dead.Message.Key);
+        Assert.Equal("bad_magic", Header(DeadLetterHeaders.Reason));
+        Assert.Contains("7B 22", Header(DeadLetterHeaders.Detail), StringComparison.Ordinal);
+        Assert.Equal(topic, Header(DeadLetterHeaders.SourceTopic));
+        Assert.Equal("0", Header(DeadLetterHeaders.SourcePartition));
+        Assert.Equal(source.Offset.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(DeadLetterHeaders.SourceOffset));
+        Assert.Equal("spoofing", Header("label"));
+        consumer.Close();
+        dlqConsumer.Close();
+    }
+
+    [Fact]
+    public async Task Kcat_ProducesAndConsumes_ThroughTheEmbeddedBroker()
+    {
+        var kcat = Tools.Require("kcat", "apt-get update && apt-get install -y kcat");
+        var topic = kafka.NewTopic(partitions: 2);
+
+        // kcat → our consumer
+        var produced = Tools.Run(kcat, ["-P", "-b", kafka.BootstrapServers, "-t", topic, "-K:"], stdin: "k1:from-kcat-1\nk2:from-kcat-2\n");
+        Assert.Equal(0, produced.ExitCode);
+        using var consumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-consumer");
+        consumer.Subscribe(topic);
+        var fromKcat = consumer.ConsumeExactly(2, TimeSpan.FromSeconds(30));
+        consumer.Close();
+        Assert.Equal(["from-kcat-1", "from-kcat-2"], fromKcat.Select(r => Encoding.UTF8.GetString(r.Message.Value)).Order());
+
+        // our producer (Avro single-object bytes) → kcat
+        using var producer = kafka.Clients.CreateProducer("test-producer");
+        var alert = ContractSamples.Encode(ContractSamples.Alert);
+        await producer.ProduceAsync(topic, new Message<string?, byte[]> { Key = "ours", Value = alert });
+        var consumed = Tools.Run(kcat, ["-C", "-b", kafka.BootstrapServers, "-t", topic, "-e", "-J", "-q"]);
+        Assert.Equal(0, consumed.ExitCode);
+        var lines = consumed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.Contains(lines, l => l.GetProperty("key").GetString() == "ours");
+    }
+}
