@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -15,6 +16,9 @@ public static class ContractJson
         WriteIndented = false,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+
+        // No HTML escaping: payloads are data, and '+' in offsets should stay readable.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     /// <summary>Serializes to UTF-8 bytes.</summary>
