@@ -36,6 +36,7 @@ internal sealed class ChainSource : EventSource
     private readonly string[] _recent = new string[RecentHashes];
     private readonly List<PendingTransaction> _included = new(256);
 
+    private readonly double _baseDifficulty;
     private double _difficulty;
     private long _height;
     private string _tip;
@@ -78,6 +79,7 @@ internal sealed class ChainSource : EventSource
         _maxPerBlock = chain.MaxTransactionsPerBlock;
         _reward = chain.BlockReward;
         _difficulty = chain.Difficulty;
+        _baseDifficulty = chain.Difficulty;
         _blockKinds = BlockKinds(chain.Attacks);
         _txKinds = TransactionKinds(chain.Attacks);
         _blockScheduler = EpisodeScheduler.Create(_blockKinds, 1);
@@ -172,7 +174,8 @@ internal sealed class ChainSource : EventSource
         _height = height;
         _timeMs = blockTimeMs;
         BatchTimeMs = (long)blockTimeMs;
-        _difficulty *= 1 + (0.002 * _random.NextGaussian());
+        // Retargeting keeps the difficulty near the configured one.
+        _difficulty += (_difficulty * 0.002 * _random.NextGaussian()) - (0.02 * (_difficulty - _baseDifficulty));
         if (dominant)
         {
             _dominanceRemaining--;
