@@ -111,6 +111,30 @@ internal static class PeerIndexScripts
         """;
 
     /// <summary>
+    /// The cool-down update of one completed batch followed by a selection, in one atomic call, so a
+    /// worker that just freed capacity reserves its next lookups without a second round trip.
+    /// KEYS and ARGV 1-8 as <see cref="Select"/>; ARGV 9-14: peer id, count, has-load, cpu, ram, inflight.
+    /// </summary>
+    public const string ReleaseThenSelect = """
+        do
+          local key = ARGV[1] .. 'peer:' .. ARGV[9]
+          if redis.call('EXISTS', key) == 1 then
+            local n = tonumber(ARGV[10])
+            local h = redis.call('HMGET', key, 'reserved', 'arrived')
+            local reserved = math.max(0, (tonumber(h[1]) or 0) - n)
+            local arrived = math.max(0, (tonumber(h[2]) or 0) - n)
+            if ARGV[11] == '1' then
+              local inflight = tonumber(ARGV[14])
+              redis.call('HSET', key, 'cpu', ARGV[12], 'ram', ARGV[13], 'inflight', inflight)
+              arrived = inflight
+            end
+            if arrived > reserved then arrived = reserved end
+            redis.call('HSET', key, 'reserved', reserved, 'arrived', arrived)
+          end
+        end
+        """ + "\n" + Select;
+
+    /// <summary>
     /// A heartbeat: (re)registers the peer, stores its load, re-arms the TTL.
     /// KEYS: peers zset, index counter. ARGV: base, id, cpu, ram, inflight, ttl (ms), now (ms), msp,
     /// endpoint, ordinal (-1 = next), reservation timeout (ms). Returns the registration index.

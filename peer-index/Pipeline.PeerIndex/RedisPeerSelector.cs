@@ -164,6 +164,73 @@ public sealed class RedisPeerSelector
         return ParseSelection((RedisResult[])result!, count);
     }
 
+    /// <summary>
+    /// Releases completed lookups on one peer (the cool-down update with its fresh load) and selects
+    /// and reserves <paramref name="count"/> new ones, in one atomic call: the loop of a worker that
+    /// hands each freed slot straight to its next query. While Redis is unreachable the release is
+    /// skipped and the selection comes from the fallback.
+    /// </summary>
+    /// <exception cref="ArgumentException">The release or the count is malformed.</exception>
+    public async Task<PeerSelection[]> ReleaseThenSelectAsync(PeerRelease release, int count, string? mspId, CancellationToken cancellationToken)
+    {
+        if (!PeerRegistration.IsValidName(release.PeerId) || release.Count < 1)
+        {
+            throw new ArgumentException($"Release of {release.Count} lookups on peer '{release.PeerId}' is malformed.", nameof(release));
+        }
+
+        if (count is < 1 or > MaxBatch)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"A batch reserves 1 to {MaxBatch} lookups.");
+        }
+
+        if (mspId is not null && !PeerRegistration.IsValidName(mspId))
+        {
+            throw new ArgumentException($"MSP id '{mspId}' is malformed.", nameof(mspId));
+        }
+
+        release.FreshLoad?.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = _time.GetTimestamp();
+        if (IsInFallback && !TryClaimProbe(now))
+        {
+            return AnswerFromFallback(count);
+        }
+
+        var load = release.FreshLoad ?? default;
+        RedisResult result;
+        try
+        {
+            await RefreshKnownPeersIfStaleAsync(now).ConfigureAwait(false);
+            result = await _redis.GetDatabase().ScriptEvaluateAsync(
+                PeerIndexScripts.ReleaseThenSelect,
+                [Keys.Peers, Keys.RoundRobinCursor],
+                [
+                    Keys.Base,
+                    _strategyArg,
+                    count,
+                    _costArg,
+                    _readyArg,
+                    _availableArg,
+                    mspId ?? string.Empty,
+                    RedisPeerRegistry.NowMilliseconds(),
+                    release.PeerId,
+                    release.Count,
+                    release.FreshLoad.HasValue ? 1 : 0,
+                    RedisPeerRegistry.Format(load.CpuPercent),
+                    RedisPeerRegistry.Format(load.RamPercent),
+                    load.InFlight,
+                ]).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsRedisUnavailable(ex))
+        {
+            EnterFallback(ex);
+            return AnswerFromFallback(count);
+        }
+
+        LeaveFallbackIfNeeded();
+        return ParseSelection((RedisResult[])result!, count);
+    }
+
     /// <summary>Releases one completed lookup; <paramref name="freshLoad"/> is the peer's load as it answered.</summary>
     public Task ReleaseAsync(PeerSelection selection, PeerLoad? freshLoad, CancellationToken cancellationToken)
     {

@@ -129,6 +129,26 @@ public sealed class DynamicThrottleTests(RedisServer redis) : IClassFixture<Redi
     }
 
     [Fact]
+    public async Task ReleaseThenSelect_PeerFreedByTheRelease_IsReservedAgainInOneCall()
+    {
+        var index = new IndexHarness(redis.Connection);
+        await index.RegisterAsync(0, 65);
+        var selector = index.Selector(PeerSelectionStrategy.DynamicThrottle);
+        var first = await selector.SelectBatchAsync(7, null, CancellationToken.None);
+        Assert.All(first, s => Assert.Equal("p1", s.PeerId));
+
+        // One of p1's queries completes (6 still running, 60 %) and its worker asks for two more:
+        // nobody is ready, p1 is the first available again, then p2 (65 %).
+        var next = await selector.ReleaseThenSelectAsync(new PeerRelease("p1", 1, new PeerLoad(60, 1, 6)), 2, null, CancellationToken.None);
+
+        Assert.Equal(["p1", "p2"], next.Select(s => s.PeerId!).ToArray());
+        var peers = await index.SnapshotAsync();
+        Assert.Equal(7, peers["p1"].Reserved);
+        Assert.Equal(70, peers["p1"].EffectiveLoadPercent);
+        Assert.Equal(1, peers["p2"].Reserved);
+    }
+
+    [Fact]
     public async Task Heartbeat_ReportsReservedQueriesRunning_TheyStopCountingAsPending()
     {
         var index = new IndexHarness(redis.Connection);
