@@ -1,0 +1,79 @@
+using Pipeline.Contracts;
+
+namespace Pipeline.Detection;
+
+/// <summary>
+/// How events of one stream become detector input: the stream (<see cref="Topics.ChainBlocks"/>,
+/// <see cref="Topics.ChainTransactions"/> or <see cref="Topics.IiotTelemetry"/>), the ordered measurement names (IIoT
+/// only), the featurizer's temporal-context settings and the NED sequence length (1 = one event per input row).
+/// </summary>
+/// <remarks>
+/// Every participant of a federation and every scoring processor must use the same layout, so it travels inside the
+/// <see cref="ModelBundle"/>. Sequence windows are kept per entity: the device (cluster/factory/device) for telemetry,
+/// the chain (cluster) for blocks, the sending account (cluster/from) for transactions.
+/// </remarks>
+public sealed record BundleLayout
+{
+    /// <summary>The input topic whose events the bundle scores.</summary>
+    public required string Stream { get; init; }
+
+    /// <summary>Ordered measurement names for <see cref="Topics.IiotTelemetry"/>; empty for the chain streams.</summary>
+    public IReadOnlyList<string> Measurements { get; init; } = [];
+
+    /// <summary>Temporal-context settings of the featurizer.</summary>
+    public FeaturizerOptions Featurizer { get; init; } = new();
+
+    /// <summary>Events per detector input row (w); 1 scores each event on its own.</summary>
+    public int SequenceLength { get; init; } = 1;
+
+    /// <summary>The measurement names the water-treatment simulator emits, in a fixed order.</summary>
+    public static IReadOnlyList<string> WaterTreatmentMeasurements { get; } =
+        ["level_m", "flow_m3h", "open", "command", "running", "current_a", "pressure_bar"];
+
+    /// <summary>Features per event.</summary>
+    public int FeatureDimension => FeatureNames.Count;
+
+    /// <summary>Length of a detector input row: <see cref="FeatureDimension"/> × <see cref="SequenceLength"/>.</summary>
+    public int InputDimension => FeatureDimension * SequenceLength;
+
+    /// <summary>Feature names in vector order.</summary>
+    public IReadOnlyList<string> FeatureNames => _names ??= CreateFeaturizer().Names;
+
+    private IReadOnlyList<string>? _names;
+
+    /// <summary>Checks the layout and throws <see cref="ArgumentException"/> naming the bad field.</summary>
+    public void Validate()
+    {
+        if (Stream is not (Topics.ChainBlocks or Topics.ChainTransactions or Topics.IiotTelemetry))
+        {
+            throw new ArgumentException(
+                $"Stream '{Stream}' cannot be scored by a bundle; expected {Topics.ChainBlocks}, {Topics.ChainTransactions} or {Topics.IiotTelemetry}.",
+                nameof(Stream));
+        }
+
+        ArgumentNullException.ThrowIfNull(Featurizer);
+        ArgumentNullException.ThrowIfNull(Measurements);
+        if (Stream == Topics.IiotTelemetry && Measurements.Count == 0)
+        {
+            throw new ArgumentException("An iiot.telemetry bundle needs at least one measurement name.", nameof(Measurements));
+        }
+
+        if (Stream != Topics.IiotTelemetry && Measurements.Count != 0)
+        {
+            throw new ArgumentException($"Measurement names only apply to {Topics.IiotTelemetry}, not to {Stream}.", nameof(Measurements));
+        }
+
+        if (SequenceLength is < 1 or > 256)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SequenceLength), SequenceLength, "The sequence length must be in [1, 256].");
+        }
+
+        Featurizer.Validate();
+    }
+
+    internal StreamFeaturizer CreateFeaturizer()
+    {
+        Validate();
+        return new StreamFeaturizer(this);
+    }
+}

@@ -1,0 +1,172 @@
+using Pipeline.Contracts;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Pipeline.Detection;
+
+/// <summary>
+/// Fits <see cref="ModelBundle"/>s from events: featurize in event order, fit the standardizer, build (windowed)
+/// standardised input rows, fit the detector chosen by the options type. Participants use the same steps on their
+/// local window; tests and benchmarks use <see cref="Fit(BundleLayout, FeaturizedEvents, DetectorOptions, CancellationToken)"/>
+/// on the union of all data as the "central" baseline.
+/// </summary>
+/// <remarks>Pure apart from TorchSharp training for NED (single-threaded for reproducibility); thread-safe.</remarks>
+public static class BundleTrainer
+{
+    /// <summary>Featurizes IIoT readings in order with a fresh featurizer.</summary>
+    public static FeaturizedEvents Featurize(BundleLayout layout, IReadOnlyList<DeviceReading> events) =>
+        Featurize(layout, events, static (f, e, s) => f.Featurize(e, s));
+
+    /// <summary>Featurizes blocks in order with a fresh featurizer.</summary>
+    public static FeaturizedEvents Featurize(BundleLayout layout, IReadOnlyList<BlockEvent> events) =>
+        Featurize(layout, events, static (f, e, s) => f.Featurize(e, s));
+
+    /// <summary>Featurizes transactions in order with a fresh featurizer.</summary>
+    public static FeaturizedEvents Featurize(BundleLayout layout, IReadOnlyList<TransactionEvent> events) =>
+        Featurize(layout, events, static (f, e, s) => f.Featurize(e, s));
+
+    /// <summary>
+    /// Fits a complete bundle: standardizer on <paramref name="events"/>, detector of the kind that
+    /// <paramref name="options"/> configures (<see cref="NedOptions"/>, <see cref="IsolationForestOptions"/>,
+    /// <see cref="PcaMahalanobisOptions"/>, <see cref="KMeansOptions"/>, <see cref="CblofOptions"/>) on the input rows.
+    /// </summary>
+    public static ModelBundle Fit(BundleLayout layout, FeaturizedEvents events, DetectorOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(events);
+        if (events.Layout != layout) throw new ArgumentException("The events were featurized with a different layout.", nameof(events));
+        var standardizer = events.FitStandardizer();
+        var detector = FitDetector(events.ToInputs(standardizer), options, cancellationToken);
+        return new ModelBundle(layout, standardizer, detector);
+    }
+
+    /// <summary>Fits a detector of the kind <paramref name="options"/> configures.</summary>
+    /// <exception cref="ArgumentException">An options type no detector accepts.</exception>
+    public static IAnomalyDetector FitDetector(FeatureMatrix inputs, DetectorOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(options);
+        return options switch
+        {
+            NedOptions ned => NedDetector.Fit(inputs, ned, cancellationToken),
+            IsolationForestOptions forest => IsolationForestDetector.Fit(inputs, forest),
+            PcaMahalanobisOptions pca => PcaMahalanobisDetector.Fit(inputs, pca),
+            KMeansOptions kmeans => KMeansDetector.Fit(inputs, kmeans),
+            CblofOptions cblof => CblofDetector.Fit(inputs, cblof),
+            _ => throw new ArgumentException($"No detector takes options of type {options.GetType().Name}.", nameof(options)),
+        };
+    }
+
+    /// <summary>The detector kind that <paramref name="options"/> configures.</summary>
+    public static DetectorKind KindOf(DetectorOptions options) => options switch
+    {
+        NedOptions => DetectorKind.Ned,
+        IsolationForestOptions => DetectorKind.IsolationForest,
+        PcaMahalanobisOptions => DetectorKind.PcaMahalanobis,
+        KMeansOptions => DetectorKind.KMeans,
+        CblofOptions => DetectorKind.Cblof,
+        _ => throw new ArgumentException($"No detector takes options of type {options?.GetType().Name ?? "null"}.", nameof(options)),
+    };
+
+    /// <summary>
+    /// Continues training <paramref name="start"/> (e.g. the announced global NED) on <paramref name="inputs"/> for
+    /// <see cref="NedOptions.Epochs"/> epochs of mini-batch SGD (batch <see cref="NedOptions.BatchSize"/>, rate
+    /// <see cref="NedOptions.LearningRate"/>, momentum <see cref="NedOptions.Momentum"/>), keeping its layer shape and
+    /// input standardisation, which is what federated averaging needs; the threshold is recalibrated on the local rows
+    /// at <see cref="DetectorOptions.Contamination"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input width differs from the model's dimension.</exception>
+    public static NedDetector ContinueNed(NedDetector start, FeatureMatrix inputs, NedOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (inputs.Columns != start.Dimension) throw new ArgumentException($"The model takes {start.Dimension} features, the inputs have {inputs.Columns}.", nameof(inputs));
+        var sizes = start.LayerSizes.ToArray();
+        var weights = start.Weights.Select(w => (float[])w.Clone()).ToArray();
+        var biases = start.Biases.Select(b => (float[])b.Clone()).ToArray();
+        var d = start.Dimension;
+        var standardised = new float[inputs.Values.Length];
+        for (var i = 0; i < standardised.Length; i++)
+        {
+            var j = i % d;
+            standardised[i] = (inputs.Values[i] - start.InputMean[j]) / start.InputScale[j];
+        }
+
+        RunSgd(standardised, inputs.Rows, sizes, weights, biases, start.Activation, options, cancellationToken);
+        var model = new NedDetector(sizes, weights, biases, start.InputMean, start.InputScale, start.Activation, double.PositiveInfinity, inputs.Rows);
+        var scores = new float[inputs.Rows];
+        model.Score(inputs.Values, scores);
+        return (NedDetector)model.WithThreshold(ThresholdCalibrator.FromContamination(scores, options.Contamination));
+    }
+
+    private static FeaturizedEvents Featurize<T>(BundleLayout layout, IReadOnlyList<T> events, Func<StreamFeaturizer, T, Span<float>, string> featurize)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(events);
+        var featurizer = layout.CreateFeaturizer();
+        var d = featurizer.Dimension;
+        var features = new float[events.Count * d];
+        var entities = new string[events.Count];
+        for (var i = 0; i < events.Count; i++) entities[i] = featurize(featurizer, events[i], features.AsSpan(i * d, d));
+        return new FeaturizedEvents(layout, features, entities);
+    }
+
+    // Mini-batch training of the dense autoencoder on already standardised rows, starting from the given parameters
+    // (layout as in NedDetector: weight l is sizes[l+1] × sizes[l], row-major) and writing the result back into them.
+    private static void RunSgd(float[] rows, int count, int[] sizes, float[][] weights, float[][] biases, NedActivation activation, NedOptions options, CancellationToken cancellationToken)
+    {
+        if (torch.get_num_threads() != 1) torch.set_num_threads(1);
+        var d = sizes[0];
+        var linears = new List<TorchSharp.Modules.Linear>();
+        var layers = new List<nn.Module<Tensor, Tensor>>();
+        using (no_grad())
+        {
+            for (var l = 0; l < weights.Length; l++)
+            {
+                var linear = nn.Linear(sizes[l], sizes[l + 1]);
+                using var w = tensor(weights[l], [sizes[l + 1], sizes[l]]);
+                using var b = tensor(biases[l], [sizes[l + 1]]);
+                linear.weight!.copy_(w);
+                linear.bias!.copy_(b);
+                linears.Add(linear);
+                layers.Add(linear);
+                if (l < weights.Length - 1) layers.Add(activation == NedActivation.Relu ? nn.ReLU() : nn.Tanh());
+            }
+        }
+
+        using var network = nn.Sequential(layers);
+        network.train();
+        using var optimizer = options.Optimizer == NedOptimizer.Adam
+            ? (optim.Optimizer)optim.Adam(network.parameters(), options.LearningRate)
+            : optim.SGD(network.parameters(), options.LearningRate, options.Momentum);
+        var random = new Random(options.Seed);
+        var order = Enumerable.Range(0, count).ToArray();
+        var batchSize = Math.Min(options.BatchSize, count);
+        var batch = new float[batchSize * d];
+        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            random.Shuffle(order);
+            for (var start = 0; start < count; start += batchSize)
+            {
+                var n = Math.Min(batchSize, count - start);
+                for (var i = 0; i < n; i++) rows.AsSpan(order[start + i] * d, d).CopyTo(batch.AsSpan(i * d, d));
+                using var scope = NewDisposeScope();
+                using var pinned = tensor(batch, [batchSize, d]);
+                var x = pinned.narrow(0, 0, n).clone();
+                optimizer.zero_grad();
+                var loss = nn.functional.mse_loss(network.call(x), x);
+                loss.backward();
+                optimizer.step();
+            }
+        }
+
+        for (var l = 0; l < linears.Count; l++)
+        {
+            linears[l].weight!.data<float>().CopyTo(weights[l]);
+            linears[l].bias!.data<float>().CopyTo(biases[l]);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+namespace Pipeline.Detection;
+
+/// <summary>
+/// Raw (unstandardised) feature vectors of a sequence of events, in event order, with the entity each belongs to:
+/// the intermediate step between events and detector input that participants keep locally.
+/// </summary>
+public sealed class FeaturizedEvents
+{
+    internal FeaturizedEvents(BundleLayout layout, float[] features, string[] entities)
+    {
+        Layout = layout;
+        Features = features;
+        Entities = entities;
+    }
+
+    /// <summary>The layout that produced the features.</summary>
+    public BundleLayout Layout { get; }
+
+    /// <summary>Row-major features, <see cref="Count"/> × <see cref="BundleLayout.FeatureDimension"/>.</summary>
+    public float[] Features { get; }
+
+    /// <summary>Entity key of each event (the sequence-window owner).</summary>
+    public IReadOnlyList<string> Entities { get; }
+
+    /// <summary>Number of events.</summary>
+    public int Count => Entities.Count;
+
+    /// <summary>A standardizer fitted to these features (federated by <see cref="RunningStandardizer.Merge"/>).</summary>
+    public RunningStandardizer FitStandardizer()
+    {
+        var d = Layout.FeatureDimension;
+        var standardizer = new RunningStandardizer(d);
+        for (var i = 0; i < Count; i++) standardizer.Update(Features.AsSpan(i * d, d));
+        return standardizer;
+    }
+
+    /// <summary>
+    /// Detector input rows: each event standardised with <paramref name="standardizer"/> and, for a sequence length
+    /// w &gt; 1, concatenated with its entity's previous w − 1 vectors (zero-filled at the start), exactly as
+    /// <see cref="BundleScorer"/> builds them when it sees the same events in the same order.
+    /// </summary>
+    public FeatureMatrix ToInputs(RunningStandardizer standardizer)
+    {
+        ArgumentNullException.ThrowIfNull(standardizer);
+        var d = Layout.FeatureDimension;
+        if (standardizer.Dimension != d) throw new ArgumentException($"The standardizer has {standardizer.Dimension} features, the layout {d}.", nameof(standardizer));
+        if (Count == 0) throw new InvalidOperationException("No events were featurized; there is nothing to train on.");
+        var w = Layout.SequenceLength;
+        var inputs = new float[Count * d * w];
+        var z = new float[d];
+        var window = w > 1 ? new SequenceWindow(d, w, Layout.Featurizer.MaxEntities) : null;
+        for (var i = 0; i < Count; i++)
+        {
+            standardizer.Transform(Features.AsSpan(i * d, d), z);
+            if (window is null) z.CopyTo(inputs.AsSpan(i * d, d));
+            else window.Push(Entities[i], z, inputs.AsSpan(i * d * w, d * w));
+        }
+
+        return new FeatureMatrix(inputs, Count, d * w);
+    }
+}

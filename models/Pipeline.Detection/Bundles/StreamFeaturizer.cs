@@ -1,0 +1,61 @@
+using Pipeline.Contracts;
+
+namespace Pipeline.Detection;
+
+/// <summary>The featurizer of one bundle stream plus the entity key its sequence windows are kept under.</summary>
+internal sealed class StreamFeaturizer
+{
+    private readonly DeviceReadingFeaturizer? _device;
+    private readonly BlockFeaturizer? _block;
+    private readonly TransactionFeaturizer? _transaction;
+
+    public StreamFeaturizer(BundleLayout layout)
+    {
+        Stream = layout.Stream;
+        switch (layout.Stream)
+        {
+            case Topics.IiotTelemetry:
+                _device = new DeviceReadingFeaturizer(layout.Measurements, layout.Featurizer);
+                Names = _device.FeatureNames;
+                break;
+            case Topics.ChainBlocks:
+                _block = new BlockFeaturizer(layout.Featurizer);
+                Names = _block.FeatureNames;
+                break;
+            default:
+                _transaction = new TransactionFeaturizer(layout.Featurizer);
+                Names = _transaction.FeatureNames;
+                break;
+        }
+    }
+
+    public string Stream { get; }
+
+    public IReadOnlyList<string> Names { get; }
+
+    public int Dimension => Names.Count;
+
+    public string Featurize(DeviceReading reading, Span<float> features)
+    {
+        if (_device is null) throw WrongStream(Topics.IiotTelemetry);
+        _device.Featurize(reading, features);
+        return string.Concat(reading.ClusterId, "/", reading.FactoryId, "/", reading.DeviceId);
+    }
+
+    public string Featurize(BlockEvent block, Span<float> features)
+    {
+        if (_block is null) throw WrongStream(Topics.ChainBlocks);
+        _block.Featurize(block, features);
+        return block.ClusterId;
+    }
+
+    public string Featurize(TransactionEvent transaction, Span<float> features)
+    {
+        if (_transaction is null) throw WrongStream(Topics.ChainTransactions);
+        _transaction.Featurize(transaction, features);
+        return string.Concat(transaction.ClusterId, "/", transaction.FromAccount);
+    }
+
+    private InvalidOperationException WrongStream(string given) =>
+        new($"This bundle scores {Stream}; it cannot featurize {given} events.");
+}
