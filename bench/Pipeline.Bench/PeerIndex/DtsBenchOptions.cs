@@ -1,0 +1,96 @@
+using System.Globalization;
+
+namespace Pipeline.Bench.PeerIndex;
+
+/// <summary>Command-line settings of the <c>peer-index</c> benchmark mode.</summary>
+internal sealed class DtsBenchOptions
+{
+    public int[] Users { get; private set; } = [100, 250, 500, 1000];
+
+    public int ExecutablesPerLaunch { get; private set; } = 350;
+
+    /// <summary>Each user launches once: a setting verifies users × executables, at most this many.</summary>
+    public int MaxQueries { get; private set; } = 350_000;
+
+    /// <summary>Time box of one cell; 0 runs every setting to completion.</summary>
+    public TimeSpan CellDuration { get; private set; } = TimeSpan.FromSeconds(5);
+
+    public int Peers { get; private set; } = 4;
+
+    public int WorkerSlots { get; private set; } = 10;
+
+    public TimeSpan ServiceTime { get; private set; } = TimeSpan.FromMilliseconds(5);
+
+    public int Dispatchers { get; private set; } = 4;
+
+    public int MaxInFlightPerDispatcher { get; private set; } = 64;
+
+    public int BusySlots { get; private set; } = 6;
+
+    /// <summary>Service time of one background request on the busy peer (it holds a slot this long).</summary>
+    public TimeSpan BusyServiceTime { get; private set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>After a no-capacity answer a dispatcher waits this long before asking again.</summary>
+    public TimeSpan RetryBackoff { get; private set; } = TimeSpan.FromMilliseconds(2);
+
+    public TimeSpan IndexAloneDuration { get; private set; } = TimeSpan.FromSeconds(3);
+
+    public bool SkipExperiment { get; private set; }
+
+    public bool SkipIndexAlone { get; private set; }
+
+    public static string Usage => """
+        peer-index [--users 100,250,500,1000] [--executables 350] [--max-queries 350000]
+                   [--duration SECONDS per cell, 0 = run every setting to completion (default 5)]
+                   [--peers 4] [--slots 10] [--service-ms 5] [--dispatchers 4] [--in-flight 64]
+                   [--busy-slots 6] [--busy-ms 1000] [--backoff-ms 2]
+                   [--index-seconds 3] [--index-only] [--skip-index]
+        """;
+
+    public static DtsBenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new DtsBenchOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.\n{Usage}");
+            int NextInt(int min) => int.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min
+                ? v
+                : throw new ArgumentException($"{args[i - 1]} '{args[i]}' must be an integer >= {min}.");
+            double NextDouble(double min) => double.TryParse(Next(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min
+                ? v
+                : throw new ArgumentException($"{args[i - 1]} '{args[i]}' must be a number >= {min}.");
+
+            switch (args[i])
+            {
+                case "--users":
+                    var list = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    options.Users = list.Select(u => int.TryParse(u, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
+                        ? n
+                        : throw new ArgumentException($"--users entry '{u}' must be a positive integer.")).ToArray();
+                    break;
+                case "--executables": options.ExecutablesPerLaunch = NextInt(1); break;
+                case "--max-queries": options.MaxQueries = NextInt(1); break;
+                case "--duration": options.CellDuration = TimeSpan.FromSeconds(NextDouble(0)); break;
+                case "--peers": options.Peers = NextInt(1); break;
+                case "--slots": options.WorkerSlots = NextInt(1); break;
+                case "--service-ms": options.ServiceTime = TimeSpan.FromMilliseconds(NextDouble(0)); break;
+                case "--dispatchers": options.Dispatchers = NextInt(1); break;
+                case "--in-flight": options.MaxInFlightPerDispatcher = NextInt(1); break;
+                case "--busy-slots": options.BusySlots = NextInt(0); break;
+                case "--busy-ms": options.BusyServiceTime = TimeSpan.FromMilliseconds(NextDouble(1)); break;
+                case "--backoff-ms": options.RetryBackoff = TimeSpan.FromMilliseconds(NextDouble(0.1)); break;
+                case "--index-seconds": options.IndexAloneDuration = TimeSpan.FromSeconds(NextDouble(0.1)); break;
+                case "--index-only": options.SkipExperiment = true; break;
+                case "--skip-index": options.SkipIndexAlone = true; break;
+                default: throw new ArgumentException($"unknown option '{args[i]}'.\n{Usage}");
+            }
+        }
+
+        if (options.BusySlots >= options.WorkerSlots)
+        {
+            throw new ArgumentException($"--busy-slots ({options.BusySlots}) must leave a free slot of --slots ({options.WorkerSlots}).");
+        }
+
+        return options;
+    }
+}

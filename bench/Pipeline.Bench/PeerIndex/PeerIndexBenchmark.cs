@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Pipeline.Chaincode;
+using Pipeline.Ledger;
+using Pipeline.PeerIndex;
+using Pipeline.Testing;
+using StackExchange.Redis;
+
+namespace Pipeline.Bench.PeerIndex;
+
+/// <summary>
+/// The <c>peer-index</c> benchmark mode: the DTS experiment (Single vs RoundRobin vs
+/// DynamicThrottle over embedded ledger peers, homogeneous and with one busy peer) and the index
+/// alone against redis-server. Starts its own redis-server on a free loopback port and its own
+/// ledger in a temporary directory; prints tables; never passes or fails.
+/// </summary>
+public static class PeerIndexBenchmark
+{
+    /// <summary>Runs the mode; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken cancellationToken)
+    {
+        DtsBenchOptions options;
+        try
+        {
+            options = DtsBenchOptions.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+            return 2;
+        }
+
+        // Blocking service time inside the peers holds pool threads; give the pool room up front.
+        ThreadPool.GetMinThreads(out var worker, out var io);
+        ThreadPool.SetMinThreads(Math.Max(worker, (options.Peers * options.WorkerSlots) + 64), io);
+
+        await using var redis = new RedisServer();
+        await redis.StartAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(
+            PeerIndexConnection.CreateConfiguration(redis.Endpoint)).ConfigureAwait(false);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"redis-server {redis.Endpoint} (pid {redis.ProcessId}); {Environment.ProcessorCount} cores; load average at start {LoadAverage()}"));
+
+        if (!options.SkipExperiment)
+        {
+            await RunExperimentAsync(options, connection, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!options.SkipIndexAlone)
+        {
+            await RunIndexAloneAsync(options, connection, redis.Port, cancellationToken).ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    private static async Task RunExperimentAsync(DtsBenchOptions options, IConnectionMultiplexer connection, CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "pipeline-bench-ledger-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var ledgerOptions = new LedgerOptions
+            {
+                DataDirectory = directory,
+                Peers = options.Peers,
+                WorkerSlots = options.WorkerSlots,
+                SyncWrites = false,
+                MemoryBudgetBytes = 1L << 30,
+            };
+            var contract = new ServiceTimeContract(new WhitelistContract(), options.ServiceTime, options.BusyServiceTime);
+            await using var ledger = await LedgerNetwork.StartAsync(ledgerOptions, contract, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var hashes = await SeedAsync(ledger, options.ExecutablesPerLaunch, cancellationToken).ConfigureAwait(false);
+            var load = ledger.Peers[0].GetLoad();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"ledger: {options.Peers} embedded peers x {options.WorkerSlots} worker slots, service time {options.ServiceTime.TotalMilliseconds} ms/query, {hashes.Count} whitelisted executables at height {ledger.Height}; idle RAM {load.RamPercent:F1} % of budget"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"each user launches once and needs {options.ExecutablesPerLaunch} executables verified (VerifyExecutions); {options.Dispatchers} dispatchers x {options.MaxInFlightPerDispatcher} in flight; cell time box {(options.CellDuration > TimeSpan.Zero ? $"{options.CellDuration.TotalSeconds} s" : "none (run to completion)")}"));
+            Console.WriteLine();
+
+            var cell = new DtsCell(options, connection, ledger, hashes);
+            var strategies = new[] { PeerSelectionStrategy.Single, PeerSelectionStrategy.RoundRobin, PeerSelectionStrategy.DynamicThrottle };
+            var results = new List<DtsCellResult>();
+            foreach (var users in options.Users)
+            {
+                foreach (var strategy in strategies)
+                {
+                    var result = await cell.RunAsync(strategy, users, heterogeneous: false, cancellationToken).ConfigureAwait(false);
+                    results.Add(result);
+                    Console.Error.WriteLine(Row(result));
+                }
+            }
+
+            var heteroUsers = options.Users.Max();
+            foreach (var strategy in strategies)
+            {
+                var result = await cell.RunAsync(strategy, heteroUsers, heterogeneous: true, cancellationToken).ConfigureAwait(false);
+                results.Add(result);
+                Console.Error.WriteLine(Row(result));
+            }
+
+            Console.WriteLine($"load average at end of experiment {LoadAverage()}");
+            PrintTable(results, options);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static async Task RunIndexAloneAsync(DtsBenchOptions options, IConnectionMultiplexer connection, int port, CancellationToken cancellationToken)
+    {
+        Console.WriteLine();
+        Console.WriteLine("Index alone (D_THROTTLE select + cool-down release against redis-server, 4 peers):");
+        Console.WriteLine("| mode | lookups/call | calls in flight | lookups/s | call p50 us | call p99 us |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+        foreach (var (batch, concurrency) in new[] { (1, 64), (options.ExecutablesPerLaunch, 16) })
+        {
+            var r = await IndexAloneBenchmark.RunAsync(connection, 4, batch, concurrency, options.IndexAloneDuration, cancellationToken).ConfigureAwait(false);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Mode} | {r.Batch} | {r.Concurrency} | {r.LookupsPerSecond:N0} | {r.P50Micros:F0} | {r.P99Micros:F0} |"));
+        }
+
+        var eval = await IndexAloneBenchmark.RedisBenchmarkEvalAsync(port, cancellationToken).ConfigureAwait(false);
+        Console.WriteLine();
+        Console.WriteLine($"redis-benchmark -p {port} -n 100000 -q eval \"return 1\" 0  =>  {eval}");
+    }
+
+    private static async Task<IReadOnlyList<string>> SeedAsync(LedgerNetwork ledger, int executables, CancellationToken cancellationToken)
+    {
+        var admin = ClientIdentity.Admin("bench-admin", "Org1MSP");
+        var hashes = Enumerable.Range(0, executables)
+            .Select(i => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"chrome/{i}.exe"))))
+            .ToList();
+        var submits = hashes.Select((hash, i) => ledger.SubmitAsync(
+            WhitelistFunctions.CreateAsset,
+            [hash, i == 0 ? "chrome" : $"chrome-module-{i}", "120.0", "windows", i % 10 == 0 ? OwnerRoles.Admin : OwnerRoles.User],
+            admin,
+            cancellationToken));
+        await Task.WhenAll(submits).ConfigureAwait(false);
+        return hashes;
+    }
+
+    private static string Row(DtsCellResult r) => string.Create(CultureInfo.InvariantCulture,
+        $"| {r.Strategy} | {(r.Heterogeneous ? "busy peer0" : "equal")} | {r.Users} | {r.Queries:N0} | {r.Seconds:F1} | {r.QueriesPerSecond:N0} | {r.SecondsPer50k:F1} | {r.LookupP50Micros:F0} | {r.LookupP99Micros:F0} | {r.PeakLoadPercent:F0} | {r.PeakOccupancyPercent:F0} | {r.MeanOccupancyPercent:F0} | {r.OverloadSamples} | {r.BusyPeerShare * 100:F0} | {r.LaunchesDone} | {FormatSeconds(r.LaunchP50Seconds)} | {r.NoCapacityAnswers:N0} |");
+
+    /// <summary>The 1-minute load average (other work on this machine skews every figure).</summary>
+    internal static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    private static string FormatSeconds(double seconds) =>
+        double.IsNaN(seconds) ? "-" : seconds.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static void PrintTable(List<DtsCellResult> results, DtsBenchOptions options)
+    {
+        Console.WriteLine("| strategy | peers | users | queries | s | queries/s | s per 50k | lookup p50 us | lookup p99 us | peak CPU % | peak occupancy % | mean occupancy % | samples > 80 % | to peer0 % | launches done | launch p50 s | no-capacity answers |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            Console.WriteLine(Row(r));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("Ratios (queries/s):");
+        foreach (var users in options.Users)
+        {
+            var at = results.Where(r => r.Users == users && !r.Heterogeneous).ToDictionary(r => r.Strategy);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  equal peers, {users} users: DynamicThrottle/Single = {Ratio(at, "DynamicThrottle", "Single")}, DynamicThrottle/RoundRobin = {Ratio(at, "DynamicThrottle", "RoundRobin")}"));
+        }
+
+        var hetero = results.Where(r => r.Heterogeneous).ToDictionary(r => r.Strategy);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  busy peer0 ({options.BusySlots}/{options.WorkerSlots} slots taken), {options.Users.Max()} users: DynamicThrottle/Single = {Ratio(hetero, "DynamicThrottle", "Single")}, DynamicThrottle/RoundRobin = {Ratio(hetero, "DynamicThrottle", "RoundRobin")}"));
+    }
+
+    private static string Ratio(Dictionary<string, DtsCellResult> at, string a, string b) =>
+        at.TryGetValue(a, out var x) && at.TryGetValue(b, out var y)
+            ? (x.QueriesPerSecond / y.QueriesPerSecond).ToString("F2", CultureInfo.InvariantCulture)
+            : "-";
+}

@@ -1,0 +1,24 @@
+using Pipeline.Bench.PeerIndex;
+
+// Console benchmark harness: `dotnet run -c Release --project bench/Pipeline.Bench -- MODE [options]`.
+// Each mode prints figures and ratios; none passes or fails.
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+
+var mode = args.Length > 0 ? args[0] : string.Empty;
+var rest = args.Skip(1).ToArray();
+switch (mode)
+{
+    case "peer-index":
+        return await PeerIndexBenchmark.RunAsync(rest, cancel.Token);
+    default:
+        Console.Error.WriteLine($"unknown benchmark mode '{mode}'.");
+        Console.Error.WriteLine("usage: Pipeline.Bench MODE [options]");
+        Console.Error.WriteLine("modes:");
+        Console.Error.WriteLine("  peer-index   DTS experiment (Single / RoundRobin / DynamicThrottle over embedded ledger peers) and the Redis index alone");
+        return 2;
+}
