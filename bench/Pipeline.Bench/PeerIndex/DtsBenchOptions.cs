@@ -35,6 +35,9 @@ internal sealed class DtsBenchOptions
 
     public TimeSpan IndexAloneDuration { get; private set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Replicas the scaler may add in the final scale-up cell (0 skips the cell).</summary>
+    public int ScaleReplicas { get; private set; } = 2;
+
     public bool SkipExperiment { get; private set; }
 
     public bool SkipIndexAlone { get; private set; }
@@ -44,7 +47,7 @@ internal sealed class DtsBenchOptions
                    [--duration SECONDS per cell, 0 = run every setting to completion (default 5)]
                    [--peers 4] [--slots 10] [--service-ms 5] [--dispatchers 4] [--in-flight 64]
                    [--busy-slots 6] [--busy-ms 1000] [--backoff-ms 2]
-                   [--index-seconds 3] [--index-only] [--skip-index]
+                   [--scale-replicas 2] [--index-seconds 3] [--index-only] [--skip-index]
         """;
 
     public static DtsBenchOptions Parse(IReadOnlyList<string> args)
@@ -80,6 +83,7 @@ internal sealed class DtsBenchOptions
                 case "--busy-ms": options.BusyServiceTime = TimeSpan.FromMilliseconds(NextDouble(1)); break;
                 case "--backoff-ms": options.RetryBackoff = TimeSpan.FromMilliseconds(NextDouble(0.1)); break;
                 case "--index-seconds": options.IndexAloneDuration = TimeSpan.FromSeconds(NextDouble(0.1)); break;
+                case "--scale-replicas": options.ScaleReplicas = NextInt(0); break;
                 case "--index-only": options.SkipExperiment = true; break;
                 case "--skip-index": options.SkipIndexAlone = true; break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'.\n{Usage}");

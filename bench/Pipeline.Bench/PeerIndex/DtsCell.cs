@@ -15,6 +15,8 @@ internal sealed record DtsCellResult(
     string Strategy,
     int Users,
     bool Heterogeneous,
+    int PeersAtStart,
+    int PeersAtEnd,
     long Queries,
     double Seconds,
     long LaunchesDone,
@@ -54,7 +56,7 @@ internal sealed class DtsCell
     private readonly int _maxChains;
     private int _chains;
     private TaskCompletionSource _pulse = NewPulse();
-    private readonly Dictionary<string, LedgerLoadSource> _sources;
+    private readonly ConcurrentDictionary<string, LedgerLoadSource> _sources;
     private readonly ConcurrentDictionary<string, long> _perPeer = new();
     private long _completed;
     private long _noCapacity;
@@ -65,11 +67,16 @@ internal sealed class DtsCell
         _redis = redis;
         _ledger = ledger;
         _hashes = hashes;
-        _sources = ledger.Peers.Take(options.Peers).ToDictionary(p => p.Id, p => new LedgerLoadSource(p));
+        _sources = new(ledger.Peers.Take(options.Peers).ToDictionary(p => p.Id, p => new LedgerLoadSource(p)));
         _maxChains = options.Dispatchers * options.MaxInFlightPerDispatcher;
     }
 
-    public async Task<DtsCellResult> RunAsync(PeerSelectionStrategy strategy, int users, bool heterogeneous, CancellationToken cancellationToken)
+    /// <param name="strategy">The selection strategy.</param>
+    /// <param name="users">Concurrent users, one launch each.</param>
+    /// <param name="heterogeneous">Keep peer0 busy with background work.</param>
+    /// <param name="maxReplicas">When above 0, D_THROTTLE's scale requests go to a <see cref="PeerScaler"/> that adds up to this many ledger replicas.</param>
+    /// <param name="cancellationToken">Cancels the cell.</param>
+    public async Task<DtsCellResult> RunAsync(PeerSelectionStrategy strategy, int users, bool heterogeneous, int maxReplicas, CancellationToken cancellationToken)
     {
         var indexOptions = new PeerIndexOptions
         {
@@ -77,21 +84,36 @@ internal sealed class DtsCell
             Strategy = strategy,
             ReportInterval = TimeSpan.FromMilliseconds(100),
             HeartbeatTtl = TimeSpan.FromSeconds(3),
-            ScaleRequestMinInterval = TimeSpan.FromSeconds(30),
+            ScaleRequestMinInterval = maxReplicas > 0 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(30),
         };
         var wrapped = Options.Create(indexOptions);
         var registry = new RedisPeerRegistry(_redis, wrapped);
-        var reporters = _sources.Values.Select((s, i) => new PeerLoadReporter(
-            registry, s, new PeerRegistration(s.Peer.Id, "Org1MSP", $"embedded://{s.Peer.Id}", i), wrapped, NullLogger<PeerLoadReporter>.Instance)).ToList();
-        foreach (var reporter in reporters)
+        var reporters = new ConcurrentQueue<PeerLoadReporter>();
+        async Task JoinAsync(LedgerPeer peer, int ordinal)
         {
+            var source = _sources.GetOrAdd(peer.Id, _ => new LedgerLoadSource(peer));
+            var reporter = new PeerLoadReporter(
+                registry, source, new PeerRegistration(peer.Id, "Org1MSP", $"embedded://{peer.Id}", ordinal), wrapped, NullLogger<PeerLoadReporter>.Instance);
             await reporter.ReportOnceAsync(cancellationToken).ConfigureAwait(false);
             await reporter.StartAsync(cancellationToken).ConfigureAwait(false);
+            reporters.Enqueue(reporter);
         }
 
-        var selector = new RedisPeerSelector(_redis, wrapped, NullLogger<RedisPeerSelector>.Instance);
+        var initial = _ledger.Peers.Take(_options.Peers).ToList();
+        for (var i = 0; i < initial.Count; i++)
+        {
+            await JoinAsync(initial[i], i).ConfigureAwait(false);
+        }
+
+        using var scaler = maxReplicas > 0
+            ? new PeerScaler(
+                new LedgerReplicaLauncher(_ledger, peer => JoinAsync(peer, _sources.Count)),
+                Options.Create(new PeerScalerOptions { MaxReplicas = maxReplicas, Cooldown = TimeSpan.FromSeconds(1) }),
+                NullLogger<PeerScaler>.Instance)
+            : null;
+        var selector = new RedisPeerSelector(_redis, wrapped, NullLogger<RedisPeerSelector>.Instance, scaler);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var busyPeer = _sources.Keys.First();
+        var busyPeer = initial[0].Id;
         var background = heterogeneous
             ? Enumerable.Range(0, _options.BusySlots).Select(_ => KeepBusyAsync(_sources[busyPeer].Peer, stop.Token)).ToList()
             : [];
@@ -113,7 +135,7 @@ internal sealed class DtsCell
             launches.Add(new Launch(size));
         }
 
-        var sampler = new LoadSampler(_sources.Values.Select(s => s.Peer).ToList(), _options.WorkerSlots);
+        var sampler = new LoadSampler(() => _sources.Values.Select(s => s.Peer).ToList(), _options.WorkerSlots);
         var samplerTask = sampler.RunAsync(stop.Token);
         var clock = Stopwatch.StartNew();
 
@@ -154,6 +176,13 @@ internal sealed class DtsCell
             reporter.Dispose();
         }
 
+        var peersAtEnd = _sources.Count;
+        foreach (var added in scaler?.StartedReplicas ?? [])
+        {
+            // Later cells compare strategies on the original peers again.
+            _sources.TryRemove(added, out _);
+        }
+
         var done = launches.Where(l => l.Done.Task.IsCompletedSuccessfully).ToList();
         var launchSeconds = done.Select(l => (l.Finished - l.Started).TotalSeconds).ToList();
         var lookups = _lookupMicros.ToList();
@@ -162,6 +191,8 @@ internal sealed class DtsCell
             strategy.ToString(),
             users,
             heterogeneous,
+            initial.Count,
+            peersAtEnd,
             queries,
             seconds,
             done.Count,

@@ -7,7 +7,7 @@ namespace Pipeline.Bench.PeerIndex;
 /// the ledger's one-second window), the peak occupancy (running + queued requests over slots, which
 /// passes 100 % when requests queue), and how many samples were above the 80 % overload line.
 /// </summary>
-internal sealed class LoadSampler(IReadOnlyList<LedgerPeer> peers, int workerSlots, double overloadLine = 80)
+internal sealed class LoadSampler(Func<IReadOnlyList<LedgerPeer>> peers, int workerSlots, double overloadLine = 80)
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
 
@@ -28,7 +28,7 @@ internal sealed class LoadSampler(IReadOnlyList<LedgerPeer> peers, int workerSlo
         using var timer = new PeriodicTimer(Interval);
         while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
         {
-            foreach (var peer in peers)
+            foreach (var peer in peers())
             {
                 var load = peer.GetLoad();
                 PeakLoad = Math.Max(PeakLoad, load.CpuPercent);

@@ -85,7 +85,7 @@ public static class PeerIndexBenchmark
             {
                 foreach (var strategy in strategies)
                 {
-                    var result = await cell.RunAsync(strategy, users, heterogeneous: false, cancellationToken).ConfigureAwait(false);
+                    var result = await cell.RunAsync(strategy, users, heterogeneous: false, maxReplicas: 0, cancellationToken).ConfigureAwait(false);
                     results.Add(result);
                     Console.Error.WriteLine(Row(result));
                 }
@@ -94,9 +94,17 @@ public static class PeerIndexBenchmark
             var heteroUsers = options.Users.Max();
             foreach (var strategy in strategies)
             {
-                var result = await cell.RunAsync(strategy, heteroUsers, heterogeneous: true, cancellationToken).ConfigureAwait(false);
+                var result = await cell.RunAsync(strategy, heteroUsers, heterogeneous: true, maxReplicas: 0, cancellationToken).ConfigureAwait(false);
                 results.Add(result);
                 Console.Error.WriteLine(Row(result));
+            }
+
+            if (options.ScaleReplicas > 0)
+            {
+                // Last: the replicas it adds stay in the ledger network.
+                var scaled = await cell.RunAsync(PeerSelectionStrategy.DynamicThrottle, heteroUsers, heterogeneous: false, maxReplicas: options.ScaleReplicas, cancellationToken).ConfigureAwait(false);
+                results.Add(scaled);
+                Console.Error.WriteLine(Row(scaled));
             }
 
             Console.WriteLine($"load average at end of experiment {LoadAverage()}");
@@ -148,7 +156,7 @@ public static class PeerIndexBenchmark
     }
 
     private static string Row(DtsCellResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Strategy} | {(r.Heterogeneous ? "busy peer0" : "equal")} | {r.Users} | {r.Queries:N0} | {r.Seconds:F1} | {r.QueriesPerSecond:N0} | {r.SecondsPer50k:F1} | {r.LookupP50Micros:F0} | {r.LookupP99Micros:F0} | {r.PeakLoadPercent:F0} | {r.PeakOccupancyPercent:F0} | {r.MeanOccupancyPercent:F0} | {r.OverloadSamples} | {r.BusyPeerShare * 100:F0} | {r.LaunchesDone} | {FormatSeconds(r.LaunchP50Seconds)} | {r.NoCapacityAnswers:N0} |");
+        $"| {r.Strategy} | {PeerColumn(r)} | {r.Users} | {r.Queries:N0} | {r.Seconds:F1} | {r.QueriesPerSecond:N0} | {r.SecondsPer50k:F1} | {r.LookupP50Micros:F0} | {r.LookupP99Micros:F0} | {r.PeakLoadPercent:F0} | {r.PeakOccupancyPercent:F0} | {r.MeanOccupancyPercent:F0} | {r.OverloadSamples} | {r.BusyPeerShare * 100:F0} | {r.LaunchesDone} | {FormatSeconds(r.LaunchP50Seconds)} | {r.NoCapacityAnswers:N0} |");
 
     /// <summary>The 1-minute load average (other work on this machine skews every figure).</summary>
     internal static string LoadAverage()
@@ -162,6 +170,9 @@ public static class PeerIndexBenchmark
             return "unknown";
         }
     }
+
+    private static string PeerColumn(DtsCellResult r) => string.Create(CultureInfo.InvariantCulture,
+        $"{r.PeersAtStart}{(r.PeersAtEnd != r.PeersAtStart ? $"->{r.PeersAtEnd} (scaler)" : string.Empty)}{(r.Heterogeneous ? ", peer0 busy" : " equal")}");
 
     private static string FormatSeconds(double seconds) =>
         double.IsNaN(seconds) ? "-" : seconds.ToString("F2", CultureInfo.InvariantCulture);
@@ -185,6 +196,14 @@ public static class PeerIndexBenchmark
         }
 
         var hetero = results.Where(r => r.Heterogeneous).ToDictionary(r => r.Strategy);
+        var scaledCell = results.FirstOrDefault(r => r.PeersAtEnd != r.PeersAtStart);
+        var baseline = results.FirstOrDefault(r => r.Strategy == "DynamicThrottle" && !r.Heterogeneous && r.Users == options.Users.Max() && r.PeersAtEnd == r.PeersAtStart);
+        if (scaledCell is not null && baseline is not null)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  scale-up, {scaledCell.Users} users: peers {scaledCell.PeersAtStart} -> {scaledCell.PeersAtEnd}, DynamicThrottle with scaler / without = {scaledCell.QueriesPerSecond / baseline.QueriesPerSecond:F2}"));
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  busy peer0 ({options.BusySlots}/{options.WorkerSlots} slots taken), {options.Users.Max()} users: DynamicThrottle/Single = {Ratio(hetero, "DynamicThrottle", "Single")}, DynamicThrottle/RoundRobin = {Ratio(hetero, "DynamicThrottle", "RoundRobin")}"));
     }
