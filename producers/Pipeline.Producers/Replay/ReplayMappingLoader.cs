@@ -22,6 +22,11 @@ public static class ReplayMappingLoader
 
     public static ReplayMapping Parse(ReadOnlySpan<byte> utf8, string source)
     {
+        // Editors on some platforms save a UTF-8 byte order mark; the JSON reader refuses it.
+        if (utf8.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            utf8 = utf8[3..];
+        }
         ReplayMapping? mapping;
         try
         {

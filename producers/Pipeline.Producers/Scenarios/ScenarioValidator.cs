@@ -114,12 +114,23 @@ internal static class ScenarioValidator
         }
     }
 
+    private const double MaxAttackShare = 0.5;
+
     private static IEnumerable<(string, string)> CheckAttacks(string path, Dictionary<string, double>? attacks, IReadOnlyList<string> known)
     {
         if (attacks is null)
         {
             yield return (path, "must not be null (use {} for no attacks)");
             yield break;
+        }
+        // Rates are fractions of one topic's messages: chain attacks split between blocks and transactions.
+        foreach (var group in known == AttackLabels.ChainAttacks ? [AttackLabels.BlockAttacks, AttackLabels.TransactionAttacks] : new[] { known })
+        {
+            var sum = attacks.Where(a => group.Contains(a.Key) && a.Value > 0).Sum(a => a.Value);
+            if (sum > MaxAttackShare)
+            {
+                yield return (path, $"{string.Join(" + ", group)} add up to {sum}, more than {MaxAttackShare} of the topic's messages");
+            }
         }
         foreach (var (name, rate) in attacks)
         {
