@@ -20,17 +20,22 @@ public sealed class LedgerNetwork : IAsyncDisposable
     /// <summary>Prefix of peer ids and directories.</summary>
     public const string PeerPrefix = "peer";
 
+    /// <summary>File in the data directory held exclusively while a network runs.</summary>
+    public const string LockFileName = "ledger.lock";
+
     private readonly SemaphoreSlim _delivery = new(1, 1);
     private readonly IContract _contract;
     private readonly ILogger _logger;
     private readonly Orderer _orderer;
+    private readonly FileStream _directoryLock;
     private volatile LedgerPeer[] _peers;
     private int _nextPeerIndex;
     private long _roundRobin;
 
-    private LedgerNetwork(LedgerOptions options, IContract contract, ILogger logger, LedgerPeer[] peers)
+    private LedgerNetwork(LedgerOptions options, IContract contract, ILogger logger, LedgerPeer[] peers, FileStream directoryLock)
     {
         Options = options;
+        _directoryLock = directoryLock;
         _contract = contract;
         _logger = logger;
         _peers = peers;
@@ -68,6 +73,7 @@ public sealed class LedgerNetwork : IAsyncDisposable
         contract ??= new WhitelistContract();
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LedgerNetwork>();
         Directory.CreateDirectory(options.DataDirectory);
+        var directoryLock = LockDirectory(options.DataDirectory);
 
         var peers = new List<LedgerPeer>();
         try
@@ -95,11 +101,12 @@ public sealed class LedgerNetwork : IAsyncDisposable
                 peer.Dispose();
             }
 
+            await directoryLock.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
         // Peer 0 is the tallest after catch-up, so the orderer continues its chain.
-        var network = new LedgerNetwork(options, contract, logger, [.. peers]);
+        var network = new LedgerNetwork(options, contract, logger, [.. peers], directoryLock);
         LedgerLog.NetworkStarted(logger, options.DataDirectory, peers.Count, network.Height);
         return network;
     }
@@ -207,6 +214,21 @@ public sealed class LedgerNetwork : IAsyncDisposable
         }
 
         _delivery.Dispose();
+        await _directoryLock.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static FileStream LockDirectory(string dataDirectory)
+    {
+        var path = Path.Combine(dataDirectory, LockFileName);
+        try
+        {
+            // FileShare.None takes an exclusive lock that other processes (and other networks in this one) respect.
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"ledger data directory {Path.GetFullPath(dataDirectory)} is in use by another ledger network (is 'pipeline ledger up' running on it?)", ex);
+        }
     }
 
     private LedgerPeer NextPeer()

@@ -199,4 +199,15 @@ public sealed class LedgerNetworkTests
         Assert.Equal(10, page.Assets.Count);
         Assert.Equal("", page.Bookmark);
     }
+
+    [Fact]
+    public async Task StartAsync_DirectoryAlreadyOpen_ThrowsInUse()
+    {
+        using var temp = new TestLedger();
+        await using var running = await LedgerNetwork.StartAsync(temp.Options(peers: 1));
+
+        var ex = await Assert.ThrowsAsync<IOException>(() => LedgerNetwork.StartAsync(temp.Options(peers: 1)));
+
+        Assert.Contains("in use", ex.Message, StringComparison.Ordinal);
+    }
 }
