@@ -25,7 +25,8 @@ internal sealed class DtsBenchOptions
 
     public int MaxInFlightPerDispatcher { get; private set; } = 64;
 
-    public int BusySlots { get; private set; } = 6;
+    /// <summary>Heterogeneous cells: how many of peer0's slots background work holds, one cell set per value.</summary>
+    public int[] BusySlots { get; private set; } = [6, 8];
 
     /// <summary>Service time of one background request on the busy peer (it holds a slot this long).</summary>
     public TimeSpan BusyServiceTime { get; private set; } = TimeSpan.FromSeconds(1);
@@ -46,7 +47,7 @@ internal sealed class DtsBenchOptions
         peer-index [--users 100,250,500,1000] [--executables 350] [--max-queries 350000]
                    [--duration SECONDS per cell, 0 = run every setting to completion (default 5)]
                    [--peers 4] [--slots 10] [--service-ms 5] [--dispatchers 4] [--in-flight 64]
-                   [--busy-slots 6] [--busy-ms 1000] [--backoff-ms 2]
+                   [--busy-slots 6,8] [--busy-ms 1000] [--backoff-ms 2]
                    [--scale-replicas 2] [--index-seconds 3] [--index-only] [--skip-index]
         """;
 
@@ -79,7 +80,12 @@ internal sealed class DtsBenchOptions
                 case "--service-ms": options.ServiceTime = TimeSpan.FromMilliseconds(NextDouble(0)); break;
                 case "--dispatchers": options.Dispatchers = NextInt(1); break;
                 case "--in-flight": options.MaxInFlightPerDispatcher = NextInt(1); break;
-                case "--busy-slots": options.BusySlots = NextInt(0); break;
+                case "--busy-slots":
+                    options.BusySlots = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .Select(b => int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
+                            ? n
+                            : throw new ArgumentException($"--busy-slots entry '{b}' must be a positive integer.")).ToArray();
+                    break;
                 case "--busy-ms": options.BusyServiceTime = TimeSpan.FromMilliseconds(NextDouble(1)); break;
                 case "--backoff-ms": options.RetryBackoff = TimeSpan.FromMilliseconds(NextDouble(0.1)); break;
                 case "--index-seconds": options.IndexAloneDuration = TimeSpan.FromSeconds(NextDouble(0.1)); break;
@@ -90,9 +96,9 @@ internal sealed class DtsBenchOptions
             }
         }
 
-        if (options.BusySlots >= options.WorkerSlots)
+        if (options.BusySlots.Any(b => b >= options.WorkerSlots))
         {
-            throw new ArgumentException($"--busy-slots ({options.BusySlots}) must leave a free slot of --slots ({options.WorkerSlots}).");
+            throw new ArgumentException($"--busy-slots ({string.Join(',', options.BusySlots)}) must leave a free slot of --slots ({options.WorkerSlots}).");
         }
 
         return options;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,7 @@ namespace Pipeline.Bench.PeerIndex;
 internal sealed record DtsCellResult(
     string Strategy,
     int Users,
-    bool Heterogeneous,
+    int BusySlots,
     int PeersAtStart,
     int PeersAtEnd,
     long Queries,
@@ -53,7 +54,6 @@ internal sealed class DtsCell
     private readonly ClientIdentity _user = ClientIdentity.User("endpoint-agent", "Org1MSP");
     private readonly ConcurrentQueue<Verification> _retry = new();
     private readonly ConcurrentQueue<double> _lookupMicros = new();
-    private readonly int _maxChains;
     private int _chains;
     private TaskCompletionSource _pulse = NewPulse();
     private readonly ConcurrentDictionary<string, LedgerLoadSource> _sources;
@@ -68,15 +68,14 @@ internal sealed class DtsCell
         _ledger = ledger;
         _hashes = hashes;
         _sources = new(ledger.Peers.Take(options.Peers).ToDictionary(p => p.Id, p => new LedgerLoadSource(p)));
-        _maxChains = options.Dispatchers * options.MaxInFlightPerDispatcher;
     }
 
     /// <param name="strategy">The selection strategy.</param>
     /// <param name="users">Concurrent users, one launch each.</param>
-    /// <param name="heterogeneous">Keep peer0 busy with background work.</param>
+    /// <param name="busySlots">Slots of peer0 that background work holds (0 = equal peers).</param>
     /// <param name="maxReplicas">When above 0, D_THROTTLE's scale requests go to a <see cref="PeerScaler"/> that adds up to this many ledger replicas.</param>
     /// <param name="cancellationToken">Cancels the cell.</param>
-    public async Task<DtsCellResult> RunAsync(PeerSelectionStrategy strategy, int users, bool heterogeneous, int maxReplicas, CancellationToken cancellationToken)
+    public async Task<DtsCellResult> RunAsync(PeerSelectionStrategy strategy, int users, int busySlots, int maxReplicas, CancellationToken cancellationToken)
     {
         var indexOptions = new PeerIndexOptions
         {
@@ -114,14 +113,14 @@ internal sealed class DtsCell
         var selector = new RedisPeerSelector(_redis, wrapped, NullLogger<RedisPeerSelector>.Instance, scaler);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var busyPeer = initial[0].Id;
-        var background = heterogeneous
-            ? Enumerable.Range(0, _options.BusySlots).Select(_ => KeepBusyAsync(_sources[busyPeer].Peer, stop.Token)).ToList()
+        var background = busySlots > 0
+            ? Enumerable.Range(0, busySlots).Select(_ => KeepBusyAsync(_sources[busyPeer].Peer, stop.Token)).ToList()
             : [];
-        if (heterogeneous)
+        if (busySlots > 0)
         {
             // Busy means busy in its own report too: wait until the peer's CPU window shows the background work.
-            var busyPercent = (100.0 * _options.BusySlots / _options.WorkerSlots) - 5;
-            await WaitUntilAsync(() => _sources[busyPeer].Peer.GetLoad() is var l && l.InFlight >= _options.BusySlots && l.CpuPercent >= busyPercent, cancellationToken).ConfigureAwait(false);
+            var busyPercent = (100.0 * busySlots / _options.WorkerSlots) - 5;
+            await WaitUntilAsync(() => _sources[busyPeer].Peer.GetLoad() is var l && l.InFlight >= busySlots && l.CpuPercent >= busyPercent, cancellationToken).ConfigureAwait(false);
         }
 
         var totalQueries = Math.Min((long)users * _options.ExecutablesPerLaunch, _options.MaxQueries);
@@ -190,7 +189,7 @@ internal sealed class DtsCell
         var result = new DtsCellResult(
             strategy.ToString(),
             users,
-            heterogeneous,
+            busySlots,
             initial.Count,
             peersAtEnd,
             queries,
@@ -211,6 +210,9 @@ internal sealed class DtsCell
 
     private async Task DispatchAsync(RedisPeerSelector selector, ChannelReader<Verification> queue, CancellationToken stop)
     {
+        // Chains this dispatcher started and that still run; only this loop adds to it, so its
+        // in-flight bound cannot be overshot by other dispatchers.
+        var owned = new StrongBox<int>(0);
         var chains = new List<Task>();
         var pending = new List<Verification>(LookupBatch);
         try
@@ -218,7 +220,7 @@ internal sealed class DtsCell
             while (!stop.IsCancellationRequested)
             {
                 var pulse = Volatile.Read(ref _pulse);
-                var free = _maxChains - Volatile.Read(ref _chains);
+                var free = _options.MaxInFlightPerDispatcher - Volatile.Read(ref owned.Value);
                 if (free > 0)
                 {
                     while (pending.Count < Math.Min(free, LookupBatch) && TryTake(queue, out var next))
@@ -227,9 +229,9 @@ internal sealed class DtsCell
                     }
                 }
 
-                if (pending.Count == 0)
+                if (pending.Count == 0 || free <= 0)
                 {
-                    if (free > 0 && Volatile.Read(ref _chains) == 0 && _retry.IsEmpty && queue.Completion.IsCompleted)
+                    if (pending.Count == 0 && Volatile.Read(ref _chains) == 0 && _retry.IsEmpty && queue.Completion.IsCompleted)
                     {
                         break;
                     }
@@ -239,22 +241,29 @@ internal sealed class DtsCell
                     continue;
                 }
 
-                var selections = await TimedSelectAsync(selector, pending.Count, stop).ConfigureAwait(false);
+                var count = Math.Min(pending.Count, free);
+                var selections = await TimedSelectAsync(selector, count, stop).ConfigureAwait(false);
                 var kept = new List<Verification>(pending.Count);
+                var refused = 0;
                 for (var i = 0; i < pending.Count; i++)
                 {
-                    if (selections[i].PeerId is { } peerId)
+                    if (i >= count)
+                    {
+                        kept.Add(pending[i]);
+                    }
+                    else if (selections[i].PeerId is { } peerId)
                     {
                         Interlocked.Increment(ref _chains);
-                        chains.Add(ChainAsync(selector, queue, pending[i], peerId, stop));
+                        Interlocked.Increment(ref owned.Value);
+                        chains.Add(ChainAsync(selector, queue, pending[i], peerId, owned, stop));
                     }
                     else
                     {
+                        refused++;
                         kept.Add(pending[i]);
                     }
                 }
 
-                var refused = kept.Count;
                 pending = kept;
                 if (refused > 0)
                 {
@@ -284,7 +293,7 @@ internal sealed class DtsCell
     /// One reserved slot at work: verify, release with the peer's fresh load, and at once reserve a
     /// peer for the next queued verification, so a freed slot refills within two Redis round trips.
     /// </summary>
-    private async Task ChainAsync(RedisPeerSelector selector, ChannelReader<Verification> queue, Verification item, string peerId, CancellationToken stop)
+    private async Task ChainAsync(RedisPeerSelector selector, ChannelReader<Verification> queue, Verification item, string peerId, StrongBox<int> owned, CancellationToken stop)
     {
         try
         {
@@ -336,6 +345,7 @@ internal sealed class DtsCell
         finally
         {
             Interlocked.Decrement(ref _chains);
+            Interlocked.Decrement(ref owned.Value);
             Interlocked.Exchange(ref _pulse, NewPulse()).TrySetResult();
         }
     }

@@ -85,26 +85,29 @@ public static class PeerIndexBenchmark
             {
                 foreach (var strategy in strategies)
                 {
-                    var result = await cell.RunAsync(strategy, users, heterogeneous: false, maxReplicas: 0, cancellationToken).ConfigureAwait(false);
+                    var result = await cell.RunAsync(strategy, users, busySlots: 0, maxReplicas: 0, cancellationToken).ConfigureAwait(false);
                     results.Add(result);
-                    Console.Error.WriteLine(Row(result));
+                    Console.Error.WriteLine(Row(result, options));
                 }
             }
 
             var heteroUsers = options.Users.Max();
-            foreach (var strategy in strategies)
+            foreach (var busy in options.BusySlots)
             {
-                var result = await cell.RunAsync(strategy, heteroUsers, heterogeneous: true, maxReplicas: 0, cancellationToken).ConfigureAwait(false);
-                results.Add(result);
-                Console.Error.WriteLine(Row(result));
+                foreach (var strategy in strategies)
+                {
+                    var result = await cell.RunAsync(strategy, heteroUsers, busySlots: busy, maxReplicas: 0, cancellationToken).ConfigureAwait(false);
+                    results.Add(result);
+                    Console.Error.WriteLine(Row(result, options));
+                }
             }
 
             if (options.ScaleReplicas > 0)
             {
                 // Last: the replicas it adds stay in the ledger network.
-                var scaled = await cell.RunAsync(PeerSelectionStrategy.DynamicThrottle, heteroUsers, heterogeneous: false, maxReplicas: options.ScaleReplicas, cancellationToken).ConfigureAwait(false);
+                var scaled = await cell.RunAsync(PeerSelectionStrategy.DynamicThrottle, heteroUsers, busySlots: 0, maxReplicas: options.ScaleReplicas, cancellationToken).ConfigureAwait(false);
                 results.Add(scaled);
-                Console.Error.WriteLine(Row(scaled));
+                Console.Error.WriteLine(Row(scaled, options));
             }
 
             Console.WriteLine($"load average at end of experiment {LoadAverage()}");
@@ -155,8 +158,8 @@ public static class PeerIndexBenchmark
         return hashes;
     }
 
-    private static string Row(DtsCellResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Strategy} | {PeerColumn(r)} | {r.Users} | {r.Queries:N0} | {r.Seconds:F1} | {r.QueriesPerSecond:N0} | {r.SecondsPer50k:F1} | {r.LookupP50Micros:F0} | {r.LookupP99Micros:F0} | {r.PeakLoadPercent:F0} | {r.PeakOccupancyPercent:F0} | {r.MeanOccupancyPercent:F0} | {r.OverloadSamples} | {r.BusyPeerShare * 100:F0} | {r.LaunchesDone} | {FormatSeconds(r.LaunchP50Seconds)} | {r.NoCapacityAnswers:N0} |");
+    private static string Row(DtsCellResult r, DtsBenchOptions options) => string.Create(CultureInfo.InvariantCulture,
+        $"| {r.Strategy} | {PeerColumn(r, options)} | {r.Users} | {r.Queries:N0} | {r.Seconds:F1} | {r.QueriesPerSecond:N0} | {r.SecondsPer50k:F1} | {r.LookupP50Micros:F0} | {r.LookupP99Micros:F0} | {r.PeakLoadPercent:F0} | {r.PeakOccupancyPercent:F0} | {r.MeanOccupancyPercent:F0} | {r.OverloadSamples} | {r.BusyPeerShare * 100:F0} | {r.LaunchesDone} | {FormatSeconds(r.LaunchP50Seconds)} | {r.NoCapacityAnswers:N0} |");
 
     /// <summary>The 1-minute load average (other work on this machine skews every figure).</summary>
     internal static string LoadAverage()
@@ -171,8 +174,8 @@ public static class PeerIndexBenchmark
         }
     }
 
-    private static string PeerColumn(DtsCellResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.PeersAtStart}{(r.PeersAtEnd != r.PeersAtStart ? $"->{r.PeersAtEnd} (scaler)" : string.Empty)}{(r.Heterogeneous ? ", peer0 busy" : " equal")}");
+    private static string PeerColumn(DtsCellResult r, DtsBenchOptions options) => string.Create(CultureInfo.InvariantCulture,
+        $"{r.PeersAtStart}{(r.PeersAtEnd != r.PeersAtStart ? $"->{r.PeersAtEnd} (scaler)" : string.Empty)}{(r.BusySlots > 0 ? $", peer0 {r.BusySlots}/{options.WorkerSlots} busy" : " equal")}");
 
     private static string FormatSeconds(double seconds) =>
         double.IsNaN(seconds) ? "-" : seconds.ToString("F2", CultureInfo.InvariantCulture);
@@ -183,29 +186,32 @@ public static class PeerIndexBenchmark
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
-            Console.WriteLine(Row(r));
+            Console.WriteLine(Row(r, options));
         }
 
         Console.WriteLine();
         Console.WriteLine("Ratios (queries/s):");
         foreach (var users in options.Users)
         {
-            var at = results.Where(r => r.Users == users && !r.Heterogeneous).ToDictionary(r => r.Strategy);
+            var at = results.Where(r => r.Users == users && r.BusySlots == 0 && r.PeersAtEnd == r.PeersAtStart).ToDictionary(r => r.Strategy);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  equal peers, {users} users: DynamicThrottle/Single = {Ratio(at, "DynamicThrottle", "Single")}, DynamicThrottle/RoundRobin = {Ratio(at, "DynamicThrottle", "RoundRobin")}"));
         }
 
-        var hetero = results.Where(r => r.Heterogeneous).ToDictionary(r => r.Strategy);
         var scaledCell = results.FirstOrDefault(r => r.PeersAtEnd != r.PeersAtStart);
-        var baseline = results.FirstOrDefault(r => r.Strategy == "DynamicThrottle" && !r.Heterogeneous && r.Users == options.Users.Max() && r.PeersAtEnd == r.PeersAtStart);
+        var baseline = results.FirstOrDefault(r => r.Strategy == "DynamicThrottle" && r.BusySlots == 0 && r.Users == options.Users.Max() && r.PeersAtEnd == r.PeersAtStart);
         if (scaledCell is not null && baseline is not null)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  scale-up, {scaledCell.Users} users: peers {scaledCell.PeersAtStart} -> {scaledCell.PeersAtEnd}, DynamicThrottle with scaler / without = {scaledCell.QueriesPerSecond / baseline.QueriesPerSecond:F2}"));
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  busy peer0 ({options.BusySlots}/{options.WorkerSlots} slots taken), {options.Users.Max()} users: DynamicThrottle/Single = {Ratio(hetero, "DynamicThrottle", "Single")}, DynamicThrottle/RoundRobin = {Ratio(hetero, "DynamicThrottle", "RoundRobin")}"));
+        foreach (var busy in options.BusySlots)
+        {
+            var hetero = results.Where(r => r.BusySlots == busy).ToDictionary(r => r.Strategy);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  peer0 busy ({busy}/{options.WorkerSlots} slots held by background work), {options.Users.Max()} users: DynamicThrottle/Single = {Ratio(hetero, "DynamicThrottle", "Single")}, DynamicThrottle/RoundRobin = {Ratio(hetero, "DynamicThrottle", "RoundRobin")}"));
+        }
     }
 
     private static string Ratio(Dictionary<string, DtsCellResult> at, string a, string b) =>
