@@ -6,17 +6,27 @@ namespace Pipeline.Ledger;
 /// A peer's bounded worker slots and their busy-time accounting.
 /// </summary>
 /// <remarks>
-/// CPU % = (time the slots were held within the last window) ÷ (slots × window) × 100: the share of
-/// the peer's worker capacity in use. Held time counts from acquiring a slot to releasing it, so it
-/// includes RocksDB reads and scheduling delay, not only instructions retired. Thread-safe.
+/// CPU % = (slot-held time within the last window) ÷ (slots × window) × 100: the share of the peer's
+/// worker capacity in use. Held time counts from acquiring a slot to releasing it, so it includes
+/// RocksDB reads and scheduling delay, not only instructions retired.
+/// Cumulative held time B(t) grows with slope = slots held, which changes only when a slot is
+/// acquired or released; checkpoints of B are taken at those moments (at most one per 1/32 of the
+/// window) and B(now − window) is interpolated between the two checkpoints around it, so a sample
+/// costs O(1) however many requests ran, with an error below 1/32 of the capacity. Thread-safe.
 /// </remarks>
 internal sealed class WorkerSlots : IDisposable
 {
+    private const int CheckpointsPerWindow = 32;
+
     private readonly SemaphoreSlim _semaphore;
     private readonly Lock _gate = new();
-    private readonly Queue<(long Start, long End)> _finished = new();
     private readonly Dictionary<long, long> _active = [];
+    private readonly Queue<(long At, long Busy)> _checkpoints = new();
     private readonly long _windowTicks;
+    private readonly long _resolutionTicks;
+    private readonly long _createdAt;
+    private long _lastCheckpoint;
+    private long _completedBusy;
     private long _nextLease;
     private int _waiting;
     private long _completed;
@@ -25,7 +35,11 @@ internal sealed class WorkerSlots : IDisposable
     {
         Capacity = capacity;
         _semaphore = new SemaphoreSlim(capacity, capacity);
-        _windowTicks = (long)(window.TotalSeconds * Stopwatch.Frequency);
+        _windowTicks = Math.Max(1, (long)(window.TotalSeconds * Stopwatch.Frequency));
+        _resolutionTicks = Math.Max(1, _windowTicks / CheckpointsPerWindow);
+        _createdAt = Stopwatch.GetTimestamp();
+        _checkpoints.Enqueue((_createdAt, 0));
+        _lastCheckpoint = _createdAt;
     }
 
     public int Capacity { get; }
@@ -59,8 +73,10 @@ internal sealed class WorkerSlots : IDisposable
 
         lock (_gate)
         {
+            var now = Stopwatch.GetTimestamp();
+            Checkpoint(now);
             var id = ++_nextLease;
-            _active[id] = Stopwatch.GetTimestamp();
+            _active[id] = now;
             return new Lease(this, id);
         }
     }
@@ -68,42 +84,68 @@ internal sealed class WorkerSlots : IDisposable
     /// <summary>Busy share of the slots over the window, 0..100.</summary>
     public double BusyPercent()
     {
-        var now = Stopwatch.GetTimestamp();
-        var windowStart = now - _windowTicks;
-        long busy = 0;
         lock (_gate)
         {
-            while (_finished.Count > 0 && _finished.Peek().End <= windowStart)
+            var now = Stopwatch.GetTimestamp();
+            Checkpoint(now);
+            var windowStart = now - _windowTicks;
+            while (_checkpoints.Count >= 2 && _checkpoints.ElementAt(1).At <= windowStart)
             {
-                _finished.Dequeue();
+                _checkpoints.Dequeue();
             }
 
-            foreach (var (start, end) in _finished)
+            var first = _checkpoints.Peek();
+            double busyAtWindowStart;
+            if (first.At >= windowStart || _checkpoints.Count < 2)
             {
-                busy += end - Math.Max(start, windowStart);
+                // Only the creation checkpoint can start after the window: nothing was busy before it.
+                busyAtWindowStart = first.At >= windowStart ? 0 : first.Busy;
+            }
+            else
+            {
+                var second = _checkpoints.ElementAt(1);
+                busyAtWindowStart = first.Busy + ((second.Busy - first.Busy) * (double)(windowStart - first.At) / (second.At - first.At));
             }
 
-            foreach (var start in _active.Values)
-            {
-                busy += now - Math.Max(start, windowStart);
-            }
+            var busy = BusyAt(now) - busyAtWindowStart;
+            return Math.Clamp(100.0 * busy / ((double)_windowTicks * Capacity), 0, 100);
         }
-
-        return Math.Clamp(100.0 * busy / ((double)_windowTicks * Capacity), 0, 100);
     }
 
     public void Dispose() => _semaphore.Dispose();
+
+    private long BusyAt(long now)
+    {
+        var busy = _completedBusy;
+        foreach (var start in _active.Values)
+        {
+            busy += now - start;
+        }
+
+        return busy;
+    }
+
+    private void Checkpoint(long now)
+    {
+        if (now - _lastCheckpoint >= _resolutionTicks)
+        {
+            _checkpoints.Enqueue((now, BusyAt(now)));
+            _lastCheckpoint = now;
+        }
+    }
 
     private void Release(long id)
     {
         lock (_gate)
         {
+            var now = Stopwatch.GetTimestamp();
+            Checkpoint(now);
             if (!_active.Remove(id, out var start))
             {
                 return;
             }
 
-            _finished.Enqueue((start, Stopwatch.GetTimestamp()));
+            _completedBusy += now - start;
         }
 
         Interlocked.Increment(ref _completed);
