@@ -62,6 +62,47 @@ public static class NedParameters
         return new NedDetector([.. template.LayerSizes], weights, biases, mean, scale, template.Activation, threshold, samples);
     }
 
+    /// <summary>
+    /// Lengths of the tensors that make up the vector of a NED with <paramref name="layerSizes"/>, in vector order:
+    /// input mean, input scale, then weights and biases of each layer (for per-tensor quantisation).
+    /// </summary>
+    public static IReadOnlyList<int> Segments(IReadOnlyList<int> layerSizes)
+    {
+        ArgumentNullException.ThrowIfNull(layerSizes);
+        if (layerSizes.Count < 3 || layerSizes[0] != layerSizes[^1] || layerSizes.Any(s => s < 1))
+        {
+            throw new ArgumentException($"NED layer sizes [{string.Join(", ", layerSizes)}] must have at least 3 positive widths, the last equal to the first.", nameof(layerSizes));
+        }
+
+        var segments = new List<int> { layerSizes[0], layerSizes[0] };
+        for (var l = 0; l < layerSizes.Count - 1; l++)
+        {
+            segments.Add(layerSizes[l] * layerSizes[l + 1]);
+            segments.Add(layerSizes[l + 1]);
+        }
+
+        return segments;
+    }
+
+    /// <summary>A NED of the given shape with the parameters of <paramref name="vector"/>.</summary>
+    /// <exception cref="ArgumentException">Bad layer sizes, a vector of the wrong length, a non-finite value or a non-positive input scale.</exception>
+    public static NedDetector FromVector(IReadOnlyList<int> layerSizes, NedActivation activation, ReadOnlySpan<float> vector, double threshold, long samples)
+    {
+        var segments = Segments(layerSizes);
+        if (!Enum.IsDefined(activation)) throw new ArgumentException($"Unknown NED activation {activation}.", nameof(activation));
+        var layers = layerSizes.Count - 1;
+        var template = new NedDetector(
+            [.. layerSizes],
+            [.. Enumerable.Range(0, layers).Select(l => new float[segments[2 + (2 * l)]])],
+            [.. Enumerable.Range(0, layers).Select(l => new float[segments[3 + (2 * l)]])],
+            new float[layerSizes[0]],
+            Enumerable.Repeat(1f, layerSizes[0]).ToArray(),
+            activation,
+            threshold,
+            samples);
+        return FromVector(template, vector, threshold, samples);
+    }
+
     private static void Append(float[] source, float[] target, ref int at)
     {
         source.CopyTo(target, at);

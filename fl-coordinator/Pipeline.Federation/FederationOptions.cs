@@ -1,0 +1,200 @@
+using System.Globalization;
+using Pipeline.Contracts;
+using Pipeline.Detection;
+
+namespace Pipeline.Federation;
+
+/// <summary>
+/// Settings of one federated model, shared by its coordinator and participants (section <c>Federation</c>). The round
+/// parameters (epochs E, batch B, learning rate η) travel in each RoundAnnouncement, so participants follow the
+/// coordinator's values; the layout and detector settings here only matter for the bootstrap round (base version 0) —
+/// afterwards everyone uses the layout inside the global model.
+/// </summary>
+public sealed class FederationOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Federation";
+
+    /// <summary>Model name: the key on the fl.* topics.</summary>
+    public string ModelName { get; set; } = "iiot-ned";
+
+    /// <summary>Input topic the model scores (iiot.telemetry, chain.blocks or chain.transactions).</summary>
+    public string Stream { get; set; } = Topics.IiotTelemetry;
+
+    /// <summary>Detector kind: ned, isolation-forest, pca, kmeans, cblof.</summary>
+    public string Detector { get; set; } = "ned";
+
+    /// <summary>Aggregation strategy for NED vectors: fedavg, median, trimmed-mean, krum. Other detectors use their own federated merge.</summary>
+    public string Strategy { get; set; } = "fedavg";
+
+    /// <summary>β of trimmed-mean.</summary>
+    public double TrimFraction { get; set; } = 0.2;
+
+    /// <summary>f of Krum: tolerated Byzantine participants.</summary>
+    public int KrumByzantine { get; set; } = 1;
+
+    /// <summary>m of Multi-Krum (1 = Krum).</summary>
+    public int KrumSelect { get; set; } = 1;
+
+    /// <summary>Fraction C of registered participants selected per round.</summary>
+    public double FractionFit { get; set; } = 1.0;
+
+    /// <summary>Quorum: accepted updates needed to aggregate normally.</summary>
+    public int MinParticipants { get; set; } = 2;
+
+    /// <summary>Seconds from announcement to deadline.</summary>
+    public double RoundTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Pause between the end of a round and the next announcement.</summary>
+    public double RoundIntervalSeconds { get; set; } = 5;
+
+    /// <summary>A round short of quorum at its deadline: <c>close</c> (aggregate what arrived, if anything) or <c>skip</c>.</summary>
+    public string QuorumPolicy { get; set; } = "close";
+
+    /// <summary>Rounds after which the coordinator stops (0 = run until cancelled).</summary>
+    public int MaxRounds { get; set; }
+
+    /// <summary>Local epochs E per round.</summary>
+    public int LocalEpochs { get; set; } = 4;
+
+    /// <summary>Local mini-batch size B.</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>Local learning rate η (SGD).</summary>
+    public double LearningRate { get; set; } = 0.03;
+
+    /// <summary>Local SGD momentum.</summary>
+    public double Momentum { get; set; } = 0.9;
+
+    /// <summary>NED encoder widths, comma-separated (the decoder mirrors them).</summary>
+    public string HiddenLayers { get; set; } = "32,8";
+
+    /// <summary>Events per detector input row (NED sequence length w).</summary>
+    public int SequenceLength { get; set; } = 1;
+
+    /// <summary>Featurizer rolling window (events per entity).</summary>
+    public int FeatureWindow { get; set; } = 16;
+
+    /// <summary>Contamination: participants report the (1 − c) quantile of local scores; the global threshold is their sample-weighted median.</summary>
+    public double Contamination { get; set; } = 0.01;
+
+    /// <summary>Update compression: none, float16, int8.</summary>
+    public string Compression { get; set; } = "none";
+
+    /// <summary>Largest accepted L2 norm of a NED update (difference to the base vector); 0 disables the check.</summary>
+    public double MaxUpdateNorm { get; set; }
+
+    /// <summary>Directory of participant keys (&lt;id&gt;.pub.pem registered; &lt;id&gt;.key.pem private).</summary>
+    public string KeyDirectory { get; set; } = "fl-keys";
+
+    /// <summary>Comma-separated participant ids the coordinator selects from; empty = every registered key.</summary>
+    public string Participants { get; set; } = "";
+
+    /// <summary>Comma-separated cluster ids that <see cref="FederationHost"/> runs participants for.</summary>
+    public string Clusters { get; set; } = "c01,c02,c03";
+
+    /// <summary>Most recent events a participant keeps for local training.</summary>
+    public int LocalWindow { get; set; } = 5000;
+
+    /// <summary>Events a participant needs before it answers a round.</summary>
+    public int MinLocalSamples { get; set; } = 200;
+
+    /// <summary>IIoT measurement names in order, comma-separated; empty = the water-treatment simulator's names.</summary>
+    public string Measurements { get; set; } = "";
+
+    /// <summary>Seed of participant selection and of model initialisation (shared, so bootstrap NEDs start alike).</summary>
+    public int Seed { get; set; } = 42;
+
+    /// <summary>The participant id used for a cluster: <c>fl-&lt;cluster&gt;</c>.</summary>
+    public static string ParticipantIdFor(string clusterId) => "fl-" + clusterId;
+
+    /// <summary>Checks every value; the message names the key.</summary>
+    /// <exception cref="ArgumentException">A bad value.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ModelName)) throw new ArgumentException("Federation:ModelName is empty.");
+        _ = Kind;
+        _ = CompressionKind;
+        _ = CreateStrategy();
+        _ = Layout();
+        _ = HiddenWidths;
+        if (!(FractionFit > 0 && FractionFit <= 1)) throw new ArgumentException($"Federation:FractionFit {FractionFit} must be in (0, 1].");
+        if (MinParticipants < 1) throw new ArgumentException($"Federation:MinParticipants {MinParticipants} must be at least 1.");
+        if (!(RoundTimeoutSeconds > 0)) throw new ArgumentException($"Federation:RoundTimeoutSeconds {RoundTimeoutSeconds} must be positive.");
+        if (!(RoundIntervalSeconds >= 0)) throw new ArgumentException($"Federation:RoundIntervalSeconds {RoundIntervalSeconds} cannot be negative.");
+        if (QuorumPolicy is not ("close" or "skip")) throw new ArgumentException($"Federation:QuorumPolicy '{QuorumPolicy}' must be close or skip.");
+        if (MaxRounds < 0) throw new ArgumentException($"Federation:MaxRounds {MaxRounds} cannot be negative.");
+        if (LocalEpochs < 1 || BatchSize < 1 || !(LearningRate > 0)) throw new ArgumentException("Federation:LocalEpochs, BatchSize and LearningRate must be positive.");
+        if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"Federation:Momentum {Momentum} must be in [0, 1).");
+        if (!(Contamination >= 0 && Contamination < 0.5)) throw new ArgumentException($"Federation:Contamination {Contamination} must be in [0, 0.5).");
+        if (!(MaxUpdateNorm >= 0)) throw new ArgumentException($"Federation:MaxUpdateNorm {MaxUpdateNorm} cannot be negative.");
+        if (LocalWindow < 10 || MinLocalSamples < 2 || MinLocalSamples > LocalWindow) throw new ArgumentException("Federation:LocalWindow must be at least 10 and MinLocalSamples in [2, LocalWindow].");
+        foreach (var id in ParticipantIds) ParticipantKeyDirectory.ValidateId(id);
+    }
+
+    /// <summary>The configured detector kind.</summary>
+    public DetectorKind Kind => DetectorKinds.Parse(Detector);
+
+    /// <summary>The configured compression.</summary>
+    public UpdateCompression CompressionKind => ParameterCodec.Parse(Compression);
+
+    /// <summary>Explicit participant ids (empty = all registered keys).</summary>
+    public IReadOnlyList<string> ParticipantIds => Split(Participants);
+
+    /// <summary>Cluster ids for <see cref="FederationHost"/>.</summary>
+    public IReadOnlyList<string> ClusterIds => Split(Clusters);
+
+    /// <summary>NED encoder widths.</summary>
+    public IReadOnlyList<int> HiddenWidths
+    {
+        get
+        {
+            var widths = Split(HiddenLayers).Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : -1).ToArray();
+            if (widths.Length == 0 || widths.Any(w => w < 1)) throw new ArgumentException($"Federation:HiddenLayers '{HiddenLayers}' must be positive integers separated by commas.");
+            return widths;
+        }
+    }
+
+    /// <summary>The strategy for NED vectors.</summary>
+    public IAggregationStrategy CreateStrategy() => AggregationStrategies.Create(Strategy, TrimFraction, KrumByzantine, KrumSelect);
+
+    /// <summary>The bootstrap layout.</summary>
+    public BundleLayout Layout()
+    {
+        var layout = new BundleLayout
+        {
+            Stream = Stream,
+            Measurements = Stream == Topics.IiotTelemetry
+                ? (Split(Measurements) is { Count: > 0 } names ? names : BundleLayout.WaterTreatmentMeasurements)
+                : [],
+            Featurizer = new FeaturizerOptions { Window = FeatureWindow },
+            SequenceLength = SequenceLength,
+        };
+        layout.Validate();
+        return layout;
+    }
+
+    /// <summary>Detector options for local training with the announced E, B, η.</summary>
+    public DetectorOptions DetectorOptions(int epochs, int batchSize, double learningRate) => Kind switch
+    {
+        DetectorKind.Ned => new NedOptions
+        {
+            HiddenLayers = HiddenWidths, Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, Momentum = Momentum,
+            Seed = Seed, Contamination = Contamination,
+        },
+        DetectorKind.IsolationForest => new IsolationForestOptions { Seed = Seed, Contamination = Contamination },
+        DetectorKind.PcaMahalanobis => new PcaMahalanobisOptions { Seed = Seed, Contamination = Contamination },
+        DetectorKind.KMeans => new KMeansOptions { Seed = Seed, Contamination = Contamination },
+        _ => new CblofOptions { Seed = Seed, Contamination = Contamination },
+    };
+
+    /// <summary>NED layer widths for an input of <paramref name="inputDimension"/>.</summary>
+    public IReadOnlyList<int> NedLayerSizes(int inputDimension)
+    {
+        var hidden = HiddenWidths;
+        return [inputDimension, .. hidden, .. hidden.Reverse().Skip(1), inputDimension];
+    }
+
+    private static List<string> Split(string? value) =>
+        [.. (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+}

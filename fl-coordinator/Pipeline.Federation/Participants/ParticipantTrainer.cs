@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Pipeline.Contracts;
+using Pipeline.Detection;
+
+namespace Pipeline.Federation;
+
+/// <summary>
+/// One participant's local step of a round: start from the announced global model (or, in the bootstrap round, from
+/// the shared seed), train on the local window — NED continues from the global weights for E epochs with batch B and
+/// rate η; the other detectors refit on local data — and produce a signed <see cref="ModelUpdate"/>.
+/// </summary>
+/// <remarks>Pure apart from the clock and the random nonce; thread-safe.</remarks>
+public static class ParticipantTrainer
+{
+    /// <summary>Trains on <paramref name="local"/> and returns the signed update and the local model.</summary>
+    /// <exception cref="ArgumentException">The base model does not match the announcement.</exception>
+    public static (ModelUpdate Update, ModelBundle Local) Train(RoundAnnouncement announcement, ModelBundle? baseBundle, FeaturizedEvents local,
+        FederationOptions options, string participantId, string clusterId, ECDsa key, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(announcement);
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(key);
+        var watch = Stopwatch.StartNew();
+        var kind = DetectorKinds.Parse(announcement.DetectorKind);
+        var standardizer = baseBundle?.Standardizer ?? local.FitStandardizer();
+        var inputs = local.ToInputs(standardizer);
+        var detectorOptions = options.DetectorOptions(announcement.LocalEpochs, announcement.BatchSize, announcement.LearningRate);
+        IAnomalyDetector model;
+        if (kind == DetectorKind.Ned && baseBundle?.Detector is NedDetector start)
+        {
+            model = BundleTrainer.ContinueNed(start, inputs, (NedOptions)detectorOptions, cancellationToken);
+        }
+        else
+        {
+            if (BundleTrainer.KindOf(detectorOptions) != kind) throw new ArgumentException($"Round {announcement.Round} trains {kind}, the options configure {BundleTrainer.KindOf(detectorOptions)}.");
+            model = BundleTrainer.FitDetector(inputs, detectorOptions, cancellationToken);
+        }
+
+        var scores = new float[inputs.Rows];
+        model.Score(inputs.Values, scores);
+        var baseVector = baseBundle?.Detector is NedDetector baseNed ? NedParameters.Flatten(baseNed) : null;
+        var compression = model is NedDetector ? options.CompressionKind : UpdateCompression.None;
+        var payload = UpdatePayload.ForDetector(model, baseBundle is null ? standardizer : null).Encode(compression, baseVector);
+        var update = new ModelUpdate
+        {
+            ModelName = announcement.ModelName,
+            Round = announcement.Round,
+            BaseVersion = announcement.BaseVersion,
+            ParticipantId = participantId,
+            ClusterId = clusterId,
+            DetectorKind = announcement.DetectorKind,
+            SampleCount = inputs.Rows,
+            Parameters = payload,
+            Compression = ParameterCodec.NameOf(compression),
+            LocalMetrics =
+            [
+                new NamedValue(RoundAggregator.ThresholdMetric, model.Threshold),
+                new NamedValue(RoundAggregator.MeanScoreMetric, scores.Average()),
+                new NamedValue("train_ms", watch.Elapsed.TotalMilliseconds),
+            ],
+            Nonce = Guid.NewGuid().ToString("N"),
+            CreatedAt = now,
+        };
+        return (UpdateSigner.Sign(update, key), new ModelBundle(local.Layout, standardizer, model));
+    }
+}
