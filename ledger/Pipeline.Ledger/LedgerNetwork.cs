@@ -48,7 +48,7 @@ public sealed class LedgerNetwork : IAsyncDisposable
     public LedgerOptions Options { get; }
 
     /// <summary>Running peers, in id order.</summary>
-    public IReadOnlyList<LedgerPeer> Peers => _peers;
+    public IReadOnlyList<LedgerPeer> Peers => Array.AsReadOnly(_peers);
 
     /// <summary>Committed height (all peers are at it between blocks).</summary>
     public long Height => _peers[0].Height;
@@ -171,31 +171,48 @@ public sealed class LedgerNetwork : IAsyncDisposable
     /// </summary>
     public async Task<LedgerPeer> AddPeerAsync(CancellationToken cancellationToken)
     {
-        await _delivery.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var index = Interlocked.Increment(ref _nextPeerIndex) - 1;
+        var id = PeerPrefix + index.ToString(CultureInfo.InvariantCulture);
+        var source = _peers[0];
+
+        // Copy most of the chain while blocks keep flowing, then the rest with delivery paused.
+        var peer = await Task.Run(
+            () =>
+            {
+                var opened = LedgerPeer.Open(id, Path.Combine(Options.DataDirectory, id), _contract, Options, _logger);
+                try
+                {
+                    CatchUp(opened, source, _logger);
+                    return opened;
+                }
+                catch
+                {
+                    opened.Dispose();
+                    throw;
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
         try
         {
-            var id = PeerPrefix + _nextPeerIndex.ToString(CultureInfo.InvariantCulture);
-            var source = _peers[0];
-            var peer = await Task.Run(
-                () =>
-                {
-                    var opened = LedgerPeer.Open(id, Path.Combine(Options.DataDirectory, id), _contract, Options, _logger);
-                    try
-                    {
-                        CatchUp(opened, source, _logger);
-                        return opened;
-                    }
-                    catch
-                    {
-                        opened.Dispose();
-                        throw;
-                    }
-                },
-                cancellationToken).ConfigureAwait(false);
-            _nextPeerIndex++;
+            await _delivery.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            peer.Dispose();
+            throw;
+        }
+
+        try
+        {
+            CatchUp(peer, source, _logger);
             _peers = [.. _peers, peer];
             LedgerLog.PeerAdded(_logger, id, _peers.Length);
             return peer;
+        }
+        catch
+        {
+            peer.Dispose();
+            throw;
         }
         finally
         {

@@ -210,4 +210,21 @@ public sealed class LedgerNetworkTests
 
         Assert.Contains("in use", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AddPeerAsync_DuringConcurrentSubmits_ReplicaEndsIdentical()
+    {
+        using var temp = new TestLedger();
+        await using var network = await LedgerNetwork.StartAsync(temp.Options(peers: 2));
+
+        var submits = Enumerable.Range(0, 30).Select(i => network.SubmitAsync(
+            WhitelistFunctions.CreateAsset, TestLedger.CreateArgs(TestLedger.Hash("during" + i)), TestLedger.Admin, CancellationToken.None)).ToList();
+        var added = await network.AddPeerAsync(CancellationToken.None);
+        var results = await Task.WhenAll(submits);
+
+        Assert.All(results, r => Assert.Equal(TxValidationCode.Valid, r.Code));
+        Assert.All(results, r => Assert.Equal(TxValidationCode.Valid, added.GetTransactionStatus(r.TxId)));
+        Assert.Equal(network.Peers[0].Height, added.Height);
+        Assert.Single(network.Peers.Select(p => p.ComputeStateHash()).Distinct());
+    }
 }
