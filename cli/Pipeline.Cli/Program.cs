@@ -13,5 +13,6 @@ root.Subcommands.Add(BrokerCommands.Create());
 root.Subcommands.Add(TopicsCommands.Create());
 root.Subcommands.Add(LedgerCommands.Create());
 root.Subcommands.Add(WhitelistCommands.Create());
+root.Subcommands.Add(ProduceCommands.Create());
 
 return await root.Parse(args).InvokeAsync();

@@ -75,7 +75,11 @@ public sealed class KafkaPublisher
         {
             // Ctrl+C while pacing: flush below.
         }
-        _producer.Flush(limits.FlushTimeout);
+        finally
+        {
+            // Also when the stream itself fails (a strict replay): what was produced is delivered.
+            _producer.Flush(limits.FlushTimeout);
+        }
         return progress;
     }
 
