@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Pipeline.Cli;
 using Pipeline.Cli.Commands;
 
@@ -13,6 +14,12 @@ root.Subcommands.Add(BrokerCommands.Create());
 root.Subcommands.Add(TopicsCommands.Create());
 root.Subcommands.Add(LedgerCommands.Create());
 root.Subcommands.Add(WhitelistCommands.Create());
+root.Subcommands.Add(ProcessCommands.Create());
 root.Subcommands.Add(ProduceCommands.Create());
 
-return await root.Parse(args).InvokeAsync();
+// Ctrl+C and SIGTERM cancel the running command's token and let it finish its own shutdown
+// (flush producers, leave consumer groups, stop child processes) before the process exits.
+using var stop = new CancellationTokenSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);
