@@ -1,4 +1,5 @@
 using Pipeline.Bench.PeerIndex;
+using Pipeline.Bench.Producers;
 
 // Console benchmark harness: `dotnet run -c Release --project bench/Pipeline.Bench -- MODE [options]`.
 // Each mode prints figures and ratios; none passes or fails.
@@ -15,10 +16,13 @@ switch (mode)
 {
     case "peer-index":
         return await PeerIndexBenchmark.RunAsync(rest, cancel.Token);
+    case "producers":
+        return await ProducerBenchmark.RunAsync(rest, cancel.Token);
     default:
         Console.Error.WriteLine($"unknown benchmark mode '{mode}'.");
         Console.Error.WriteLine("usage: Pipeline.Bench MODE [options]");
         Console.Error.WriteLine("modes:");
+        Console.Error.WriteLine("  producers    events/s of the simulator: generation+encoding alone, and delivered to the embedded broker");
         Console.Error.WriteLine("  peer-index   DTS experiment (Single / RoundRobin / DynamicThrottle over embedded ledger peers) and the Redis index alone");
         return 2;
 }
