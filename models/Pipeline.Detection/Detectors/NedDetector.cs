@@ -7,7 +7,8 @@ namespace Pipeline.Detection;
 
 /// <summary>
 /// NED, the neural encoder-decoder of Block Hunter: a dense autoencoder trained with TorchSharp on standardised rows;
-/// score = mean squared reconstruction error of a row in standardised units.
+/// score = mean squared reconstruction error of a row in standardised units, each feature weighted by the inverse of
+/// its training residual variance when <see cref="NedOptions.ResidualWeighting"/> is on (the default).
 /// </summary>
 /// <remarks>
 /// The canonical state is plain float arrays (layer weights and biases, input mean and scale), which makes FedAvg a
@@ -26,12 +27,14 @@ public sealed class NedDetector : IAnomalyDetector
     private readonly float[][] _biases;
     private readonly float[] _inputMean;
     private readonly float[] _inputScale;
+    private readonly float[] _errorWeights; // per-feature weight of the squared reconstruction error (mean 1)
     private readonly float[][] _transposed; // layer l: sizes[l] rows of padded width, for broadcast-multiply-add
     private readonly float[][] _paddedBiases;
     private readonly int _maxPadded;
 
-    internal NedDetector(int[] sizes, float[][] weights, float[][] biases, float[] inputMean, float[] inputScale, NedActivation activation, double threshold, long samples)
+    internal NedDetector(int[] sizes, float[][] weights, float[][] biases, float[] inputMean, float[] inputScale, NedActivation activation, double threshold, long samples, float[]? errorWeights = null)
     {
+        _errorWeights = errorWeights ?? Enumerable.Repeat(1f, sizes[0]).ToArray();
         _sizes = sizes;
         _weights = weights;
         _biases = biases;
@@ -84,6 +87,8 @@ public sealed class NedDetector : IAnomalyDetector
 
     internal float[] InputScale => _inputScale;
 
+    internal float[] ErrorWeights => _errorWeights;
+
     /// <summary>Trains the autoencoder on <paramref name="data"/> and calibrates the threshold on its reconstruction errors.</summary>
     public static NedDetector Fit(FeatureMatrix data, NedOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -117,6 +122,11 @@ public sealed class NedDetector : IAnomalyDetector
         Train(standardised, data.Rows, layerSizes, weights, biases, options, random, cancellationToken);
 
         var model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows);
+        if (options.ResidualWeighting)
+        {
+            model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, model.ResidualWeights(data));
+        }
+
         var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(model, data), options.Contamination);
         return (NedDetector)model.WithThreshold(threshold);
     }
@@ -131,33 +141,64 @@ public sealed class NedDetector : IAnomalyDetector
         Span<float> input = d <= 512 ? stackalloc float[d] : new float[d];
         for (var r = 0; r < scores.Length; r++)
         {
-            var x = rows.Slice(r * d, d);
-            for (var j = 0; j < d; j++) input[j] = (x[j] - _inputMean[j]) / _inputScale[j];
-            ReadOnlySpan<float> current = input;
-            var target = bufferA;
-            for (var l = 0; l < _transposed.Length; l++)
-            {
-                var padded = _paddedBiases[l].Length;
-                var output = target[..padded];
-                Layer(current[.._sizes[l]], _transposed[l], _paddedBiases[l], output, activate: l < _transposed.Length - 1, Activation);
-                current = output;
-                target = target == bufferA ? bufferB : bufferA;
-            }
-
+            var output = Reconstruct(rows.Slice(r * d, d), input, bufferA, bufferB);
             float error = 0;
             for (var j = 0; j < d; j++)
             {
-                var diff = current[j] - input[j];
-                error += diff * diff;
+                var diff = output[j] - input[j];
+                error += diff * diff * _errorWeights[j];
             }
 
             scores[r] = error / d;
         }
     }
 
+    // Standardises x into input and runs the layers; returns the reconstruction (a slice of one of the buffers).
+    private ReadOnlySpan<float> Reconstruct(ReadOnlySpan<float> x, Span<float> input, Span<float> bufferA, Span<float> bufferB)
+    {
+        for (var j = 0; j < x.Length; j++) input[j] = (x[j] - _inputMean[j]) / _inputScale[j];
+        ReadOnlySpan<float> current = input;
+        var useA = true;
+        for (var l = 0; l < _transposed.Length; l++)
+        {
+            var output = (useA ? bufferA : bufferB)[.._paddedBiases[l].Length];
+            Layer(current[.._sizes[l]], _transposed[l], _paddedBiases[l], output, activate: l < _transposed.Length - 1, Activation);
+            current = output;
+            useA = !useA;
+        }
+
+        return current;
+    }
+
+    // 1 / (residual variance + ε) per feature on the training rows, scaled to mean 1: features the network reconstructs
+    // tightly (physical constraints) weigh more than features it cannot predict (noise).
+    private float[] ResidualWeights(FeatureMatrix data)
+    {
+        var d = Dimension;
+        var sum = new double[d];
+        var bufferA = new float[_maxPadded];
+        var bufferB = new float[_maxPadded];
+        var input = new float[d];
+        for (var r = 0; r < data.Rows; r++)
+        {
+            var output = Reconstruct(data.Row(r), input, bufferA, bufferB);
+            for (var j = 0; j < d; j++)
+            {
+                double diff = output[j] - input[j];
+                sum[j] += diff * diff;
+            }
+        }
+
+        var variance = sum.Select(v => v / data.Rows).ToArray();
+        var epsilon = Math.Max(1e-3 * variance.Average(), 1e-9);
+        var weights = variance.Select(v => 1 / (v + epsilon)).ToArray();
+        var mean = weights.Average();
+        return weights.Select(w => (float)(w / mean)).ToArray();
+    }
+
     /// <inheritdoc />
     public IAnomalyDetector WithThreshold(double threshold) =>
-        new NedDetector(_sizes, _weights, _biases, _inputMean, _inputScale, Activation, threshold, TrainingSamples);
+        new NedDetector(_sizes, _weights, _biases, _inputMean, _inputScale, Activation, threshold, TrainingSamples, _errorWeights);
 
     /// <inheritdoc />
     public byte[] Serialize() => DetectorSerializer.Write(new ModelHeader(Kind, Dimension, Threshold, TrainingSamples), w =>
@@ -166,6 +207,7 @@ public sealed class NedDetector : IAnomalyDetector
         w.WriteInts(_sizes);
         w.WriteFloats(_inputMean);
         w.WriteFloats(_inputScale);
+        w.WriteFloats(_errorWeights);
         for (var l = 0; l < _weights.Length; l++)
         {
             w.WriteFloats(_weights[l]);
@@ -185,6 +227,7 @@ public sealed class NedDetector : IAnomalyDetector
 
         var mean = reader.ReadFloats(header.Dimension);
         var scale = reader.ReadFloats(header.Dimension);
+        var errorWeights = reader.ReadFloats(header.Dimension);
         var weights = new float[sizes.Length - 1][];
         var biases = new float[sizes.Length - 1][];
         for (var l = 0; l < weights.Length; l++)
@@ -193,7 +236,7 @@ public sealed class NedDetector : IAnomalyDetector
             biases[l] = reader.ReadFloats(sizes[l + 1]);
         }
 
-        return new NedDetector(sizes, weights, biases, mean, scale, activation, header.Threshold, header.TrainingSamples);
+        return new NedDetector(sizes, weights, biases, mean, scale, activation, header.Threshold, header.TrainingSamples, errorWeights);
     }
 
     private static int Pad(int width) => (width + Lanes - 1) / Lanes * Lanes;

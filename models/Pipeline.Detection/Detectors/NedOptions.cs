@@ -30,6 +30,13 @@ public sealed record NedOptions : DetectorOptions
     /// <summary>Hidden activation.</summary>
     public NedActivation Activation { get; init; } = NedActivation.Tanh;
 
+    /// <summary>
+    /// Weight each feature's squared error by 1 / (its residual variance on the training rows), normalised to mean 1.
+    /// Plain MSE (false, the paper's score) lets features the network cannot predict drown out broken physical
+    /// relations that it reconstructs tightly; weighting raised the IIoT ROC AUC (docs/detection.md).
+    /// </summary>
+    public bool ResidualWeighting { get; init; } = true;
+
     internal void Validate()
     {
         ValidateCommon();

@@ -78,7 +78,7 @@ public static class FederatedAggregator
         for (var i = 0; i < models.Count; i++)
         {
             var m = models[i];
-            if (!AllFinite(m.InputMean) || !AllFinite(m.InputScale) || m.Weights.Any(w => !AllFinite(w)) || m.Biases.Any(b => !AllFinite(b)))
+            if (!AllFinite(m.InputMean) || !AllFinite(m.InputScale) || !AllFinite(m.ErrorWeights) || m.Weights.Any(w => !AllFinite(w)) || m.Biases.Any(b => !AllFinite(b)))
             {
                 throw new AggregationException(AggregationFailure.NonFiniteValue, i, "a NED parameter is NaN or infinite.");
             }
@@ -95,7 +95,8 @@ public static class FederatedAggregator
 
         var mean = Average(models.Select(m => m.InputMean).ToList(), weights);
         var scale = Average(models.Select(m => m.InputScale).ToList(), weights);
-        return new NedDetector([.. first.LayerSizes], weightsOut, biasesOut, mean, scale, first.Activation, threshold, total);
+        var errorWeights = Average(models.Select(m => m.ErrorWeights).ToList(), weights);
+        return new NedDetector([.. first.LayerSizes], weightsOut, biasesOut, mean, scale, first.Activation, threshold, total, errorWeights);
     }
 
     private static PcaMahalanobisDetector AggregatePca(List<PcaMahalanobisDetector> models, double threshold)
