@@ -82,9 +82,9 @@ internal sealed class DtsBenchOptions
                 case "--in-flight": options.MaxInFlightPerDispatcher = NextInt(1); break;
                 case "--busy-slots":
                     options.BusySlots = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                        .Select(b => int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
+                        .Select(b => int.TryParse(b, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 0
                             ? n
-                            : throw new ArgumentException($"--busy-slots entry '{b}' must be a positive integer.")).ToArray();
+                            : throw new ArgumentException($"--busy-slots entry '{b}' must be a non-negative integer (0 = no heterogeneous cells).")).Where(n => n > 0).ToArray();
                     break;
                 case "--busy-ms": options.BusyServiceTime = TimeSpan.FromMilliseconds(NextDouble(1)); break;
                 case "--backoff-ms": options.RetryBackoff = TimeSpan.FromMilliseconds(NextDouble(0.1)); break;
