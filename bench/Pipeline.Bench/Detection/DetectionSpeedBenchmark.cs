@@ -93,7 +93,7 @@ public static class DetectionSpeedBenchmark
             var sFit = theirs.GetProperty("fit_s").GetDouble();
             var sScore = theirs.GetProperty("score_s").GetDouble();
             var sAuc = theirs.GetProperty("auc").GetDouble();
-            Console.WriteLine(string.Create(inv, $"| {name} | {auc:F4} | {sAuc:F4} | {auc - sAuc:+0.0000;-0.0000} | {fit:F3} | {sFit:F3} | {sFit / fit:F2}x | {score:F3} | {sScore:F3} | {sScore / score:F2}x |"));
+            Console.WriteLine(string.Create(inv, $"| {name} | {auc:F4} | {sAuc:F4} | {auc - sAuc:+0.0000;-0.0000;0.0000} | {fit:F3} | {sFit:F3} | {sFit / fit:F2}x | {score:F3} | {sScore:F3} | {sScore / score:F2}x |"));
         }
 
         return 0;
