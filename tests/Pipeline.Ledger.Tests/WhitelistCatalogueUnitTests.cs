@@ -97,4 +97,21 @@ public sealed class WhitelistCatalogueUnitTests
 
         Assert.Equal("line 2", ex.Item);
     }
+
+    [Fact]
+    public void Parse_ProducersExportWithExtraFields_ReadsAppsAndEndpoints()
+    {
+        // Shape written by 'pipeline produce catalogue': header fields and per-item extras are ignored.
+        var text = $$"""
+            {"format":"pipeline.whitelist-catalogue/v1","scenario":"default","seed":42,
+             "apps":[{"sha256":"{{Sha}}","appName":"navigation","appVersion":"4.2.1","platform":"linux-x64",
+                      "ownerRole":"user","ownerId":"user","approver":"it-security","executablePath":"/opt/navigation/bin/navigation"}],
+             "endpoints":[{"endpointId":"truck-001","organisation":"fleet","platform":"linux-x64","kind":"vehicle"}]}
+            """;
+
+        var catalogue = WhitelistCatalogue.Parse(text);
+
+        Assert.Equal("it-security", Assert.Single(catalogue.Apps).Approver);
+        Assert.Equal("truck-001", Assert.Single(catalogue.Endpoints).EndpointId);
+    }
 }
