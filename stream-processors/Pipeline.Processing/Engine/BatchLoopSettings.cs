@@ -1,0 +1,22 @@
+namespace Pipeline.Processing.Engine;
+
+/// <summary>What a <see cref="BatchConsumerLoop"/> consumes and how.</summary>
+/// <param name="Topics">Input topics (full names).</param>
+/// <param name="GroupId">Consumer group: instances with the same id split the partitions.</param>
+/// <param name="ClientId">Client id of this instance (also the stem of its transactional id).</param>
+/// <param name="BatchSize">Most messages per batch.</param>
+/// <param name="BatchTimeout">Longest time a batch stays open after its first message.</param>
+/// <param name="Guarantee">At-least-once or exactly-once v2.</param>
+/// <param name="MaxMessageBytes">Values larger than this are dead-lettered as oversize.</param>
+/// <param name="RetryBackoff">Pause before a failed batch is retried.</param>
+/// <param name="SummaryInterval">Period of the summary log line (zero: none).</param>
+public sealed record BatchLoopSettings(
+    IReadOnlyList<string> Topics,
+    string GroupId,
+    string ClientId,
+    int BatchSize,
+    TimeSpan BatchTimeout,
+    ProcessingGuarantee Guarantee,
+    int MaxMessageBytes,
+    TimeSpan RetryBackoff,
+    TimeSpan SummaryInterval);

@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+
+namespace Pipeline.Processing;
+
+/// <summary>Counters, histograms and gauges of one processor, on the <see cref="MeterName"/> meter
+/// (prometheus-net or OpenTelemetry can export it), plus plain totals for summaries and tests.</summary>
+/// <remarks>Thread-safe. Instruments: processing_events, processing_alerts{type},
+/// processing_dlq_messages{reason}, processing_lookup_failures, processing_verdicts{decision},
+/// processing_batch_latency_ms, processing_end_to_end_latency_ms, processing_consumer_lag{topic,partition},
+/// processing_model_version{model}.</remarks>
+public sealed class ProcessingMetrics : IDisposable
+{
+    public const string MeterName = "Pipeline.Processing";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _events;
+    private readonly Counter<long> _alerts;
+    private readonly Counter<long> _deadLetters;
+    private readonly Counter<long> _lookupFailures;
+    private readonly Counter<long> _verdicts;
+    private readonly Counter<long> _unscored;
+    private readonly Histogram<double> _batchLatency;
+    private readonly Histogram<double> _endToEnd;
+    private readonly ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
+    private readonly ConcurrentDictionary<string, long> _modelVersions = new();
+    private long _eventsTotal;
+    private long _alertsTotal;
+    private long _deadLettersTotal;
+    private long _lookupFailuresTotal;
+    private long _unscoredTotal;
+    private long _batchesTotal;
+    private long _allowed;
+    private long _denied;
+
+    public ProcessingMetrics(string processor)
+    {
+        Processor = processor;
+        _meter = new Meter(MeterName);
+        var tag = new KeyValuePair<string, object?>("processor", processor);
+        _events = _meter.CreateCounter<long>("processing_events", "events", "Input events processed (decoded and handled).");
+        _alerts = _meter.CreateCounter<long>("processing_alerts", "alerts", "Alerts emitted, by type.");
+        _deadLetters = _meter.CreateCounter<long>("processing_dlq_messages", "messages", "Messages dead-lettered, by reason.");
+        _lookupFailures = _meter.CreateCounter<long>("processing_lookup_failures", "lookups", "Whitelist lookups that failed or timed out.");
+        _verdicts = _meter.CreateCounter<long>("processing_verdicts", "verdicts", "Execution verdicts, by decision.");
+        _unscored = _meter.CreateCounter<long>("processing_unscored", "events", "Events passed through without a model.");
+        _batchLatency = _meter.CreateHistogram<double>("processing_batch_latency_ms", "ms", "Consume of a batch's first message to its commit.");
+        _endToEnd = _meter.CreateHistogram<double>("processing_end_to_end_latency_ms", "ms", "Event time to alert detection time.");
+        _meter.CreateObservableGauge("processing_consumer_lag", () => _lag.Select(p => new Measurement<long>(
+            p.Value, tag, new("topic", p.Key.Topic), new("partition", p.Key.Partition))), "messages", "High watermark minus committed position.");
+        _meter.CreateObservableGauge("processing_model_version", () => _modelVersions.Select(p => new Measurement<long>(
+            p.Value, tag, new("model", p.Key))), "version", "Version of the model in use, per model key.");
+        _tag = tag;
+    }
+
+    private readonly KeyValuePair<string, object?> _tag;
+
+    /// <summary>Processor name (scoring-chain, whitelist, ...), a tag on every instrument.</summary>
+    public string Processor { get; }
+
+    public long Events => Interlocked.Read(ref _eventsTotal);
+
+    public long Alerts => Interlocked.Read(ref _alertsTotal);
+
+    public long DeadLetters => Interlocked.Read(ref _deadLettersTotal);
+
+    public long LookupFailures => Interlocked.Read(ref _lookupFailuresTotal);
+
+    public long Unscored => Interlocked.Read(ref _unscoredTotal);
+
+    public long Batches => Interlocked.Read(ref _batchesTotal);
+
+    public long Allowed => Interlocked.Read(ref _allowed);
+
+    public long Denied => Interlocked.Read(ref _denied);
+
+    /// <summary>Sum of the lag of every partition last seen.</summary>
+    public long TotalLag => _lag.Values.Sum();
+
+    /// <summary>Model versions in use, per model key.</summary>
+    public IReadOnlyDictionary<string, long> ModelVersions => _modelVersions;
+
+    public void EventsProcessed(int count)
+    {
+        Interlocked.Add(ref _eventsTotal, count);
+        _events.Add(count, _tag);
+    }
+
+    public void AlertEmitted(string alertType)
+    {
+        Interlocked.Increment(ref _alertsTotal);
+        _alerts.Add(1, _tag, new("type", alertType));
+    }
+
+    public void DeadLettered(string reason)
+    {
+        Interlocked.Increment(ref _deadLettersTotal);
+        _deadLetters.Add(1, _tag, new("reason", reason));
+    }
+
+    public void LookupFailed()
+    {
+        Interlocked.Increment(ref _lookupFailuresTotal);
+        _lookupFailures.Add(1, _tag);
+    }
+
+    public void Verdict(bool allowed)
+    {
+        Interlocked.Increment(ref allowed ? ref _allowed : ref _denied);
+        _verdicts.Add(1, _tag, new("decision", allowed ? "allow" : "deny"));
+    }
+
+    public void PassedThrough(int count)
+    {
+        Interlocked.Add(ref _unscoredTotal, count);
+        _unscored.Add(count, _tag);
+    }
+
+    public void BatchCompleted(double milliseconds)
+    {
+        Interlocked.Increment(ref _batchesTotal);
+        _batchLatency.Record(milliseconds, _tag);
+    }
+
+    public void EndToEnd(double milliseconds) => _endToEnd.Record(milliseconds, _tag);
+
+    public void Lag(string topic, int partition, long lag) => _lag[(topic, partition)] = Math.Max(0, lag);
+
+    public void ForgetPartition(string topic, int partition) => _lag.TryRemove((topic, partition), out _);
+
+    public void ModelVersion(string model, long version) => _modelVersions[model] = version;
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,55 @@
+namespace Pipeline.Processing;
+
+/// <summary>How a processor consumes, batches and commits (configuration section "Processing").</summary>
+/// <remarks>Instances that share <see cref="GroupId"/> form one consumer group and split the input
+/// partitions between them.</remarks>
+public sealed class ProcessingOptions
+{
+    public const string SectionName = "Processing";
+
+    /// <summary>at_least_once (default) or exactly_once_v2 (transactional produce; needs a real Kafka broker).</summary>
+    public string Guarantee { get; set; } = "at_least_once";
+
+    /// <summary>Most messages in one batch.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>Longest time a batch stays open after its first message, in milliseconds.</summary>
+    public int BatchTimeoutMs { get; set; } = 20;
+
+    /// <summary>Consumer group; empty = "pipeline-scoring-&lt;stream&gt;" or "pipeline-whitelist".</summary>
+    public string? GroupId { get; set; }
+
+    /// <summary>Seconds between summary log lines (0 = none).</summary>
+    public int SummaryIntervalSeconds { get; set; } = 10;
+
+    /// <summary>Pause before retrying a batch whose outputs or commit failed transiently, in milliseconds.</summary>
+    public int RetryBackoffMs { get; set; } = 500;
+
+    /// <summary>The parsed <see cref="Guarantee"/>.</summary>
+    /// <exception cref="ArgumentException">The value is neither at_least_once nor exactly_once_v2.</exception>
+    public ProcessingGuarantee ParsedGuarantee => Guarantee.Trim().ToLowerInvariant() switch
+    {
+        "at_least_once" or "atleastonce" => ProcessingGuarantee.AtLeastOnce,
+        "exactly_once_v2" or "exactlyoncev2" => ProcessingGuarantee.ExactlyOnceV2,
+        _ => throw new ArgumentException($"Processing:Guarantee must be at_least_once or exactly_once_v2, got '{Guarantee}'"),
+    };
+
+    /// <summary>Checks the values and names the first bad one.</summary>
+    /// <exception cref="ArgumentException">A value is out of range.</exception>
+    public void Validate()
+    {
+        _ = ParsedGuarantee;
+        if (BatchSize is < 1 or > 100_000)
+        {
+            throw new ArgumentException($"Processing:BatchSize must be 1..100000, got {BatchSize}");
+        }
+        if (BatchTimeoutMs is < 0 or > 60_000)
+        {
+            throw new ArgumentException($"Processing:BatchTimeoutMs must be 0..60000, got {BatchTimeoutMs}");
+        }
+        if (RetryBackoffMs is < 0 or > 60_000)
+        {
+            throw new ArgumentException($"Processing:RetryBackoffMs must be 0..60000, got {RetryBackoffMs}");
+        }
+    }
+}
