@@ -22,8 +22,12 @@ public sealed class AttackStructureUnitTests
             TransactionsPerSecond = 2,
             Attacks = new()
             {
-                ["double_spend"] = 0.01, ["tx_flooding"] = 0.02, ["hidden_message"] = 0.01,
-                ["fake_block"] = 0.03, ["fork_burst"] = 0.05, ["miner_dominance"] = 0.05,
+                ["double_spend"] = 0.01,
+                ["tx_flooding"] = 0.02,
+                ["hidden_message"] = 0.01,
+                ["fake_block"] = 0.03,
+                ["fork_burst"] = 0.05,
+                ["miner_dominance"] = 0.05,
             },
         },
         Endpoints = new EndpointScenario

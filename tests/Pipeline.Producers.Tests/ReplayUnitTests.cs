@@ -102,8 +102,12 @@ public sealed class ReplayUnitTests : IDisposable
             TimestampFormat = "unix-ms",
             Fields = new()
             {
-                ["clusterId"] = "cluster", ["transactionId"] = "id", ["fromAccount"] = "from", ["toAccount"] = "to",
-                ["amount"] = "value", ["blockHeight"] = "height",
+                ["clusterId"] = "cluster",
+                ["transactionId"] = "id",
+                ["fromAccount"] = "from",
+                ["toAccount"] = "to",
+                ["amount"] = "value",
+                ["blockHeight"] = "height",
             },
         };
 

@@ -140,92 +140,92 @@ public sealed class ReplayReader
         switch (_mapping.Topic)
         {
             case Topics.IiotTelemetry:
-            {
-                var columns = _mapping.Measurements ?? (IReadOnlyList<string>?)measurementColumns
-                    ?? [.. row.Columns.Where(c => !_usedColumns.Contains(c))];
-                var measurements = new NamedValue[columns.Count];
-                for (var i = 0; i < columns.Count; i++)
                 {
-                    measurements[i] = new NamedValue(columns[i], ParseDouble(row.Get(columns[i], columns[i]), columns[i]));
+                    var columns = _mapping.Measurements ?? (IReadOnlyList<string>?)measurementColumns
+                        ?? [.. row.Columns.Where(c => !_usedColumns.Contains(c))];
+                    var measurements = new NamedValue[columns.Count];
+                    for (var i = 0; i < columns.Count; i++)
+                    {
+                        measurements[i] = new NamedValue(columns[i], ParseDouble(row.Get(columns[i], columns[i]), columns[i]));
+                    }
+                    var reading = new DeviceReading
+                    {
+                        ClusterId = Text(row, "clusterId", "replay"),
+                        FactoryId = Text(row, "factoryId", null),
+                        DeviceId = Text(row, "deviceId", null),
+                        DeviceType = Text(row, "deviceType", "sensor"),
+                        Sequence = Long(row, "sequence", rowNumber),
+                        Timestamp = timestamp,
+                        Measurements = measurements,
+                    };
+                    key = reading.FactoryId;
+                    value = AvroSingleObject.Encode(reading);
+                    break;
                 }
-                var reading = new DeviceReading
-                {
-                    ClusterId = Text(row, "clusterId", "replay"),
-                    FactoryId = Text(row, "factoryId", null),
-                    DeviceId = Text(row, "deviceId", null),
-                    DeviceType = Text(row, "deviceType", "sensor"),
-                    Sequence = Long(row, "sequence", rowNumber),
-                    Timestamp = timestamp,
-                    Measurements = measurements,
-                };
-                key = reading.FactoryId;
-                value = AvroSingleObject.Encode(reading);
-                break;
-            }
             case Topics.ChainTransactions:
-            {
-                var tx = new TransactionEvent
                 {
-                    ClusterId = Text(row, "clusterId", null),
-                    TransactionId = Text(row, "transactionId", null),
-                    BlockHeight = Source("blockHeight") is null ? null : NullableLong(row, "blockHeight"),
-                    FromAccount = Text(row, "fromAccount", null),
-                    ToAccount = Text(row, "toAccount", null),
-                    Amount = Double(row, "amount", 0),
-                    Fee = Double(row, "fee", 0),
-                    SizeBytes = Int(row, "sizeBytes", 0),
-                    InputCount = Int(row, "inputCount", 1),
-                    OutputCount = Int(row, "outputCount", 1),
-                    AccountNonce = Long(row, "accountNonce", 0),
-                    PayloadBytes = Int(row, "payloadBytes", 0),
-                    Timestamp = timestamp,
-                };
-                key = tx.ClusterId;
-                value = AvroSingleObject.Encode(tx);
-                break;
-            }
+                    var tx = new TransactionEvent
+                    {
+                        ClusterId = Text(row, "clusterId", null),
+                        TransactionId = Text(row, "transactionId", null),
+                        BlockHeight = Source("blockHeight") is null ? null : NullableLong(row, "blockHeight"),
+                        FromAccount = Text(row, "fromAccount", null),
+                        ToAccount = Text(row, "toAccount", null),
+                        Amount = Double(row, "amount", 0),
+                        Fee = Double(row, "fee", 0),
+                        SizeBytes = Int(row, "sizeBytes", 0),
+                        InputCount = Int(row, "inputCount", 1),
+                        OutputCount = Int(row, "outputCount", 1),
+                        AccountNonce = Long(row, "accountNonce", 0),
+                        PayloadBytes = Int(row, "payloadBytes", 0),
+                        Timestamp = timestamp,
+                    };
+                    key = tx.ClusterId;
+                    value = AvroSingleObject.Encode(tx);
+                    break;
+                }
             case Topics.ChainBlocks:
-            {
-                var block = new BlockEvent
                 {
-                    ClusterId = Text(row, "clusterId", null),
-                    Height = Long(row, "height", 0),
-                    BlockHash = Text(row, "blockHash", null),
-                    PreviousHash = Text(row, "previousHash", string.Empty),
-                    MinerId = Text(row, "minerId", null),
-                    Timestamp = timestamp,
-                    TransactionCount = Int(row, "transactionCount", 0),
-                    SizeBytes = Int(row, "sizeBytes", 0),
-                    Difficulty = Double(row, "difficulty", 0),
-                    Nonce = Long(row, "nonce", 0),
-                    TotalValue = Double(row, "totalValue", 0),
-                    TotalFees = Double(row, "totalFees", 0),
-                    Reward = Double(row, "reward", 0),
-                };
-                key = block.ClusterId;
-                value = AvroSingleObject.Encode(block);
-                break;
-            }
+                    var block = new BlockEvent
+                    {
+                        ClusterId = Text(row, "clusterId", null),
+                        Height = Long(row, "height", 0),
+                        BlockHash = Text(row, "blockHash", null),
+                        PreviousHash = Text(row, "previousHash", string.Empty),
+                        MinerId = Text(row, "minerId", null),
+                        Timestamp = timestamp,
+                        TransactionCount = Int(row, "transactionCount", 0),
+                        SizeBytes = Int(row, "sizeBytes", 0),
+                        Difficulty = Double(row, "difficulty", 0),
+                        Nonce = Long(row, "nonce", 0),
+                        TotalValue = Double(row, "totalValue", 0),
+                        TotalFees = Double(row, "totalFees", 0),
+                        Reward = Double(row, "reward", 0),
+                    };
+                    key = block.ClusterId;
+                    value = AvroSingleObject.Encode(block);
+                    break;
+                }
             default:
-            {
-                var execution = new EndpointExecution
                 {
-                    EndpointId = Text(row, "endpointId", null),
-                    Organisation = Text(row, "organisation", "replay"),
-                    UserId = Text(row, "userId", "unknown"),
-                    UserRole = Text(row, "userRole", "user"),
-                    AppName = Text(row, "appName", null),
-                    AppVersion = Text(row, "appVersion", string.Empty),
-                    Platform = Text(row, "platform", string.Empty),
-                    Sha256 = Text(row, "sha256", null).ToLowerInvariant(),
-                    LaunchId = Text(row, "launchId", $"replay-{rowNumber}"),
-                    ExecutablePath = Text(row, "executablePath", string.Empty),
-                    Timestamp = timestamp,
-                };
-                key = execution.EndpointId;
-                value = AvroSingleObject.Encode(execution);
-                break;
-            }
+                    var execution = new EndpointExecution
+                    {
+                        EndpointId = Text(row, "endpointId", null),
+                        Organisation = Text(row, "organisation", "replay"),
+                        UserId = Text(row, "userId", "unknown"),
+                        UserRole = Text(row, "userRole", "user"),
+                        AppName = Text(row, "appName", null),
+                        AppVersion = Text(row, "appVersion", string.Empty),
+                        Platform = Text(row, "platform", string.Empty),
+                        Sha256 = Text(row, "sha256", null).ToLowerInvariant(),
+                        LaunchId = Text(row, "launchId", $"replay-{rowNumber}"),
+                        ExecutablePath = Text(row, "executablePath", string.Empty),
+                        Timestamp = timestamp,
+                    };
+                    key = execution.EndpointId;
+                    value = AvroSingleObject.Encode(execution);
+                    break;
+                }
         }
         if (_mapping.KeyColumn is { } keyColumn)
         {

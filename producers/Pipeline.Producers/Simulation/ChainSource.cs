@@ -255,57 +255,57 @@ internal sealed class ChainSource : EventSource
         switch (label)
         {
             case AttackLabels.DoubleSpend:
-            {
-                // Two spends of the same account nonce: a large payment, then the same funds sent
-                // to an outside account with a much higher fee to win confirmation.
-                var from = AnyAccount();
-                var amount = _random.LogNormal(Math.Log(8), 0.6) * _random.Uniform(20, 60);
-                var first = NewTransaction(from, _factoryAccounts[_random.NextInt(_factoryAccounts.Length)], amount,
-                    _random.NextInt(1, 4), 2, 0, atMs, label);
-                _mempool.Enqueue(first);
-                var second = first with
                 {
-                    Id = RandomHash(0),
-                    ToAccount = OutsideAccount(),
-                    Fee = first.Fee * _random.Uniform(3, 8),
-                    TimestampMs = Math.Min(blockTimeMs, atMs + _random.Uniform(200, 3000)),
-                    OutputCount = 1,
-                    SizeBytes = first.SizeBytes - 34,
-                };
-                Schedule(second);
-                break;
-            }
-            case AttackLabels.TxFlooding:
-            {
-                // Dust transactions at the lowest fee, tens of milliseconds apart, from one account.
-                var from = _random.Chance(0.5) ? OutsideAccount() : AnyAccount();
-                var count = _random.NextInt(80, 241);
-                var spacing = Math.Min(_random.Uniform(5, 30), Math.Max(0.01, (blockTimeMs - atMs) / count));
-                var t = atMs;
-                for (var i = 0; i < count; i++)
-                {
-                    var tx = NewTransaction(from, AnyAccount(), _random.Uniform(0.00001, 0.0001), 1, 1, 0, t, label, minimumFee: true);
-                    if (i == 0)
+                    // Two spends of the same account nonce: a large payment, then the same funds sent
+                    // to an outside account with a much higher fee to win confirmation.
+                    var from = AnyAccount();
+                    var amount = _random.LogNormal(Math.Log(8), 0.6) * _random.Uniform(20, 60);
+                    var first = NewTransaction(from, _factoryAccounts[_random.NextInt(_factoryAccounts.Length)], amount,
+                        _random.NextInt(1, 4), 2, 0, atMs, label);
+                    _mempool.Enqueue(first);
+                    var second = first with
                     {
-                        _mempool.Enqueue(tx);
-                    }
-                    else
-                    {
-                        Schedule(tx);
-                    }
-                    t += spacing;
+                        Id = RandomHash(0),
+                        ToAccount = OutsideAccount(),
+                        Fee = first.Fee * _random.Uniform(3, 8),
+                        TimestampMs = Math.Min(blockTimeMs, atMs + _random.Uniform(200, 3000)),
+                        OutputCount = 1,
+                        SizeBytes = first.SizeBytes - 34,
+                    };
+                    Schedule(second);
+                    break;
                 }
-                break;
-            }
+            case AttackLabels.TxFlooding:
+                {
+                    // Dust transactions at the lowest fee, tens of milliseconds apart, from one account.
+                    var from = _random.Chance(0.5) ? OutsideAccount() : AnyAccount();
+                    var count = _random.NextInt(80, 241);
+                    var spacing = Math.Min(_random.Uniform(5, 30), Math.Max(0.01, (blockTimeMs - atMs) / count));
+                    var t = atMs;
+                    for (var i = 0; i < count; i++)
+                    {
+                        var tx = NewTransaction(from, AnyAccount(), _random.Uniform(0.00001, 0.0001), 1, 1, 0, t, label, minimumFee: true);
+                        if (i == 0)
+                        {
+                            _mempool.Enqueue(tx);
+                        }
+                        else
+                        {
+                            Schedule(tx);
+                        }
+                        t += spacing;
+                    }
+                    break;
+                }
             case AttackLabels.HiddenMessage:
-            {
-                // A dust transfer carrying kilobytes of data: a covert channel through the chain.
-                var from = _deviceAccounts.Length > 0 ? _deviceAccounts[_random.NextInt(_deviceAccounts.Length)] : AnyAccount();
-                var payload = _random.NextInt(1500, 20001);
-                _mempool.Enqueue(NewTransaction(from, AnyAccount(), _random.Uniform(0.0001, 0.001), 1, _random.NextInt(1, 3),
-                    payload, atMs, label));
-                break;
-            }
+                {
+                    // A dust transfer carrying kilobytes of data: a covert channel through the chain.
+                    var from = _deviceAccounts.Length > 0 ? _deviceAccounts[_random.NextInt(_deviceAccounts.Length)] : AnyAccount();
+                    var payload = _random.NextInt(1500, 20001);
+                    _mempool.Enqueue(NewTransaction(from, AnyAccount(), _random.Uniform(0.0001, 0.001), 1, _random.NextInt(1, 3),
+                        payload, atMs, label));
+                    break;
+                }
             default:
                 _mempool.Enqueue(NormalTransaction(atMs));
                 break;

@@ -130,71 +130,71 @@ internal sealed class EndpointSource : EventSource
         switch (label)
         {
             case AttackLabels.UnknownBinary:
-            {
-                var e = _random.NextInt(_org.Endpoints.Length);
-                var admin = _random.Chance(0.2);
-                var name = SuspiciousNames[_random.NextInt(SuspiciousNames.Length)];
-                var user = admin ? Admin() : User();
-                Enqueue(e, user, admin, name, UnknownVersion(), RandomSha(), NewLaunchId(), DropPath(e, user, name), atMs, label);
-                break;
-            }
+                {
+                    var e = _random.NextInt(_org.Endpoints.Length);
+                    var admin = _random.Chance(0.2);
+                    var name = SuspiciousNames[_random.NextInt(SuspiciousNames.Length)];
+                    var user = admin ? Admin() : User();
+                    Enqueue(e, user, admin, name, UnknownVersion(), RandomSha(), NewLaunchId(), DropPath(e, user, name), atMs, label);
+                    break;
+                }
             case AttackLabels.ModifiedBinary:
-            {
-                // A known application, same name, version and path, one executable with another hash.
-                var e = _random.NextInt(_org.Endpoints.Length);
-                var apps = _byPlatform[_org.Endpoints[e].Platform];
-                var app = _apps[apps.PickUser(_random)];
-                var exes = app.Executables[_org.Endpoints[e].Platform];
-                var tampered = _random.NextInt(exes.Length);
-                var user = User();
-                var launchId = NewLaunchId();
-                var t = atMs;
-                for (var i = 0; i < exes.Length; i++)
                 {
-                    var modified = i == tampered;
-                    Enqueue(e, user, false, app.Name, app.Version, modified ? RandomSha() : exes[i].Sha256, launchId, exes[i].Path, t,
-                        modified ? label : AttackLabels.Normal);
-                    t += _random.NextInt(1, 13);
+                    // A known application, same name, version and path, one executable with another hash.
+                    var e = _random.NextInt(_org.Endpoints.Length);
+                    var apps = _byPlatform[_org.Endpoints[e].Platform];
+                    var app = _apps[apps.PickUser(_random)];
+                    var exes = app.Executables[_org.Endpoints[e].Platform];
+                    var tampered = _random.NextInt(exes.Length);
+                    var user = User();
+                    var launchId = NewLaunchId();
+                    var t = atMs;
+                    for (var i = 0; i < exes.Length; i++)
+                    {
+                        var modified = i == tampered;
+                        Enqueue(e, user, false, app.Name, app.Version, modified ? RandomSha() : exes[i].Sha256, launchId, exes[i].Path, t,
+                            modified ? label : AttackLabels.Normal);
+                        t += _random.NextInt(1, 13);
+                    }
+                    break;
                 }
-                break;
-            }
             case AttackLabels.AdminToolByUser:
-            {
-                var e = _adminEligible[_random.NextInt(_adminEligible.Length)];
-                var apps = _byPlatform[_org.Endpoints[e].Platform];
-                RunApp(e, User(), false, _apps[apps.PickAdmin(_random)], atMs, label);
-                break;
-            }
-            case AttackLabels.LateralMovement:
-            {
-                // One unknown binary hopping across the organisation's endpoints, tens of seconds apart.
-                var kMin = Math.Min(3, _org.Endpoints.Length);
-                var kMax = Math.Min(8, _org.Endpoints.Length);
-                var hops = _random.NextInt(kMin, kMax + 1);
-                var name = SuspiciousNames[_random.NextInt(SuspiciousNames.Length)];
-                var sha = RandomSha();
-                var version = UnknownVersion();
-                double t = atMs;
-                for (var i = 0; i < hops; i++)
                 {
-                    var j = i + _random.NextInt(_shuffle.Length - i);
-                    (_shuffle[i], _shuffle[j]) = (_shuffle[j], _shuffle[i]);
-                    var e = _shuffle[i];
-                    var admin = _random.Chance(0.3); // stolen admin credentials are part of the spread
-                    Enqueue(e, admin ? Admin() : User(), admin, name, version, sha, NewLaunchId(), $"/tmp/.{name}", (long)t, label);
-                    t += _random.Exponential(20_000);
+                    var e = _adminEligible[_random.NextInt(_adminEligible.Length)];
+                    var apps = _byPlatform[_org.Endpoints[e].Platform];
+                    RunApp(e, User(), false, _apps[apps.PickAdmin(_random)], atMs, label);
+                    break;
                 }
-                break;
-            }
+            case AttackLabels.LateralMovement:
+                {
+                    // One unknown binary hopping across the organisation's endpoints, tens of seconds apart.
+                    var kMin = Math.Min(3, _org.Endpoints.Length);
+                    var kMax = Math.Min(8, _org.Endpoints.Length);
+                    var hops = _random.NextInt(kMin, kMax + 1);
+                    var name = SuspiciousNames[_random.NextInt(SuspiciousNames.Length)];
+                    var sha = RandomSha();
+                    var version = UnknownVersion();
+                    double t = atMs;
+                    for (var i = 0; i < hops; i++)
+                    {
+                        var j = i + _random.NextInt(_shuffle.Length - i);
+                        (_shuffle[i], _shuffle[j]) = (_shuffle[j], _shuffle[i]);
+                        var e = _shuffle[i];
+                        var admin = _random.Chance(0.3); // stolen admin credentials are part of the spread
+                        Enqueue(e, admin ? Admin() : User(), admin, name, version, sha, NewLaunchId(), $"/tmp/.{name}", (long)t, label);
+                        t += _random.Exponential(20_000);
+                    }
+                    break;
+                }
             default:
-            {
-                var e = _random.NextInt(_org.Endpoints.Length);
-                var apps = _byPlatform[_org.Endpoints[e].Platform];
-                var admin = _org.Admins.Length > 0 && _random.Chance(_adminShare);
-                var app = _apps[admin ? apps.PickAny(_random) : apps.PickUser(_random)];
-                RunApp(e, admin ? Admin() : User(), admin, app, atMs, label);
-                break;
-            }
+                {
+                    var e = _random.NextInt(_org.Endpoints.Length);
+                    var apps = _byPlatform[_org.Endpoints[e].Platform];
+                    var admin = _org.Admins.Length > 0 && _random.Chance(_adminShare);
+                    var app = _apps[admin ? apps.PickAny(_random) : apps.PickUser(_random)];
+                    RunApp(e, admin ? Admin() : User(), admin, app, atMs, label);
+                    break;
+                }
         }
     }
 
