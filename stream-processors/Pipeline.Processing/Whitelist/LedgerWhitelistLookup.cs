@@ -9,8 +9,9 @@ namespace Pipeline.Processing.Whitelist;
 /// strategy (Single, RoundRobin, DynamicThrottle), the peer evaluates VerifyExecutions for every
 /// hash of the launch in one call (plus FindByAppName for the names of unknown hashes), and the
 /// reservation is released with the peer's fresh load (the cool-down update).</summary>
-/// <remarks>Thread-safe. D_THROTTLE answering -1 (no ready or available peer) is a lookup failure;
-/// the selector has already asked for scale-up.</remarks>
+/// <remarks>Thread-safe. While D_THROTTLE answers -1 (no ready or available peer; the selector has
+/// asked for scale-up) the lookup retries with a short backoff until its deadline, which then makes
+/// it a lookup failure.</remarks>
 public sealed class LedgerWhitelistLookup : IWhitelistLookup
 {
     private readonly RedisPeerSelector _selector;
@@ -33,11 +34,17 @@ public sealed class LedgerWhitelistLookup : IWhitelistLookup
     public async Task<WhitelistAnswer> VerifyAsync(IReadOnlyList<WhitelistQuery> queries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queries);
+        // D_THROTTLE answers -1 while every peer is past the available line; the selector has asked
+        // for scale-up, and the query waits for a freed slot until the caller's deadline cancels it.
         var selection = await _selector.SelectAsync(cancellationToken).ConfigureAwait(false);
-        if (selection.PeerId is not { } peerId)
+        var backoff = 1;
+        while (selection.PeerId is null)
         {
-            throw new WhitelistLookupException($"the peer index found no peer with capacity ({selection.Outcome})", null);
+            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+            backoff = Math.Min(backoff * 2, 50);
+            selection = await _selector.SelectAsync(cancellationToken).ConfigureAwait(false);
         }
+        var peerId = selection.PeerId;
         LedgerPeer? peer = null;
         try
         {
