@@ -9,17 +9,22 @@ namespace Pipeline.Federation.Tests;
 /// <summary>Labelled events from the producers' seeded scenario world.</summary>
 internal static class ScenarioData
 {
-    public static ScenarioDefinition World(int clusters, int factoriesPerCluster = 1) => new()
+    public static ScenarioDefinition World(int clusters, double attackRate, int factoriesPerCluster = 1) => new()
     {
         Name = "federation-tests",
         Clusters = clusters,
-        Iiot = new IiotScenario { FactoriesPerCluster = factoriesPerCluster, StagesPerFactory = 1 },
+        Iiot = new IiotScenario
+        {
+            FactoriesPerCluster = factoriesPerCluster,
+            StagesPerFactory = 1,
+            Attacks = new() { ["sensor_spoofing"] = attackRate, ["actuator_manipulation"] = attackRate, ["replay"] = attackRate, ["slow_drift"] = attackRate },
+        },
     };
 
     /// <summary>The first <paramref name="count"/> telemetry readings of each cluster, with their labels.</summary>
-    public static Dictionary<string, List<(DeviceReading Reading, bool Attack)>> Telemetry(int clusters, int count, long seed, int factoriesPerCluster = 1)
+    public static Dictionary<string, List<(DeviceReading Reading, bool Attack)>> Telemetry(int clusters, int count, long seed, double attackRate = 0.005)
     {
-        var world = new ScenarioWorld(World(clusters, factoriesPerCluster), seed);
+        var world = new ScenarioWorld(World(clusters, attackRate), seed);
         var result = world.ClusterIds.ToDictionary(c => c, _ => new List<(DeviceReading, bool)>());
         var full = 0;
         foreach (var message in world.Stream(ProducerDomains.Iiot))
