@@ -16,6 +16,10 @@ root.Subcommands.Add(LedgerCommands.Create());
 root.Subcommands.Add(WhitelistCommands.Create());
 root.Subcommands.Add(ProcessCommands.Create());
 root.Subcommands.Add(ProduceCommands.Create());
+root.Subcommands.Add(AlertsCommands.Create());
+root.Subcommands.Add(EvaluateCommands.Create());
+root.Subcommands.Add(StatusCommands.Create());
+root.Subcommands.Add(DashboardCommands.Create());
 
 // Ctrl+C and SIGTERM cancel the running command's token and let it finish its own shutdown
 // (flush producers, leave consumer groups, stop child processes) before the process exits.

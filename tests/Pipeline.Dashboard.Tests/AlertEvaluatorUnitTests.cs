@@ -1,0 +1,93 @@
+using Pipeline.Contracts;
+using Pipeline.Dashboard;
+
+namespace Pipeline.Dashboard.Tests;
+
+public sealed class AlertEvaluatorUnitTests
+{
+    private static Alert AlertOn(string topic, int partition, long offset, double score) => new()
+    {
+        AlertId = $"{topic}-{partition}-{offset}-{score}",
+        EntityKey = "e",
+        Stream = "s",
+        AlertType = "anomaly",
+        Detector = "d",
+        Score = score,
+        Threshold = 0.5,
+        ModelVersion = 1,
+        EventTime = DateTimeOffset.UnixEpoch,
+        DetectionTime = DateTimeOffset.UnixEpoch,
+        SourceTopic = topic,
+        SourcePartition = partition,
+        SourceOffset = offset,
+    };
+
+    [Fact]
+    public void Evaluate_MixedOutcomes_CountsConfusionMatrixPerStream()
+    {
+        var events = new[]
+        {
+            new LabelledEvent("a", 0, 0, "normal"),
+            new LabelledEvent("a", 0, 1, "replay"),
+            new LabelledEvent("a", 0, 2, "replay"),
+            new LabelledEvent("a", 1, 0, "normal"),
+            new LabelledEvent("b", 0, 0, "double-spend"),
+        };
+        var alerts = new[] { AlertOn("a", 0, 1, 0.9), AlertOn("a", 1, 0, 0.7), AlertOn("a", 1, 0, 0.6), AlertOn("b", 0, 0, 0.8), AlertOn("c", 0, 0, 1.0) };
+
+        var report = AlertEvaluator.Evaluate(events, alerts);
+
+        Assert.Equal(1, report.UnmatchedAlerts);
+        var a = Assert.Single(report.Streams, s => s.Stream == "a");
+        Assert.Equal((4L, 2L, 1L, 1L, 1L, 1L), (a.Events, a.Attacks, a.TruePositives, a.FalsePositives, a.FalseNegatives, a.TrueNegatives));
+        Assert.Equal(0.5, a.Precision, 12);
+        Assert.Equal(0.5, a.Recall, 12);
+        Assert.Equal(0.5, a.F1, 12);
+        var b = Assert.Single(report.Streams, s => s.Stream == "b");
+        Assert.Equal(1.0, b.Precision);
+        Assert.True(double.IsNaN(b.RocAuc));
+    }
+
+    [Fact]
+    public void Evaluate_AucUsesHighestScorePerEventAndTiesUnalertedEvents()
+    {
+        // Attack scored 0.9, normal scored 0.7 (max of two alerts), attack and normal unalerted (tie at the bottom).
+        var events = new[]
+        {
+            new LabelledEvent("a", 0, 0, "attack"),
+            new LabelledEvent("a", 0, 1, "normal"),
+            new LabelledEvent("a", 0, 2, "attack"),
+            new LabelledEvent("a", 0, 3, "normal"),
+        };
+        var alerts = new[] { AlertOn("a", 0, 0, 0.9), AlertOn("a", 0, 1, 0.2), AlertOn("a", 0, 1, 0.7) };
+
+        var a = Assert.Single(AlertEvaluator.Evaluate(events, alerts).Streams);
+
+        // Pairs (attack, normal): (0.9,0.7)=1, (0.9,-inf)=1, (-inf,0.7)=0, (-inf,-inf)=0.5 → 2.5/4.
+        Assert.Equal(0.625, a.RocAuc, 12);
+    }
+
+    [Fact]
+    public void RocAuc_PerfectAndInvertedRankings_AreOneAndZero()
+    {
+        Assert.Equal(1.0, AlertEvaluator.RocAuc([(true, 3), (true, 2), (false, 1), (false, 0)]));
+        Assert.Equal(0.0, AlertEvaluator.RocAuc([(true, 0), (false, 1)]));
+        Assert.Equal(0.5, AlertEvaluator.RocAuc([(true, 1), (false, 1)]));
+    }
+
+    [Fact]
+    public void Evaluate_DuplicateLabel_ThrowsNamingTheEvent()
+    {
+        var e = Assert.Throws<ArgumentException>(() => AlertEvaluator.Evaluate([new("a", 0, 5, "normal"), new("a", 0, 5, "normal")], []));
+        Assert.Contains("a/0@5", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_NoAlerts_PrecisionUndefinedRecallZero()
+    {
+        var s = Assert.Single(AlertEvaluator.Evaluate([new("a", 0, 0, "attack"), new("a", 0, 1, "normal")], []).Streams);
+        Assert.True(double.IsNaN(s.Precision));
+        Assert.Equal(0.0, s.Recall);
+        Assert.Equal(0.5, s.RocAuc);
+    }
+}
