@@ -1,0 +1,14 @@
+# One image for every platform service: `docker run <image> <pipeline subcommand ...>`.
+# Build:  docker build -t pipeline .
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY . .
+RUN dotnet publish cli/Pipeline.Cli/Pipeline.Cli.csproj -c Release -o /app
+
+# ASP.NET runtime (not plain dotnet/runtime): the dashboard references Microsoft.AspNetCore.App.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+COPY --from=build /app .
+ENV DOTNET_gcServer=0
+ENTRYPOINT ["dotnet", "/app/pipeline.dll"]
+CMD ["--help"]
