@@ -95,7 +95,7 @@ public static class BundleTrainer
         }
 
         RunSgd(standardised, inputs.Rows, sizes, weights, biases, start.Activation, options, cancellationToken);
-        var model = new NedDetector(sizes, weights, biases, start.InputMean, start.InputScale, start.Activation, double.PositiveInfinity, inputs.Rows);
+        var model = new NedDetector(sizes, weights, biases, start.InputMean, start.InputScale, start.Activation, double.PositiveInfinity, inputs.Rows, start.ErrorWeights);
         var scores = new float[inputs.Rows];
         model.Score(inputs.Values, scores);
         return (NedDetector)model.WithThreshold(ThresholdCalibrator.FromContamination(scores, options.Contamination));

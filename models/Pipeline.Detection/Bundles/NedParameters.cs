@@ -59,7 +59,7 @@ public static class NedParameters
             biases[l] = Take(vector, template.Biases[l].Length, ref at);
         }
 
-        return new NedDetector([.. template.LayerSizes], weights, biases, mean, scale, template.Activation, threshold, samples);
+        return new NedDetector([.. template.LayerSizes], weights, biases, mean, scale, template.Activation, threshold, samples, template.ErrorWeights);
     }
 
     /// <summary>
