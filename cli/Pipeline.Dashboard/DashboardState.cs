@@ -31,10 +31,10 @@ public sealed class DashboardState : IDisposable
         _options = options;
         _time = time ?? TimeProvider.System;
         _meter = new Meter(MeterName);
-        _meter.CreateObservableCounter("pipeline.dashboard.alerts", ObserveAlertCounts, "{alert}", "Alerts seen on the alerts topic by stream and type");
-        _meter.CreateObservableGauge("pipeline.dashboard.consumer.lag", ObserveLag, "{message}", "Consumer lag per group, topic and partition");
-        _meter.CreateObservableGauge("pipeline.dashboard.model.version", ObserveModelVersions, "{version}", "Latest global model version per model");
-        _meter.CreateObservableGauge("pipeline.dashboard.peer.load", ObservePeerLoads, "%", "Effective load percent of each registered peer");
+        _meter.CreateObservableCounter("alerts", ObserveAlertCounts, "{alert}", "Alerts seen on the alerts topic by stream and type");
+        _meter.CreateObservableGauge("consumer.lag", ObserveLag, "{message}", "Consumer lag per group, topic and partition");
+        _meter.CreateObservableGauge("model.version", ObserveModelVersions, "{version}", "Latest global model version per model");
+        _meter.CreateObservableGauge("peer.load", ObservePeerLoads, "%", "Effective load percent of each registered peer");
     }
 
     /// <summary>Records an alert from the alerts topic.</summary>

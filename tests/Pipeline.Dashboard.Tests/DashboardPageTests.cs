@@ -73,7 +73,8 @@ public sealed class DashboardPageTests(KafkaFixture kafka, RedisServer redis) : 
 
         using var http = new HttpClient();
         var metrics = await http.GetStringAsync(new Uri(host.Url, "metrics"), cts.Token);
-        Assert.Contains("pipeline_dashboard_alerts", metrics, StringComparison.Ordinal);
+        File.WriteAllText(Path.Combine(Path.GetTempPath(), "pipeline-dashboard-metrics.txt"), metrics);
+        Assert.Contains("pipeline_dashboard_alerts{stream=\"chain\",type=\"selfish-mining\"} 2", metrics, StringComparison.Ordinal);
         Assert.Contains("peer-alpha", metrics, StringComparison.Ordinal);
     }
 
