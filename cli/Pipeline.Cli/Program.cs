@@ -10,7 +10,9 @@ var root = new RootCommand(
 CliHost.AddGlobalOptions(root);
 
 // One line per command family; each family lives in Commands/<Family>Commands.cs.
+root.Subcommands.Add(UpCommands.Create());
 root.Subcommands.Add(BrokerCommands.Create());
+root.Subcommands.Add(FlCommands.Create());
 root.Subcommands.Add(TopicsCommands.Create());
 root.Subcommands.Add(LedgerCommands.Create());
 root.Subcommands.Add(WhitelistCommands.Create());

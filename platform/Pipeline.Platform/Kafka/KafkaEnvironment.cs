@@ -55,10 +55,20 @@ public sealed partial class KafkaEnvironment : IDisposable
         {
             // Existing topics are kept: their partition counts may have been raised on purpose.
         }
+        catch (KafkaException e)
+        {
+            // An embedded broker of another process (`pipeline broker`) refuses the admin API; it
+            // created the catalogue topics itself when it started.
+            LogTopicsNotCreated(logger, clients.BootstrapServers, e.Error.Reason);
+            return;
+        }
         LogTopicsEnsured(logger, specs.Count, clients.BootstrapServers);
     }
 
     public void Dispose() => Embedded?.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not create the catalogue topics on {Bootstrap} ({Reason}); assuming they exist")]
+    private static partial void LogTopicsNotCreated(ILogger logger, string bootstrap, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded Kafka broker ({Brokers} broker(s)) at {Bootstrap}")]
     private static partial void LogEmbedded(ILogger logger, string bootstrap, int brokers);

@@ -1,0 +1,307 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Confluent.Kafka;
+using Pipeline.Contracts;
+using Pipeline.Contracts.Avro;
+using Pipeline.Platform.Kafka;
+using Pipeline.Platform.Redis;
+
+namespace Pipeline.Cli.Commands;
+
+/// <summary><c>pipeline up</c>: the whole platform on one machine, each part as its own
+/// <c>pipeline</c> process (exactly the commands an operator would run), around an embedded
+/// broker and a redis-server child this process owns.</summary>
+internal static class UpCommands
+{
+    public static Command Create()
+    {
+        var duration = new Option<TimeSpan?>("--duration") { Description = "Run this long (e.g. 00:02:00), then stop and print the summary. Default: until Ctrl+C." };
+        var rate = new Option<int>("--rate") { Description = "Events per second the producers emit (all streams together).", DefaultValueFactory = _ => 2000 };
+        var seed = new Option<int>("--seed") { Description = "Scenario seed.", DefaultValueFactory = _ => 42 };
+        var scenario = new Option<FileInfo?>("--scenario") { Description = "Scenario file (default: producers/scenarios/default.json semantics, built in)." };
+        var dashboardPort = new Option<int>("--dashboard-port") { Description = "Dashboard port on 127.0.0.1 (0 = a free port).", DefaultValueFactory = _ => 0 };
+        var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Where ledger peers keep their data (default: a new temporary directory)." };
+        var command = new Command(
+            "up",
+            "Run the whole platform: embedded Kafka broker, redis-server, ledger peers loaded with the scenario's whitelist, " +
+            "federated learning (coordinator + one participant per cluster), scoring and whitelist processors, producers and the dashboard. " +
+            "Prints where everything is; on Ctrl+C or after --duration stops every child process and prints a summary.")
+        {
+            duration, rate, seed, scenario, dashboardPort, dataDir,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var run = parse.GetValue(duration);
+            if (run is { } d && d <= TimeSpan.Zero)
+            {
+                return CliHost.Fail("--duration must be positive");
+            }
+            var scenarioFile = parse.GetValue(scenario);
+            if (scenarioFile is { Exists: false })
+            {
+                return CliHost.Fail($"scenario file {scenarioFile.FullName} does not exist");
+            }
+            var stack = new Stack(parse, parse.GetValue(rate), parse.GetValue(seed), scenarioFile, parse.GetValue(dashboardPort), parse.GetValue(dataDir));
+            return await stack.RunAsync(run, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private sealed class Stack(ParseResult parse, int rate, int seed, FileInfo? scenario, int dashboardPort, DirectoryInfo? dataDir)
+    {
+        private readonly List<(string Name, Process Process)> _children = [];
+        private readonly string _dll = Path.Combine(AppContext.BaseDirectory, "pipeline.dll");
+
+        public async Task<int> RunAsync(TimeSpan? duration, CancellationToken cancellationToken)
+        {
+            var kafka = CliHost.Kafka(parse);
+            using var broker = kafka.UsesEmbeddedBroker ? EmbeddedKafkaBroker.Start(kafka.EmbeddedBrokers, Topics.All, kafka.TopicPrefix) : null;
+            var bootstrap = broker?.BootstrapServers ?? kafka.BootstrapServers!;
+            await using var redis = await EmbeddedRedisServer.StartAsync(cancellationToken).ConfigureAwait(false);
+            var data = dataDir?.FullName ?? Directory.CreateTempSubdirectory("pipeline-up-").FullName;
+            var ledgerDir = Path.Combine(data, "ledger");
+            string[] common =
+            [
+                "--bootstrap-servers", bootstrap,
+                "--set", $"PeerIndex:Redis={redis.Endpoint}",
+                "--set", $"Ledger:DataDirectory={ledgerDir}",
+            ];
+            string[] scenarioArgs = scenario is null ? ["--seed", $"{seed}"] : ["--scenario", scenario.FullName, "--seed", $"{seed}"];
+            Console.WriteLine($"kafka     {bootstrap}{(broker is null ? "" : " (embedded)")}");
+            Console.WriteLine($"redis     {redis.Endpoint} (pid {redis.ProcessId})");
+            Console.WriteLine($"data      {data}");
+
+            // The whitelist goes on the ledger before any verification starts (BCDID processes 1 and 2).
+            var catalogue = Path.Combine(data, "whitelist.json");
+            if (await RunToEndAsync("catalogue", ["produce", "catalogue", .. scenarioArgs, "--out", catalogue], cancellationToken).ConfigureAwait(false) != 0
+                || await RunToEndAsync("import", ["whitelist", "import", catalogue, .. common], cancellationToken).ConfigureAwait(false) != 0)
+            {
+                return 1;
+            }
+
+            var port = dashboardPort == 0 ? FreePort() : dashboardPort;
+            try
+            {
+                Start("dashboard", ["dashboard", "--port", $"{port}", .. common]);
+                Start("scoring-iiot", ["process", "scoring", "--stream", "iiot", .. common]);
+                Start("scoring-chain", ["process", "scoring", "--stream", "chain", .. common]);
+                Start("whitelist", ["process", "whitelist", .. common]);
+                // The coordinator and one participant per cluster (Federation:Clusters) in one process.
+                Start("federation", ["fl", "run", "--set", $"Federation:KeyDirectory={Path.Combine(data, "fl-keys")}", .. common]);
+                Start("producers", ["produce", "all", .. scenarioArgs, "--rate", $"{rate}", .. common]);
+                Console.WriteLine($"dashboard http://127.0.0.1:{port}/  (metrics: /metrics)");
+                Console.WriteLine($"running {_children.Count} processes; Ctrl+C stops{(duration is { } d ? $", or after {d}" : "")}");
+
+                using var timer = duration is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+                await WaitAsync(either.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                await StopChildrenAsync().ConfigureAwait(false);
+            }
+            Console.WriteLine();
+            Summary.Print(new KafkaClientFactory(bootstrap, kafka));
+            Console.WriteLine("detection quality against the labels:");
+            await RunToEndAsync("evaluate", ["evaluate", "--bootstrap-servers", bootstrap], CancellationToken.None, echo: true).ConfigureAwait(false);
+            return 0;
+        }
+
+
+        private void Start(string name, string[] args)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(_dll);
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+            var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {name}");
+            // Children log to their own streams; keep only their warnings and errors on ours.
+            process.OutputDataReceived += (_, e) => Relay(name, e.Data, errorsOnly: true);
+            process.ErrorDataReceived += (_, e) => Relay(name, e.Data, errorsOnly: true);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            _children.Add((name, process));
+            Console.WriteLine($"{name,-18} pid {process.Id}: pipeline {string.Join(' ', args.TakeWhile(a => a != "--bootstrap-servers"))}");
+        }
+
+        private async Task<int> RunToEndAsync(string name, string[] args, CancellationToken cancellationToken, bool echo = false)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(_dll);
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+            using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {name}");
+            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            if (echo || process.ExitCode != 0)
+            {
+                Console.Write(await stdout.ConfigureAwait(false));
+            }
+            if (process.ExitCode != 0)
+            {
+                Console.Error.WriteLine($"{name} failed ({process.ExitCode}): {await stderr.ConfigureAwait(false)}");
+            }
+            return process.ExitCode;
+        }
+
+        /// <summary>Until cancelled; a child that dies early is reported (the rest keep running).</summary>
+        private async Task WaitAsync(CancellationToken cancellationToken)
+        {
+            var reported = new HashSet<string>();
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                foreach (var (name, process) in _children)
+                {
+                    if (process.HasExited && reported.Add(name))
+                    {
+                        Console.Error.WriteLine($"{name} exited early with code {process.ExitCode}");
+                    }
+                }
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+
+        /// <summary>SIGINT to every child (they flush and leave their groups), then kill what is
+        /// still running after 20 s.</summary>
+        private async Task StopChildrenAsync()
+        {
+            foreach (var (_, process) in _children.AsEnumerable().Reverse())
+            {
+                if (!process.HasExited)
+                {
+                    _ = Signal.Interrupt(process.Id);
+                }
+            }
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            foreach (var (name, process) in _children)
+            {
+                try
+                {
+                    await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    Console.Error.WriteLine($"{name} did not stop within 20 s; killed");
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                process.Dispose();
+            }
+            Console.WriteLine($"stopped {_children.Count} processes");
+        }
+
+        private static void Relay(string name, string? line, bool errorsOnly)
+        {
+            if (line is null)
+            {
+                return;
+            }
+            if (!errorsOnly || line.Contains("fail:", StringComparison.Ordinal) || line.Contains("crit:", StringComparison.Ordinal)
+                || line.StartsWith("error", StringComparison.Ordinal) || line.StartsWith("fatal", StringComparison.Ordinal))
+            {
+                Console.Error.WriteLine($"[{name}] {line}");
+            }
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+    }
+
+    /// <summary>Counts read back from the topics after the run.</summary>
+    private static class Summary
+    {
+        public static void Print(KafkaClientFactory clients)
+        {
+            using var consumer = clients.CreateConsumer($"pipeline-up-summary-{Guid.NewGuid():N}", "pipeline-up-summary");
+            Console.WriteLine("events per topic:");
+            foreach (var topic in new[] { Topics.ChainBlocks, Topics.ChainTransactions, Topics.IiotTelemetry, Topics.EndpointExecutions, Topics.EndpointVerdicts, Topics.Alerts })
+            {
+                Console.WriteLine($"  {topic,-22} {Count(consumer, clients.Topic(topic)),10:N0}   dead-lettered {Count(consumer, clients.Topic(Topics.DeadLetterOf(topic))),6:N0}");
+            }
+            var alerts = ReadAll<Alert>(consumer, clients.Topic(Topics.Alerts));
+            Console.WriteLine("alerts by stream and type:");
+            foreach (var group in alerts.GroupBy(a => (a.Stream, a.AlertType)).OrderBy(g => g.Key))
+            {
+                Console.WriteLine($"  {group.Key.Stream,-22} {group.Key.AlertType,-16} {group.Count(),8:N0}");
+            }
+            Console.WriteLine("global models:");
+            foreach (var model in ReadAll<GlobalModel>(consumer, clients.Topic(Topics.FlGlobalModel)))
+            {
+                var metrics = string.Join(", ", model.Metrics.Select(m => $"{m.Name}={m.Value:0.###}"));
+                Console.WriteLine($"  {model.ModelName} v{model.Version} round {model.Round} {model.DetectorKind}: {metrics}");
+            }
+            consumer.Close();
+        }
+
+        private static long Count(IConsumer<string?, byte[]> consumer, string topic)
+        {
+            long total = 0;
+            for (var partition = 0; ; partition++)
+            {
+                try
+                {
+                    var marks = consumer.QueryWatermarkOffsets(new TopicPartition(topic, partition), TimeSpan.FromSeconds(5));
+                    total += marks.High - marks.Low;
+                }
+                catch (KafkaException)
+                {
+                    return total;
+                }
+                if (partition >= Topics.Find(topic.EndsWith(Topics.DeadLetterSuffix, StringComparison.Ordinal) ? topic : topic).Partitions - 1)
+                {
+                    return total;
+                }
+            }
+        }
+
+        private static List<T> ReadAll<T>(IConsumer<string?, byte[]> consumer, string topic) where T : IAvroRecord<T>
+        {
+            var partitions = Topics.Find(topic).Partitions;
+            var ends = Enumerable.Range(0, partitions)
+                .Select(p => (Partition: new TopicPartition(topic, p), High: consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(5)).High.Value))
+                .ToList();
+            consumer.Assign(ends.Select(e => new TopicPartitionOffset(e.Partition, Offset.Beginning)));
+            var remaining = ends.Where(e => e.High > 0).ToDictionary(e => e.Partition.Partition.Value, e => e.High);
+            var values = new List<T>();
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (remaining.Count > 0 && DateTime.UtcNow < deadline)
+            {
+                var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
+                if (result is null)
+                {
+                    continue;
+                }
+                try
+                {
+                    values.Add(AvroSingleObject.Decode<T>(result.Message.Value));
+                }
+                catch (AvroContractException)
+                {
+                    // Counted by the processors' dead-letter topics; the summary skips it.
+                }
+                if (result.Offset.Value + 1 >= remaining.GetValueOrDefault(result.Partition.Value, long.MaxValue))
+                {
+                    remaining.Remove(result.Partition.Value);
+                }
+            }
+            consumer.Unassign();
+            return values;
+        }
+    }
+}
