@@ -60,8 +60,10 @@ internal static class UpCommands
             await using var redis = await EmbeddedRedisServer.StartAsync(cancellationToken).ConfigureAwait(false);
             var data = dataDir?.FullName ?? Directory.CreateTempSubdirectory("pipeline-up-").FullName;
             var ledgerDir = Path.Combine(data, "ledger");
+            // The user's own --set values reach every child too (e.g. Kafka:TopicPrefix).
             string[] common =
             [
+                .. (parse.GetValue(CliHost.Set) ?? []).SelectMany(item => new[] { "--set", item }),
                 "--bootstrap-servers", bootstrap,
                 "--set", $"PeerIndex:Redis={redis.Endpoint}",
                 "--set", $"Ledger:DataDirectory={ledgerDir}",
@@ -103,7 +105,7 @@ internal static class UpCommands
             Console.WriteLine();
             Summary.Print(new KafkaClientFactory(bootstrap, kafka));
             Console.WriteLine("detection quality against the labels:");
-            await RunToEndAsync("evaluate", ["evaluate", "--bootstrap-servers", bootstrap], CancellationToken.None, echo: true).ConfigureAwait(false);
+            await RunToEndAsync("evaluate", ["evaluate", .. common], CancellationToken.None, echo: true).ConfigureAwait(false);
             return 0;
         }
 
@@ -232,16 +234,16 @@ internal static class UpCommands
             Console.WriteLine("events per topic:");
             foreach (var topic in new[] { Topics.ChainBlocks, Topics.ChainTransactions, Topics.IiotTelemetry, Topics.EndpointExecutions, Topics.EndpointVerdicts, Topics.Alerts })
             {
-                Console.WriteLine($"  {topic,-22} {Count(consumer, clients.Topic(topic)),10:N0}   dead-lettered {Count(consumer, clients.Topic(Topics.DeadLetterOf(topic))),6:N0}");
+                Console.WriteLine($"  {topic,-22} {Count(consumer, clients, topic),10:N0}   dead-lettered {Count(consumer, clients, Topics.DeadLetterOf(topic)),6:N0}");
             }
-            var alerts = ReadAll<Alert>(consumer, clients.Topic(Topics.Alerts));
+            var alerts = ReadAll<Alert>(consumer, clients, Topics.Alerts);
             Console.WriteLine("alerts by stream and type:");
             foreach (var group in alerts.GroupBy(a => (a.Stream, a.AlertType)).OrderBy(g => g.Key))
             {
                 Console.WriteLine($"  {group.Key.Stream,-22} {group.Key.AlertType,-16} {group.Count(),8:N0}");
             }
             Console.WriteLine("global models:");
-            foreach (var model in ReadAll<GlobalModel>(consumer, clients.Topic(Topics.FlGlobalModel)))
+            foreach (var model in ReadAll<GlobalModel>(consumer, clients, Topics.FlGlobalModel))
             {
                 var metrics = string.Join(", ", model.Metrics.Select(m => $"{m.Name}={m.Value:0.###}"));
                 Console.WriteLine($"  {model.ModelName} v{model.Version} round {model.Round} {model.DetectorKind}: {metrics}");
@@ -249,30 +251,30 @@ internal static class UpCommands
             consumer.Close();
         }
 
-        private static long Count(IConsumer<string?, byte[]> consumer, string topic)
+        /// <summary>Messages currently held by a catalogue topic (0 when it does not exist).</summary>
+        private static long Count(IConsumer<string?, byte[]> consumer, KafkaClientFactory clients, string catalogueName)
         {
+            var definition = Topics.All.FirstOrDefault(t => t.Name == catalogueName);
             long total = 0;
-            for (var partition = 0; ; partition++)
+            for (var partition = 0; partition < (definition?.Partitions ?? 0); partition++)
             {
                 try
                 {
-                    var marks = consumer.QueryWatermarkOffsets(new TopicPartition(topic, partition), TimeSpan.FromSeconds(5));
+                    var marks = consumer.QueryWatermarkOffsets(new TopicPartition(clients.Topic(catalogueName), partition), TimeSpan.FromSeconds(5));
                     total += marks.High - marks.Low;
                 }
                 catch (KafkaException)
                 {
-                    return total;
-                }
-                if (partition >= Topics.Find(topic.EndsWith(Topics.DeadLetterSuffix, StringComparison.Ordinal) ? topic : topic).Partitions - 1)
-                {
-                    return total;
+                    break;
                 }
             }
+            return total;
         }
 
-        private static List<T> ReadAll<T>(IConsumer<string?, byte[]> consumer, string topic) where T : IAvroRecord<T>
+        private static List<T> ReadAll<T>(IConsumer<string?, byte[]> consumer, KafkaClientFactory clients, string catalogueName) where T : IAvroRecord<T>
         {
-            var partitions = Topics.Find(topic).Partitions;
+            var partitions = Topics.Find(catalogueName).Partitions;
+            var topic = clients.Topic(catalogueName);
             var ends = Enumerable.Range(0, partitions)
                 .Select(p => (Partition: new TopicPartition(topic, p), High: consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(5)).High.Value))
                 .ToList();
