@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using Pipeline.Platform;
+using Pipeline.Platform.Redis;
 using StackExchange.Redis;
 using Xunit;
 
@@ -103,7 +104,7 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
 
         if (Port == 0)
         {
-            Port = FindFreePort();
+            Port = LoopbackPorts.Free();
         }
 
         Directory.CreateDirectory(_directory);
@@ -215,7 +216,7 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
                     $"redis-server exited on port {Port} before answering PING: {Snapshot(output)}");
             }
 
-            if (await AnswersPingAsync(Port, cancellationToken).ConfigureAwait(false))
+            if (await EmbeddedRedisServer.AnswersPingAsync(Port, cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
@@ -230,43 +231,6 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
             // Poll interval of the readiness check, not a race fix: the loop ends on PONG or the deadline.
             await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    private static async Task<bool> AnswersPingAsync(int port, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken).ConfigureAwait(false);
-            var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-            var buffer = new byte[16];
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(1));
-            var read = await stream.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
-            return read >= 5 && Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
-
-    private static int FindFreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private static void Append(StringBuilder output, string? line)

@@ -81,7 +81,7 @@ internal static class UpCommands
                 return 1;
             }
 
-            var port = dashboardPort == 0 ? FreePort() : dashboardPort;
+            var port = dashboardPort == 0 ? Platform.LoopbackPorts.Free() : dashboardPort;
             try
             {
                 Start("dashboard", ["dashboard", "--port", $"{port}", .. common]);
@@ -110,7 +110,8 @@ internal static class UpCommands
         }
 
 
-        private void Start(string name, string[] args)
+        /// <summary>Starts <c>pipeline ARGS</c> with its output redirected.</summary>
+        private Process Launch(string name, string[] args)
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add(_dll);
@@ -118,7 +119,12 @@ internal static class UpCommands
             {
                 start.ArgumentList.Add(arg);
             }
-            var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {name}");
+            return Process.Start(start) ?? throw new InvalidOperationException($"could not start {name}");
+        }
+
+        private void Start(string name, string[] args)
+        {
+            var process = Launch(name, args);
             // Children log to their own streams; keep only their warnings and errors on ours.
             process.OutputDataReceived += (_, e) => Relay(name, e.Data, errorsOnly: true);
             process.ErrorDataReceived += (_, e) => Relay(name, e.Data, errorsOnly: true);
@@ -130,13 +136,7 @@ internal static class UpCommands
 
         private async Task<int> RunToEndAsync(string name, string[] args, CancellationToken cancellationToken, bool echo = false)
         {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(_dll);
-            foreach (var arg in args)
-            {
-                start.ArgumentList.Add(arg);
-            }
-            using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {name}");
+            using var process = Launch(name, args);
             var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
             var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
@@ -215,13 +215,6 @@ internal static class UpCommands
             {
                 Console.Error.WriteLine($"[{name}] {line}");
             }
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            listener.Start();
-            return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         }
     }
 

@@ -39,7 +39,7 @@ public sealed class EmbeddedRedisServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"redis-server is not installed at {ServerPath}; install it with: {InstallCommand}");
         }
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var directory = Directory.CreateTempSubdirectory("pipeline-redis-").FullName;
         var start = new ProcessStartInfo(ServerPath)
         {
@@ -95,14 +95,8 @@ public sealed class EmbeddedRedisServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task<bool> AnswersPingAsync(int port, CancellationToken cancellationToken)
+    /// <summary>Whether a Redis server on 127.0.0.1:<paramref name="port"/> answers PING within a second.</summary>
+    public static async Task<bool> AnswersPingAsync(int port, CancellationToken cancellationToken)
     {
         try
         {
