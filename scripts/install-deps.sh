@@ -2,7 +2,7 @@
 # Installs the Debian packages the platform and its tests use as real components or independent
 # references. As root it installs what is missing; otherwise it prints the exact command.
 set -euo pipefail
-packages=(redis-server python3-avro python3-sklearn kcat chromium chromium-driver)
+packages=(redis-server python3-avro python3-sklearn kcat chromium chromium-driver docker-compose)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
