@@ -27,7 +27,7 @@ switch (mode)
         Console.Error.WriteLine($"unknown benchmark mode '{mode}'.");
         Console.Error.WriteLine("usage: Pipeline.Bench MODE [options]");
         Console.Error.WriteLine("modes:");
-        Console.Error.WriteLine("  detection-quality  ROC/PR AUC of the five detectors on seeded synthetic IIoT and chain data");
+        Console.Error.WriteLine("  detection-quality  ROC/PR AUC of the five detectors on the producers' scenario simulator (labelled)");
         Console.Error.WriteLine("  detection-speed    fit/score time on 100k x 16 and a side-by-side with scikit-learn");
         Console.Error.WriteLine("  producers    events/s of the simulator: generation+encoding alone, and delivered to the embedded broker");
         Console.Error.WriteLine("  peer-index   DTS experiment (Single / RoundRobin / DynamicThrottle over embedded ledger peers) and the Redis index alone");

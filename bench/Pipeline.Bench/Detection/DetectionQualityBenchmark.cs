@@ -1,15 +1,27 @@
 using System.Diagnostics;
 using System.Globalization;
 using Pipeline.Contracts;
+using Pipeline.Contracts.Avro;
 using Pipeline.Detection;
+using Pipeline.Producers.Scenarios;
+using Pipeline.Producers.Simulation;
 
 namespace Pipeline.Bench.Detection;
 
 /// <summary>
-/// <c>detection-quality</c>: ROC AUC, PR AUC and F1 of the five detectors on seeded synthetic IIoT telemetry and chain
-/// blocks/transactions, featurized by the production featurizers. Prints Markdown tables (docs/detection.md).
-/// Options: <c>--seed N</c> (default 2026), <c>--scale F</c> (data size multiplier, default 1).
+/// <c>detection-quality</c>: ROC AUC, PR AUC and F1 of the five detectors on labelled streams of the producers'
+/// scenario simulator (<see cref="ScenarioWorld"/>), through the production path: <see cref="BundleLayout"/> →
+/// <see cref="BundleTrainer"/> (featurizers, federated standardizer, detector) → <see cref="BundleScorer"/>.
+/// Prints Markdown tables (docs/detection.md).
 /// </summary>
+/// <remarks>
+/// Protocol: one seeded world; per stream the first N events are the training window (unlabelled: labels are never
+/// read, attacks stay in at the scenario's rates, as on a participant), the next M events the held-out test window.
+/// The scorer is warmed on the training window (so per-entity context is as warm as in a running processor) and then
+/// scores the test window; only the test window's labels are read, to compute the metrics.
+/// Options: <c>--seed N</c> (2026), <c>--scenario FILE</c> (producers/scenarios/default.json), <c>--scale F</c> (1),
+/// <c>--only PREFIX</c> (one data set), <c>--ned-only</c>.
+/// </remarks>
 public static class DetectionQualityBenchmark
 {
     private const int NedWindow = 4;
@@ -17,61 +29,69 @@ public static class DetectionQualityBenchmark
     /// <summary>Runs the benchmark.</summary>
     public static Task<int> RunAsync(string[] args, CancellationToken ct)
     {
-        var seed = IntOption(args, "--seed", 2026);
-        var scale = double.Parse(Option(args, "--scale") ?? "1", CultureInfo.InvariantCulture);
         var inv = CultureInfo.InvariantCulture;
-        _ned = new NedOptions
-        {
-            Optimizer = Option(args, "--ned-optimizer") == "adam" ? NedOptimizer.Adam : NedOptimizer.Sgd,
-            Epochs = IntOption(args, "--ned-epochs", new NedOptions().Epochs),
-            LearningRate = double.Parse(Option(args, "--ned-lr") ?? new NedOptions().LearningRate.ToString(inv), inv),
-        };
+        var seed = IntOption(args, "--seed", 2026);
+        var scale = double.Parse(Option(args, "--scale") ?? "1", inv);
+        var scenarioPath = Option(args, "--scenario") ?? FindDefaultScenario();
+        var scenario = ScenarioLoader.Load(scenarioPath);
         var only = Option(args, "--only");
-        _nedLayers = Option(args, "--ned-layers")?.Split(',').Select(v => int.Parse(v, inv)).ToArray();
-        Console.WriteLine($"# detection-quality (seed {seed}, scale {scale.ToString(inv)})");
+        Console.WriteLine($"# detection-quality (scenario {scenario.Name}, seed {seed}, scale {scale.ToString(inv)})");
         Console.WriteLine();
 
-        var iiotGen = (Train: new IiotGenerator(seed), Test: new IiotGenerator(seed + 1));
-        var devices = (int)(16 * scale);
-        var iiotTrain = iiotGen.Train.Generate(devices, 3000, attackShare: 0.01);
-        var iiotTest = iiotGen.Test.Generate(devices, 3000, attackShare: 0.08);
-        var chainTrain = new ChainGenerator(seed + 2);
-        var chainTest = new ChainGenerator(seed + 3);
-        var sets = new List<(QualitySet Set, QualitySet? Windowed)>
+        var world = new ScenarioWorld(scenario, seed);
+        var iiotCount = (int)(120_000 * scale);
+        var txCount = (int)(100_000 * scale);
+        var blockCount = (int)(6_000 * scale);
+        var clock = Stopwatch.StartNew();
+        var readings = Take<DeviceReading>(world.Stream(ProducerDomains.Iiot), Topics.IiotTelemetry, 2 * iiotCount);
+        var (blocks, transactions) = TakeChain(world, 2 * blockCount, 2 * txCount);
+        Console.WriteLine(string.Create(inv, $"simulated {readings.Count + blocks.Count + transactions.Count} events in {clock.Elapsed.TotalSeconds:F1} s"));
+
+        var iiotLayout = new BundleLayout { Stream = Topics.IiotTelemetry, Measurements = BundleLayout.WaterTreatmentMeasurements };
+        var sets = new List<DataSet>
         {
-            IiotSets(iiotTrain, iiotTest),
-            (Featurize("chain transactions", () => new TransactionFeaturizer(), chainTrain.Transactions(2000, (int)(60_000 * scale), 0.01), chainTest.Transactions(2000, (int)(60_000 * scale), 0.06), e => $"{e.ClusterId}/{e.FromAccount}", null).Set, null),
-            (Featurize("chain blocks", () => new BlockFeaturizer(), chainTrain.Blocks(4, (int)(4000 * scale), 0.01), chainTest.Blocks(4, (int)(4000 * scale), 0.08), e => e.ClusterId, null).Set, null),
+            Split("IIoT telemetry", iiotLayout, readings, iiotCount, NedWindow,
+                static (l, e) => BundleTrainer.Featurize(l, e), static (s, e, o) => s.Score(e, o)),
+            Split("chain transactions", new BundleLayout { Stream = Topics.ChainTransactions }, transactions, txCount, null,
+                static (l, e) => BundleTrainer.Featurize(l, e), static (s, e, o) => s.Score(e, o)),
+            Split("chain blocks", new BundleLayout { Stream = Topics.ChainBlocks }, blocks, blockCount, null,
+                static (l, e) => BundleTrainer.Featurize(l, e), static (s, e, o) => s.Score(e, o)),
         };
 
         var summary = new List<string>();
         var breakdown = new List<string>();
-        foreach (var (set, windowed) in sets)
+        foreach (var set in sets)
         {
             ct.ThrowIfCancellationRequested();
             if (only is not null && !set.Name.StartsWith(only, StringComparison.OrdinalIgnoreCase)) continue;
-            var labels = set.IsAttack;
-            Console.WriteLine($"## {set.Name}: train {set.Train.Rows} x {set.Train.Columns}, test {set.Test.Rows} rows, {labels.Count(l => l)} attack rows ({string.Join(", ", set.TestLabels.Where(l => l != "normal").GroupBy(l => l).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} {g.Count()}"))})");
-            var runs = new List<(string Name, QualitySet Data)>
+            var labels = set.TestLabels.Select(l => l != AttackLabels.Normal).ToArray();
+            var attacks = set.TestLabels.Where(l => l != AttackLabels.Normal).GroupBy(l => l).OrderBy(g => g.Key, StringComparer.Ordinal);
+            Console.WriteLine($"## {set.Name}: train {set.TrainCount} events ({set.Layout.FeatureDimension} features), test {set.TestLabels.Length} events, " +
+                $"{labels.Count(l => l)} attack events ({string.Join(", ", attacks.Select(g => $"{g.Key} {g.Count()}"))})");
+            var runs = new List<(string Name, BundleLayout Layout, DetectorOptions Options)>
             {
-                ("NED", set), ("Isolation Forest", set), ("PCA-Mahalanobis", set), ("K-means", set), ("CBLOF", set),
+                ("NED", set.Layout, new NedOptions { Seed = seed }),
+                ("Isolation Forest", set.Layout, new IsolationForestOptions { Seed = seed }),
+                ("PCA-Mahalanobis", set.Layout, new PcaMahalanobisOptions { Seed = seed }),
+                ("K-means", set.Layout, new KMeansOptions { Seed = seed }),
+                ("CBLOF", set.Layout, new CblofOptions { Seed = seed }),
             };
-            if (windowed is not null) runs.Insert(1, ($"NED (window w={NedWindow})", windowed));
-            foreach (var (name, data) in runs)
+            if (set.Window is { } w) runs.Insert(1, ($"NED (window w={w})", set.Layout with { SequenceLength = w }, new NedOptions { Seed = seed }));
+            foreach (var (name, layout, options) in runs)
             {
                 if (args.Contains("--ned-only") && !name.StartsWith("NED", StringComparison.Ordinal)) continue;
-                var clock = Stopwatch.StartNew();
-                var detector = FitByName(name, data.Train, seed);
-                var fitSeconds = clock.Elapsed.TotalSeconds;
-                var scores = new float[data.Test.Rows];
-                detector.Score(data.Test.Values, scores);
-                var report = DetectionMetrics.Evaluate(scores, labels, detector.Threshold);
+                ct.ThrowIfCancellationRequested();
+                var fitClock = Stopwatch.StartNew();
+                var bundle = BundleTrainer.Fit(layout, set.Featurize(layout), options, ct);
+                var fitSeconds = fitClock.Elapsed.TotalSeconds;
+                var scores = set.Score(bundle);
+                var report = DetectionMetrics.Evaluate(scores, labels, bundle.Threshold);
                 summary.Add(string.Create(inv, $"| {set.Name} | {name} | {report.RocAuc:F3} | {report.PrAuc:F3} | {report.F1:F3} | {report.Precision:F3} | {report.Recall:F3} | {report.FalsePositiveRate:F4} | {fitSeconds:F1} |"));
-                var perAttack = set.TestLabels.Where(l => l != "normal").Distinct().OrderBy(l => l, StringComparer.Ordinal).Select(attack =>
+                var perAttack = attacks.Select(g =>
                 {
-                    var keep = Enumerable.Range(0, scores.Length).Where(i => set.TestLabels[i] == "normal" || set.TestLabels[i] == attack).ToArray();
+                    var keep = Enumerable.Range(0, scores.Length).Where(i => set.TestLabels[i] == AttackLabels.Normal || set.TestLabels[i] == g.Key).ToArray();
                     var auc = DetectionMetrics.RocAuc(keep.Select(i => scores[i]).ToArray(), keep.Select(i => labels[i]).ToArray());
-                    return string.Create(inv, $"{attack} {auc:F3}");
+                    return string.Create(inv, $"{g.Key} {auc:F3}");
                 });
                 breakdown.Add($"| {set.Name} | {name} | {string.Join(", ", perAttack)} |");
                 Console.WriteLine(string.Create(inv, $"  {name,-22} ROC AUC {report.RocAuc:F3}  PR AUC {report.PrAuc:F3}  F1 {report.F1:F3}  fit {fitSeconds:F1}s"));
@@ -83,72 +103,67 @@ public static class DetectionQualityBenchmark
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         summary.ForEach(Console.WriteLine);
         Console.WriteLine();
-        Console.WriteLine("| data set | detector | ROC AUC per attack type (attack rows vs all normal rows) |");
+        Console.WriteLine("| data set | detector | ROC AUC per attack type (attack events vs all normal events) |");
         Console.WriteLine("|---|---|---|");
         breakdown.ForEach(Console.WriteLine);
         return Task.FromResult(0);
     }
 
-    private static NedOptions _ned = new();
-    private static int[]? _nedLayers;
-
-    internal static IAnomalyDetector FitByName(string name, FeatureMatrix train, int seed) => name switch
+    private static DataSet Split<T>(string name, BundleLayout layout, List<(T Event, string Label)> events, int trainCount, int? window,
+        Func<BundleLayout, IReadOnlyList<T>, FeaturizedEvents> featurize, Action<BundleScorer, IReadOnlyList<T>, Span<float>> score)
     {
-        _ when name.StartsWith("NED", StringComparison.Ordinal) => NedDetector.Fit(train, _ned with { Seed = seed, HiddenLayers = _nedLayers ?? [Math.Max(8, train.Columns), Math.Max(4, train.Columns / 4)] }),
-        "Isolation Forest" => IsolationForestDetector.Fit(train, new IsolationForestOptions { Seed = seed }),
-        "PCA-Mahalanobis" => PcaMahalanobisDetector.Fit(train, new PcaMahalanobisOptions { Seed = seed }),
-        "K-means" => KMeansDetector.Fit(train, new KMeansOptions { Seed = seed }),
-        "CBLOF" => CblofDetector.Fit(train, new CblofOptions { Seed = seed }),
-        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown detector"),
-    };
-
-    private static (QualitySet Set, QualitySet? Windowed) IiotSets(List<Labelled<DeviceReading>> train, List<Labelled<DeviceReading>> test) =>
-        Featurize("IIoT telemetry", () => new DeviceReadingFeaturizer(IiotGenerator.Measurements), train, test, e => $"{e.ClusterId}/{e.FactoryId}/{e.DeviceId}", NedWindow);
-
-    // Featurizes both streams with fresh featurizers (no state crosses from train to test), standardises with a
-    // standardizer fitted on the training features, and optionally builds per-entity sequence windows for NED.
-    private static (QualitySet Set, QualitySet? Windowed) Featurize<T>(
-        string name, Func<IFeaturizer<T>> create, List<Labelled<T>> train, List<Labelled<T>> test, Func<T, string> entity, int? window)
-    {
-        var trainRaw = Raw(create(), train);
-        var standardizer = new RunningStandardizer(trainRaw.Columns);
-        for (var r = 0; r < trainRaw.Rows; r++) standardizer.Update(trainRaw.Row(r));
-        var trainZ = Standardise(standardizer, trainRaw);
-        var testZ = Standardise(standardizer, Raw(create(), test));
-        var labels = test.Select(t => t.Label).ToArray();
-        var set = new QualitySet(name, trainZ, testZ, labels);
-        if (window is not { } w) return (set, null);
-        return (set, new QualitySet(name, Windows(trainZ, train.Select(t => entity(t.Event)).ToArray(), w), Windows(testZ, test.Select(t => entity(t.Event)).ToArray(), w), labels));
-    }
-
-    private static FeatureMatrix Raw<T>(IFeaturizer<T> featurizer, List<Labelled<T>> events)
-    {
-        var d = featurizer.Dimension;
-        var values = new float[events.Count * d];
-        for (var i = 0; i < events.Count; i++) featurizer.Featurize(events[i].Event, values.AsSpan(i * d, d));
-        return new FeatureMatrix(values, events.Count, d);
-    }
-
-    private static FeatureMatrix Standardise(RunningStandardizer standardizer, FeatureMatrix raw)
-    {
-        var values = new float[raw.Values.Length];
-        for (var r = 0; r < raw.Rows; r++)
+        var train = events.Take(trainCount).Select(e => e.Event).ToList();
+        var test = events.Skip(trainCount).Select(e => e.Event).ToList();
+        var labels = events.Skip(trainCount).Select(e => e.Label).ToArray();
+        return new DataSet(name, layout, train.Count, labels, window, l => featurize(l, train), bundle =>
         {
-            standardizer.Transform(raw.Row(r), values.AsSpan(r * raw.Columns, raw.Columns));
+            var scorer = bundle.CreateScorer();
+            var warm = new float[train.Count];
+            score(scorer, train, warm);
+            var scores = new float[test.Count];
+            score(scorer, test, scores);
+            return scores;
+        });
+    }
 
-            // Clip extreme z-scores: one huge value (a replay's negative sequence gap) must not blow up distances.
-            for (var j = r * raw.Columns; j < (r + 1) * raw.Columns; j++) values[j] = Math.Clamp(values[j], -50f, 50f);
+    private static List<(T Event, string Label)> Take<T>(IEnumerable<SimulatedMessage> stream, string topic, int count)
+        where T : IAvroRecord<T>
+    {
+        var result = new List<(T, string)>(count);
+        foreach (var message in stream)
+        {
+            if (message.Topic != topic) continue;
+            result.Add((AvroSingleObject.Decode<T>(message.Value), message.Label ?? AttackLabels.Normal));
+            if (result.Count == count) break;
         }
 
-        return new FeatureMatrix(values, raw.Rows, raw.Columns);
+        return result;
     }
 
-    private static FeatureMatrix Windows(FeatureMatrix rows, string[] entities, int length)
+    private static (List<(BlockEvent, string)> Blocks, List<(TransactionEvent, string)> Transactions) TakeChain(ScenarioWorld world, int blocks, int transactions)
     {
-        var window = new SequenceWindow(rows.Columns, length);
-        var values = new float[rows.Rows * window.Dimension];
-        for (var r = 0; r < rows.Rows; r++) window.Push(entities[r], rows.Row(r), values.AsSpan(r * window.Dimension, window.Dimension));
-        return new FeatureMatrix(values, rows.Rows, window.Dimension);
+        var b = new List<(BlockEvent, string)>(blocks);
+        var t = new List<(TransactionEvent, string)>(transactions);
+        foreach (var message in world.Stream(ProducerDomains.Chain))
+        {
+            var label = message.Label ?? AttackLabels.Normal;
+            if (message.Topic == Topics.ChainBlocks && b.Count < blocks) b.Add((AvroSingleObject.Decode<BlockEvent>(message.Value), label));
+            else if (message.Topic == Topics.ChainTransactions && t.Count < transactions) t.Add((AvroSingleObject.Decode<TransactionEvent>(message.Value), label));
+            if (b.Count == blocks && t.Count == transactions) break;
+        }
+
+        return (b, t);
+    }
+
+    private static string FindDefaultScenario()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "producers", "scenarios", "default.json");
+            if (File.Exists(candidate)) return candidate;
+        }
+
+        throw new FileNotFoundException("producers/scenarios/default.json was not found above the bench's directory; pass --scenario FILE.");
     }
 
     internal static string? Option(string[] args, string name)
@@ -159,4 +174,8 @@ public static class DetectionQualityBenchmark
 
     internal static int IntOption(string[] args, string name, int fallback) =>
         Option(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    private sealed record DataSet(
+        string Name, BundleLayout Layout, int TrainCount, string[] TestLabels, int? Window,
+        Func<BundleLayout, FeaturizedEvents> Featurize, Func<ModelBundle, float[]> Score);
 }
