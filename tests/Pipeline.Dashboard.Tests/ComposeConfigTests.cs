@@ -9,13 +9,7 @@ public sealed class ComposeConfigTests
     public void Config_RepositoryComposeFile_ResolvesWithServicesAndEnvironment()
     {
         var compose = Tools.Require("docker-compose", "apt-get update && apt-get install -y docker-compose");
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Pipeline.sln")))
-        {
-            root = root.Parent;
-        }
-        Assert.NotNull(root);
-        var file = Path.Combine(root.FullName, "docker-compose.yml");
+        var file = Path.Combine(Tools.RepositoryRoot(), "docker-compose.yml");
 
         var result = Tools.Run(compose, ["-f", file, "config"], timeout: TimeSpan.FromSeconds(60));
 

@@ -21,6 +21,19 @@ public static class Tools
         return name;
     }
 
+    /// <summary>The repository's root directory (the one holding Pipeline.sln), found from the test assembly.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Pipeline.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException($"no Pipeline.sln above {AppContext.BaseDirectory}");
+    }
+
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
     /// <summary>Runs a tool to completion (bounded by <paramref name="timeout"/>, default 60 s).</summary>
