@@ -44,6 +44,16 @@ public sealed class LedgerNetwork : IAsyncDisposable
         _orderer = new Orderer(options, tallest.Height, tallest.LastBlockHash, DeliverAsync, logger);
     }
 
+    /// <summary>
+    /// Raised once per block after every peer committed it, with the validation codes, on the
+    /// delivery path: handlers must not block (the Gateway's commit status and event streams hand the
+    /// block to their own queues).
+    /// </summary>
+    internal event Action<Block, IReadOnlyList<TxValidationCode>>? BlockCommitted;
+
+    /// <summary>Name of the contract (chaincode) the peers run.</summary>
+    internal string ContractName => _contract.Name;
+
     /// <summary>The configuration the network runs with.</summary>
     public LedgerOptions Options { get; }
 
@@ -270,6 +280,7 @@ public sealed class LedgerNetwork : IAsyncDisposable
                 }
             }
 
+            BlockCommitted?.Invoke(block, results[0]);
             return results[0];
         }
         finally

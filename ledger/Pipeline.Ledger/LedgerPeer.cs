@@ -120,6 +120,28 @@ public sealed class LedgerPeer : IDisposable
         }
     }
 
+    /// <summary>Validation code, block number and position in the block of a committed transaction, or null.</summary>
+    internal (TxValidationCode Code, long BlockNumber, int TxNumber)? GetTransactionCommit(string txId)
+    {
+        Enter();
+        try
+        {
+            return _state.GetTxRecord(txId);
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>Evaluates with the transaction id and timestamp of a client's signed proposal (the Gateway path).</summary>
+    internal async Task<byte[]> EvaluateProposalAsync(
+        string function, IReadOnlyList<string> args, ClientIdentity identity, string txId, DateTimeOffset timestamp, CancellationToken cancellationToken)
+    {
+        var (payload, _) = await RunAsync(function, args, identity, txId, timestamp, cancellationToken).ConfigureAwait(false);
+        return payload;
+    }
+
     /// <summary>Closes the block file and the world state after running work completes.</summary>
     public void Dispose()
     {
@@ -173,11 +195,14 @@ public sealed class LedgerPeer : IDisposable
     }
 
     /// <summary>Simulates a proposal on this peer and returns its read/write set.</summary>
+    internal Task<EndorsedTransaction> EndorseAsync(
+        string function, IReadOnlyList<string> args, ClientIdentity identity, CancellationToken cancellationToken) =>
+        EndorseAsync(function, args, identity, NewTxId(identity), DateTimeOffset.UtcNow, cancellationToken);
+
+    /// <summary>Simulates a proposal with the transaction id and timestamp the client chose (the Gateway path).</summary>
     internal async Task<EndorsedTransaction> EndorseAsync(
-        string function, IReadOnlyList<string> args, ClientIdentity identity, CancellationToken cancellationToken)
+        string function, IReadOnlyList<string> args, ClientIdentity identity, string txId, DateTimeOffset timestamp, CancellationToken cancellationToken)
     {
-        var txId = NewTxId(identity);
-        var timestamp = DateTimeOffset.UtcNow;
         try
         {
             var (payload, stub) = await RunAsync(function, args, identity, txId, timestamp, cancellationToken).ConfigureAwait(false);

@@ -123,6 +123,23 @@ internal sealed class WorldState : IDisposable
         return result;
     }
 
+    /// <summary>Validation code, block and position of a committed transaction, or null when unknown.</summary>
+    public (TxValidationCode Code, long BlockNumber, int TxNumber)? GetTxRecord(string txId)
+    {
+        var raw = _db.Get(TxKey(txId));
+        if (raw is null)
+        {
+            return null;
+        }
+
+        if (raw.Length < 13)
+        {
+            return ((TxValidationCode)raw[0], -1, -1);
+        }
+
+        return ((TxValidationCode)raw[0], BinaryPrimitives.ReadInt64BigEndian(raw.AsSpan(1)), BinaryPrimitives.ReadInt32BigEndian(raw.AsSpan(9)));
+    }
+
     public TxValidationCode? GetTxCode(string txId)
     {
         var raw = _db.Get(TxKey(txId));

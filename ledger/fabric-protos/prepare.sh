@@ -39,6 +39,7 @@ namespace_of() {
     rwset) echo RwSet ;;
     kvrwset) echo KvRwSet ;;
     gateway) echo Gateway ;;
+    google.rpc) echo Rpc ;;
     *) echo "error: no C# namespace mapped for proto package '$1' (add it to $0)" >&2; return 1 ;;
   esac
 }
