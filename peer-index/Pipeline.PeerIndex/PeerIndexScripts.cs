@@ -83,29 +83,37 @@ internal static class PeerIndexScripts
         """;
 
     /// <summary>
+    /// The cool-down update of one group, shared by <see cref="Release"/> and
+    /// <see cref="ReleaseThenSelect"/>: subtracts <c>n</c> reservations (never below 0) and, with a
+    /// fresh load, stores it and takes its in-flight count as the reservations now running.
+    /// Returns 1 when the peer is live, 0 when its hash expired (the release is then ignored).
+    /// </summary>
+    private const string ReleaseFunction = """
+        local function release(base, id, n, hasLoad, cpu, ram, inflight)
+          local key = base .. 'peer:' .. id
+          if redis.call('EXISTS', key) == 0 then return 0 end
+          local h = redis.call('HMGET', key, 'reserved', 'arrived')
+          local reserved = math.max(0, (tonumber(h[1]) or 0) - n)
+          local arrived = math.max(0, (tonumber(h[2]) or 0) - n)
+          if hasLoad == '1' then
+            redis.call('HSET', key, 'cpu', cpu, 'ram', ram, 'inflight', inflight)
+            arrived = tonumber(inflight)
+          end
+          if arrived > reserved then arrived = reserved end
+          redis.call('HSET', key, 'reserved', reserved, 'arrived', arrived)
+          return 1
+        end
+        """;
+
+    /// <summary>
     /// The cool-down update: releases reservations and, when given, stores the fresh load.
     /// ARGV: base, then groups of six: peer id, count, has-load (0/1), cpu, ram, inflight.
     /// Returns how many groups matched a live peer.
     /// </summary>
-    public const string Release = """
-        local base = ARGV[1]
+    public const string Release = ReleaseFunction + "\n" + """
         local matched = 0
         for g = 2, #ARGV, 6 do
-          local key = base .. 'peer:' .. ARGV[g]
-          if redis.call('EXISTS', key) == 1 then
-            matched = matched + 1
-            local n = tonumber(ARGV[g + 1])
-            local h = redis.call('HMGET', key, 'reserved', 'arrived')
-            local reserved = math.max(0, (tonumber(h[1]) or 0) - n)
-            local arrived = math.max(0, (tonumber(h[2]) or 0) - n)
-            if ARGV[g + 2] == '1' then
-              local inflight = tonumber(ARGV[g + 5])
-              redis.call('HSET', key, 'cpu', ARGV[g + 3], 'ram', ARGV[g + 4], 'inflight', inflight)
-              arrived = inflight
-            end
-            if arrived > reserved then arrived = reserved end
-            redis.call('HSET', key, 'reserved', reserved, 'arrived', arrived)
-          end
+          matched = matched + release(ARGV[1], ARGV[g], tonumber(ARGV[g + 1]), ARGV[g + 2], ARGV[g + 3], ARGV[g + 4], ARGV[g + 5])
         end
         return matched
         """;
@@ -115,23 +123,8 @@ internal static class PeerIndexScripts
     /// worker that just freed capacity reserves its next lookups without a second round trip.
     /// KEYS and ARGV 1-8 as <see cref="Select"/>; ARGV 9-14: peer id, count, has-load, cpu, ram, inflight.
     /// </summary>
-    public const string ReleaseThenSelect = """
-        do
-          local key = ARGV[1] .. 'peer:' .. ARGV[9]
-          if redis.call('EXISTS', key) == 1 then
-            local n = tonumber(ARGV[10])
-            local h = redis.call('HMGET', key, 'reserved', 'arrived')
-            local reserved = math.max(0, (tonumber(h[1]) or 0) - n)
-            local arrived = math.max(0, (tonumber(h[2]) or 0) - n)
-            if ARGV[11] == '1' then
-              local inflight = tonumber(ARGV[14])
-              redis.call('HSET', key, 'cpu', ARGV[12], 'ram', ARGV[13], 'inflight', inflight)
-              arrived = inflight
-            end
-            if arrived > reserved then arrived = reserved end
-            redis.call('HSET', key, 'reserved', reserved, 'arrived', arrived)
-          end
-        end
+    public const string ReleaseThenSelect = ReleaseFunction + "\n" + """
+        release(ARGV[1], ARGV[9], tonumber(ARGV[10]), ARGV[11], ARGV[12], ARGV[13], ARGV[14])
         """ + "\n" + Select;
 
     /// <summary>

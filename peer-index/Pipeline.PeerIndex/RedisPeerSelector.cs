@@ -24,6 +24,10 @@ public sealed class RedisPeerSelector
     /// <summary>The most lookups one call may reserve.</summary>
     public const int MaxBatch = 10_000;
 
+    // Script argument layout: the select's eight, then six per release.
+    private const int SelectArgs = 8;
+    private const int ReleaseArgs = 6;
+
     private readonly IConnectionMultiplexer _redis;
     private readonly PeerIndexOptions _options;
     private readonly ILogger<RedisPeerSelector> _logger;
@@ -117,52 +121,8 @@ public sealed class RedisPeerSelector
     /// <param name="cancellationToken">Cancels before the call is sent.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is out of range.</exception>
     /// <exception cref="ArgumentException"><paramref name="mspId"/> is malformed.</exception>
-    public async Task<PeerSelection[]> SelectBatchAsync(int count, string? mspId, CancellationToken cancellationToken)
-    {
-        if (count is < 1 or > MaxBatch)
-        {
-            throw new ArgumentOutOfRangeException(nameof(count), count, $"A batch reserves 1 to {MaxBatch} lookups.");
-        }
-
-        if (mspId is not null && !PeerRegistration.IsValidName(mspId))
-        {
-            throw new ArgumentException($"MSP id '{mspId}' is malformed.", nameof(mspId));
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        var now = _time.GetTimestamp();
-        if (IsInFallback && !TryClaimProbe(now))
-        {
-            return AnswerFromFallback(count);
-        }
-
-        RedisResult result;
-        try
-        {
-            await RefreshKnownPeersIfStaleAsync(now).ConfigureAwait(false);
-            result = await _redis.GetDatabase().ScriptEvaluateAsync(
-                PeerIndexScripts.Select,
-                [Keys.Peers, Keys.RoundRobinCursor],
-                [
-                    Keys.Base,
-                    _strategyArg,
-                    count,
-                    _costArg,
-                    _readyArg,
-                    _availableArg,
-                    mspId ?? string.Empty,
-                    RedisPeerRegistry.NowMilliseconds(),
-                ]).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsRedisUnavailable(ex))
-        {
-            EnterFallback(ex);
-            return AnswerFromFallback(count);
-        }
-
-        LeaveFallbackIfNeeded();
-        return ParseSelection((RedisResult[])result!, count);
-    }
+    public Task<PeerSelection[]> SelectBatchAsync(int count, string? mspId, CancellationToken cancellationToken) =>
+        SelectCoreAsync(null, count, mspId, cancellationToken);
 
     /// <summary>
     /// Releases completed lookups on one peer (the cool-down update with its fresh load) and selects
@@ -171,65 +131,31 @@ public sealed class RedisPeerSelector
     /// skipped and the selection comes from the fallback.
     /// </summary>
     /// <exception cref="ArgumentException">The release or the count is malformed.</exception>
-    public async Task<PeerSelection[]> ReleaseThenSelectAsync(PeerRelease release, int count, string? mspId, CancellationToken cancellationToken)
-    {
-        if (!PeerRegistration.IsValidName(release.PeerId) || release.Count < 1)
-        {
-            throw new ArgumentException($"Release of {release.Count} lookups on peer '{release.PeerId}' is malformed.", nameof(release));
-        }
+    public Task<PeerSelection[]> ReleaseThenSelectAsync(PeerRelease release, int count, string? mspId, CancellationToken cancellationToken) =>
+        SelectCoreAsync(release, count, mspId, cancellationToken);
 
-        if (count is < 1 or > MaxBatch)
-        {
-            throw new ArgumentOutOfRangeException(nameof(count), count, $"A batch reserves 1 to {MaxBatch} lookups.");
-        }
-
-        if (mspId is not null && !PeerRegistration.IsValidName(mspId))
-        {
-            throw new ArgumentException($"MSP id '{mspId}' is malformed.", nameof(mspId));
-        }
-
-        release.FreshLoad?.Validate();
-        cancellationToken.ThrowIfCancellationRequested();
-        var now = _time.GetTimestamp();
-        if (IsInFallback && !TryClaimProbe(now))
-        {
-            return AnswerFromFallback(count);
-        }
-
-        var load = release.FreshLoad ?? default;
-        RedisResult result;
-        try
-        {
-            await RefreshKnownPeersIfStaleAsync(now).ConfigureAwait(false);
-            result = await _redis.GetDatabase().ScriptEvaluateAsync(
-                PeerIndexScripts.ReleaseThenSelect,
-                [Keys.Peers, Keys.RoundRobinCursor],
-                [
-                    Keys.Base,
-                    _strategyArg,
-                    count,
-                    _costArg,
-                    _readyArg,
-                    _availableArg,
-                    mspId ?? string.Empty,
-                    RedisPeerRegistry.NowMilliseconds(),
-                    release.PeerId,
-                    release.Count,
-                    release.FreshLoad.HasValue ? 1 : 0,
-                    RedisPeerRegistry.Format(load.CpuPercent),
-                    RedisPeerRegistry.Format(load.RamPercent),
-                    load.InFlight,
-                ]).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsRedisUnavailable(ex))
-        {
-            EnterFallback(ex);
-            return AnswerFromFallback(count);
-        }
-
-        LeaveFallbackIfNeeded();
-        return ParseSelection((RedisResult[])result!, count);
-    }
+    /// <summary>
+    /// Whether a worker that holds a reservation on a peer, and has just completed a query there,
+    /// may keep that reservation for its next query instead of releasing it and selecting again:
+    /// true under D_THROTTLE when the peer's fresh load (measured after the completed query left it)
+    /// is still ready or available, and Redis is answering.
+    /// </summary>
+    /// <remarks>
+    /// Keeping a reservation leaves the index's accounting unchanged (one query ends, one starts on
+    /// the same reservation), so no peer can be pushed past what the index admitted; a peer whose
+    /// load grew from work the index did not route (another channel, another organisation) is left
+    /// as soon as its fresh load reaches the available line. It takes the index round trip off the
+    /// path between two queries of one worker: D_THROTTLE keeps no queue at the peer, so without
+    /// it the slot idles for that round trip after every query. What it gives up: the next query
+    /// stays on an admissible peer instead of moving to the first ready one in index order; new
+    /// reservations still follow that order. Single and RoundRobin always answer false (their
+    /// semantics are per query, and their queues hide the round trip).
+    /// </remarks>
+    /// <param name="freshLoad">The peer's load measured after the completed query left it.</param>
+    public bool CanKeepReservation(PeerLoad freshLoad) =>
+        _options.Strategy == PeerSelectionStrategy.DynamicThrottle
+        && !IsInFallback
+        && PeerStatusClassifier.Classify(freshLoad.Percent, _options) != PeerStatus.Overloaded;
 
     /// <summary>Releases one completed lookup; <paramref name="freshLoad"/> is the peer's load as it answered.</summary>
     public Task ReleaseAsync(PeerSelection selection, PeerLoad? freshLoad, CancellationToken cancellationToken)
@@ -257,27 +183,13 @@ public sealed class RedisPeerSelector
             return;
         }
 
-        var args = new RedisValue[1 + (6 * releases.Count)];
+        var args = new RedisValue[1 + (ReleaseArgs * releases.Count)];
         args[0] = Keys.Base;
         var total = 0;
         for (var i = 0; i < releases.Count; i++)
         {
-            var release = releases[i];
-            if (!PeerRegistration.IsValidName(release.PeerId) || release.Count < 1)
-            {
-                throw new ArgumentException($"Release of {release.Count} lookups on peer '{release.PeerId}' is malformed.", nameof(releases));
-            }
-
-            release.FreshLoad?.Validate();
-            var load = release.FreshLoad ?? default;
-            var at = 1 + (6 * i);
-            args[at] = release.PeerId;
-            args[at + 1] = release.Count;
-            args[at + 2] = release.FreshLoad.HasValue ? 1 : 0;
-            args[at + 3] = RedisPeerRegistry.Format(load.CpuPercent);
-            args[at + 4] = RedisPeerRegistry.Format(load.RamPercent);
-            args[at + 5] = load.InFlight;
-            total += release.Count;
+            WriteRelease(args, 1 + (ReleaseArgs * i), releases[i], nameof(releases));
+            total += releases[i].Count;
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -295,6 +207,77 @@ public sealed class RedisPeerSelector
         {
             EnterFallback(ex);
         }
+    }
+
+    /// <summary>One select path: <see cref="PeerIndexScripts.Select"/>, or with a release in front <see cref="PeerIndexScripts.ReleaseThenSelect"/>.</summary>
+    private async Task<PeerSelection[]> SelectCoreAsync(PeerRelease? release, int count, string? mspId, CancellationToken cancellationToken)
+    {
+        if (count is < 1 or > MaxBatch)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"A batch reserves 1 to {MaxBatch} lookups.");
+        }
+
+        if (mspId is not null && !PeerRegistration.IsValidName(mspId))
+        {
+            throw new ArgumentException($"MSP id '{mspId}' is malformed.", nameof(mspId));
+        }
+
+        var args = new RedisValue[SelectArgs + (release.HasValue ? ReleaseArgs : 0)];
+        args[0] = Keys.Base;
+        args[1] = _strategyArg;
+        args[2] = count;
+        args[3] = _costArg;
+        args[4] = _readyArg;
+        args[5] = _availableArg;
+        args[6] = mspId ?? string.Empty;
+        args[7] = RedisPeerRegistry.NowMilliseconds();
+        if (release is { } r)
+        {
+            WriteRelease(args, SelectArgs, r, nameof(release));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = _time.GetTimestamp();
+        if (IsInFallback && !TryClaimProbe(now))
+        {
+            return AnswerFromFallback(count);
+        }
+
+        RedisResult result;
+        try
+        {
+            await RefreshKnownPeersIfStaleAsync(now).ConfigureAwait(false);
+            result = await _redis.GetDatabase().ScriptEvaluateAsync(
+                release.HasValue ? PeerIndexScripts.ReleaseThenSelect : PeerIndexScripts.Select,
+                [Keys.Peers, Keys.RoundRobinCursor],
+                args).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsRedisUnavailable(ex))
+        {
+            EnterFallback(ex);
+            return AnswerFromFallback(count);
+        }
+
+        LeaveFallbackIfNeeded();
+        return ParseSelection((RedisResult[])result!, count);
+    }
+
+    /// <summary>Validates a release and writes its six script arguments (id, count, has-load, cpu, ram, in-flight) at <paramref name="at"/>.</summary>
+    private static void WriteRelease(RedisValue[] args, int at, PeerRelease release, string paramName)
+    {
+        if (!PeerRegistration.IsValidName(release.PeerId) || release.Count < 1)
+        {
+            throw new ArgumentException($"Release of {release.Count} lookups on peer '{release.PeerId}' is malformed.", paramName);
+        }
+
+        release.FreshLoad?.Validate();
+        var load = release.FreshLoad ?? default;
+        args[at] = release.PeerId;
+        args[at + 1] = release.Count;
+        args[at + 2] = release.FreshLoad.HasValue ? 1 : 0;
+        args[at + 3] = RedisPeerRegistry.Format(load.CpuPercent);
+        args[at + 4] = RedisPeerRegistry.Format(load.RamPercent);
+        args[at + 5] = load.InFlight;
     }
 
     private PeerSelection[] ParseSelection(RedisResult[] entries, int count)

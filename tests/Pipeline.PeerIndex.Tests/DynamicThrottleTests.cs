@@ -148,6 +148,40 @@ public sealed class DynamicThrottleTests(RedisServer redis) : IClassFixture<Redi
         Assert.Equal(1, peers["p2"].Reserved);
     }
 
+    [Theory]
+    [InlineData(PeerSelectionStrategy.DynamicThrottle, 0, true)]
+    [InlineData(PeerSelectionStrategy.DynamicThrottle, 60, true)]
+    [InlineData(PeerSelectionStrategy.DynamicThrottle, 69.99, true)]
+    [InlineData(PeerSelectionStrategy.DynamicThrottle, 70, false)]
+    [InlineData(PeerSelectionStrategy.DynamicThrottle, 95, false)]
+    [InlineData(PeerSelectionStrategy.RoundRobin, 0, false)]
+    [InlineData(PeerSelectionStrategy.Single, 0, false)]
+    public void CanKeepReservation_FreshLoad_KeepsOnlyUnderDynamicThrottleBelowTheAvailableLine(PeerSelectionStrategy strategy, double freshCpu, bool expected)
+    {
+        var selector = new IndexHarness(redis.Connection).Selector(strategy);
+
+        Assert.Equal(expected, selector.CanKeepReservation(new PeerLoad(freshCpu, 1, 0)));
+    }
+
+    [Fact]
+    public async Task CanKeepReservation_WorkersKeepTheirSlots_IndexStillAdmitsNothingPastCapacity()
+    {
+        var index = new IndexHarness(redis.Connection);
+        await index.RegisterAsync(0);
+        var selector = index.Selector(PeerSelectionStrategy.DynamicThrottle);
+        var held = await selector.SelectBatchAsync(7, null, CancellationToken.None);
+        Assert.All(held, s => Assert.Equal("p1", s.PeerId));
+
+        // Each of the seven workers completes a query while the other six run (60 %) and keeps its slot.
+        Assert.True(selector.CanKeepReservation(new PeerLoad(60, 1, 6)));
+        await index.Registry.ReportAsync(IndexHarness.Peer("p1"), new PeerLoad(70, 1, 7), CancellationToken.None);
+
+        Assert.Equal(SelectionOutcome.NoCapacity, (await selector.SelectAsync(CancellationToken.None)).Outcome);
+        var peer = (await index.SnapshotAsync())["p1"];
+        Assert.Equal(7, peer.Reserved);
+        Assert.Equal(70, peer.EffectiveLoadPercent);
+    }
+
     [Fact]
     public async Task Heartbeat_ReportsReservedQueriesRunning_TheyStopCountingAsPending()
     {
