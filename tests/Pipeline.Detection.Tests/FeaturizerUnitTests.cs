@@ -40,8 +40,8 @@ public sealed class FeaturizerUnitTests
         var a = Feed(normal, noisy);
         var b = Feed(frozen, stuck);
 
-        Assert.Equal(0f, Feature(frozen, b, "temperature.std"));
-        Assert.True(Feature(normal, a, "temperature.std") > 0.1f);
+        Assert.Equal(-4f, Feature(frozen, b, "temperature.logstd"), 3); // log10(0 + 1e-4)
+        Assert.True(Feature(normal, a, "temperature.logstd") > -1f);
         Assert.Equal(1f, Feature(frozen, b, "unchanged"));
         Assert.Equal(0f, Feature(normal, a, "unchanged"));
         Assert.Equal(0f, Feature(frozen, b, "temperature.delta"));
@@ -126,8 +126,50 @@ public sealed class FeaturizerUnitTests
 
         Assert.Equal(1f, Feature(featurizer, features, "missing"));
         Assert.Equal(0f, Feature(featurizer, features, "vibration"));
-        Assert.Equal((3 * 5) + 7, featurizer.Dimension);
+        Assert.Equal((3 * 5) + 8 + (3 * 2), featurizer.Dimension); // per measurement, shared, unit snapshot (2 slots)
     }
+
+    [Fact]
+    public void Featurize_ReplayedRecording_RunGrowsWhileChanceRepeatStaysIsolated()
+    {
+        var featurizer = new DeviceReadingFeaturizer(["temperature", "pressure"]);
+        var random = new Random(6);
+        var history = Enumerable.Range(0, 50).Select(i => Reading(i, 70 + random.NextDouble(), 5 + random.NextDouble())).ToList();
+        Feed(featurizer, history);
+
+        var chance = Feed(featurizer, [history[10] with { Sequence = 50 }, Reading(51, 99, 9)]);
+        Assert.Equal(0f, Feature(featurizer, chance, "replay_run"));
+
+        var replay = Feed(featurizer, Enumerable.Range(0, 7).Select(i => history[20 + i] with { Sequence = 52 + i }));
+        Assert.Equal(1f, Feature(featurizer, replay, "repeat"));
+        Assert.Equal((float)Math.Log2(1 + 7), Feature(featurizer, replay, "replay_run"), 4);
+    }
+
+    [Fact]
+    public void Featurize_DevicesOfOneUnit_ShareSnapshotInDeviceIdOrder()
+    {
+        var featurizer = new DeviceReadingFeaturizer(["level", "flow"]);
+        DeviceReading Device(string id, params NamedValue[] values) => new()
+        {
+            ClusterId = "c1", FactoryId = "f1", DeviceId = id, DeviceType = "t", Sequence = 0, Timestamp = Start, Measurements = values,
+        };
+
+        Feed(featurizer, [Device("f1-P101", new NamedValue("flow", 20)), Device("f1-FIT101", new NamedValue("flow", 35)), Device("f1-FIT201", new NamedValue("flow", 99))]);
+        var features = Feed(featurizer, [Device("f1-LIT101", new NamedValue("level", 2.5))]);
+
+        Assert.Equal(2.5f, Feature(featurizer, features, "unit.level.1"));
+        Assert.Equal(35f, Feature(featurizer, features, "unit.flow.1")); // FIT101 sorts before P101
+        Assert.Equal(20f, Feature(featurizer, features, "unit.flow.2")); // FIT201 is in unit 2
+        Assert.Equal(2, featurizer.TrackedUnits);
+    }
+
+    [Theory]
+    [InlineData("c01-f01-LIT101", "c01/f01/1")]
+    [InlineData("c01-f01-P301", "c01/f01/3")]
+    [InlineData("pump", "c01/f01")]
+    [InlineData("c01-f01-7", "c01/f01")]
+    public void UnitOf_IsaStyleTag_GroupsByLoopHundreds(string device, string unit) =>
+        Assert.Equal(unit, DeviceReadingFeaturizer.UnitOf("c01", "f01", device));
 
     [Fact]
     public void TransactionFeaturizer_ReusedNonce_FlagsDoubleSpend()

@@ -67,6 +67,55 @@ public sealed class FederationUnitTests
         }
     }
 
+    [Fact]
+    public void NedParameters_VectorFromShapeOnly_KeepsErrorWeightsAndScores()
+    {
+        var data = TestData.Correlated(300, 5, seed: 4);
+        var model = NedDetector.Fit(data, new NedOptions { Epochs = 2, HiddenLayers = [6, 2] });
+        Assert.Contains(model.ErrorWeights, w => Math.Abs(w - 1) > 0.05f); // residual weighting made them non-uniform
+
+        // What the federation coordinator does: a vector plus the layer shape, no template model.
+        var rebuilt = NedParameters.FromVector(model.LayerSizes, model.Activation, NedParameters.Flatten(model), model.Threshold, model.TrainingSamples);
+
+        Assert.Equal(model.ErrorWeights, rebuilt.ErrorWeights);
+        Assert.Equal(TestData.ScoreAll(model, data), TestData.ScoreAll(rebuilt, data));
+    }
+
+    [Fact]
+    public void AggregateNed_DifferentErrorWeights_SampleWeightedGeometricMeanAsFedAvgOfVectors()
+    {
+        var data = TestData.Correlated(300, 4, seed: 4);
+        var a = NedDetector.Fit(data, new NedOptions { Epochs = 1, HiddenLayers = [3], Seed = 1 });
+        var b = NedDetector.Fit(TestData.Correlated(300, 4, seed: 5), new NedOptions { Epochs = 3, HiddenLayers = [3], Seed = 2 });
+        Assert.NotEqual(a.ErrorWeights, b.ErrorWeights);
+
+        var merged = (NedDetector)FederatedAggregator.Aggregate([(a.Serialize(), 1), (b.Serialize(), 3)]);
+        var va = NedParameters.Flatten(a);
+        var vb = NedParameters.Flatten(b);
+        var fedAvg = NedParameters.FromVector(a.LayerSizes, a.Activation, va.Select((v, i) => (float)((v + (3.0 * vb[i])) / 4.0)).ToArray(), 0, 4);
+
+        for (var j = 0; j < a.Dimension; j++)
+        {
+            var expected = Math.Pow(a.ErrorWeights[j], 0.25) * Math.Pow(b.ErrorWeights[j], 0.75);
+            Assert.Equal(expected, merged.ErrorWeights[j], 4);
+            Assert.Equal(merged.ErrorWeights[j], fedAvg.ErrorWeights[j], 5);
+        }
+    }
+
+    [Fact]
+    public void NedParameters_PoisonedLogErrorWeights_StayPositiveAndBounded()
+    {
+        var data = TestData.Correlated(200, 4, seed: 4);
+        var model = NedDetector.Fit(data, new NedOptions { Epochs = 1, HiddenLayers = [3] });
+        var vector = NedParameters.Flatten(model);
+        for (var j = 0; j < model.Dimension; j++) vector[(2 * model.Dimension) + j] = j % 2 == 0 ? -1e6f : 1e6f;
+
+        var poisoned = NedParameters.FromVector(model.LayerSizes, model.Activation, vector, 1, 1);
+
+        Assert.All(poisoned.ErrorWeights, w => Assert.True(w > 0 && float.IsFinite(w)));
+        Assert.All(TestData.ScoreAll(poisoned, data), s => Assert.True(float.IsFinite(s)));
+    }
+
     [Theory]
     [InlineData(DetectorKind.KMeans)]
     [InlineData(DetectorKind.Cblof)]

@@ -95,7 +95,15 @@ public static class BundleTrainer
         }
 
         RunSgd(standardised, inputs.Rows, sizes, weights, biases, start.Activation, options, cancellationToken);
-        var model = new NedDetector(sizes, weights, biases, start.InputMean, start.InputScale, start.Activation, double.PositiveInfinity, inputs.Rows, start.ErrorWeights);
+        var model = new NedDetector(sizes, weights, biases, start.InputMean, start.InputScale, start.Activation, double.PositiveInfinity, inputs.Rows, start.LogErrorWeights);
+
+        // The error weights follow the local residuals of the continued model, so each update carries its own error
+        // statistics and FedAvg of the parameter vectors averages them (in log space, see NedParameters).
+        if (options.ResidualWeighting)
+        {
+            model = new NedDetector(sizes, weights, biases, start.InputMean, start.InputScale, start.Activation, double.PositiveInfinity, inputs.Rows, model.LogResidualWeights(inputs));
+        }
+
         var scores = new float[inputs.Rows];
         model.Score(inputs.Values, scores);
         return (NedDetector)model.WithThreshold(ThresholdCalibrator.FromContamination(scores, options.Contamination));

@@ -11,13 +11,13 @@ namespace Pipeline.Detection;
 /// <remarks>
 /// Immutable and thread-safe; scoring state lives in the <see cref="BundleScorer"/>s it creates (one per consumer).
 /// Wire format (little-endian): magic "BHMB", format version (u16), stream, measurement names, featurizer window,
-/// max entities, replay memory, baseline alpha, sequence length, length-prefixed standardizer blob, length-prefixed
+/// max entities, replay memory, baseline alpha, unit slots, sequence length, length-prefixed standardizer blob, length-prefixed
 /// detector blob, CRC-32 of all preceding bytes. Strings are a u16 byte length then UTF-8.
 /// </remarks>
 public sealed class ModelBundle
 {
     /// <summary>The format version this build writes and reads.</summary>
-    public const ushort FormatVersion = 1;
+    public const ushort FormatVersion = 2;
 
     private static readonly byte[] Magic = "BHMB"u8.ToArray();
 
@@ -85,6 +85,7 @@ public sealed class ModelBundle
             writer.Write(Layout.Featurizer.MaxEntities);
             writer.Write(Layout.Featurizer.ReplayMemory);
             writer.Write(Layout.Featurizer.BaselineAlpha);
+            writer.Write(Layout.Featurizer.UnitSlots);
             writer.Write(Layout.SequenceLength);
             var standardizer = Standardizer.Serialize();
             writer.Write(standardizer.Length);
@@ -135,6 +136,7 @@ public sealed class ModelBundle
                 MaxEntities = reader.ReadInt32(),
                 ReplayMemory = reader.ReadInt32(),
                 BaselineAlpha = reader.ReadDouble(),
+                UnitSlots = reader.ReadInt32(),
             };
             var layout = new BundleLayout { Stream = stream, Measurements = measurements, Featurizer = featurizer, SequenceLength = reader.ReadInt32() };
             var standardizer = RunningStandardizer.Deserialize(ReadBlob(reader, "standardizer"));

@@ -1,16 +1,22 @@
 namespace Pipeline.Detection;
 
 /// <summary>
-/// A NED model as one flat parameter vector — input mean, input scale, then each layer's weights and biases — so that
-/// federated strategies (weighted mean, coordinate-wise median, trimmed mean, Krum) can work on plain float arrays.
+/// A NED model as one flat parameter vector — input mean, input scale, ln of the per-feature error weights, then each
+/// layer's weights and biases — so that federated strategies (weighted mean, coordinate-wise median, trimmed mean,
+/// Krum) can work on plain float arrays.
 /// </summary>
+/// <remarks>
+/// The error weights (1 / residual variance of each feature, see <see cref="NedOptions.ResidualWeighting"/>) travel in
+/// log space: FedAvg of the vector gives their sample-weighted geometric mean, and any aggregate of real numbers
+/// (a median, a mean with a poisoned update) still maps to positive weights.
+/// </remarks>
 public static class NedParameters
 {
     /// <summary>Number of parameters in <paramref name="model"/>'s vector.</summary>
     public static int Count(NedDetector model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return (2 * model.Dimension) + model.Weights.Sum(w => w.Length) + model.Biases.Sum(b => b.Length);
+        return (3 * model.Dimension) + model.Weights.Sum(w => w.Length) + model.Biases.Sum(b => b.Length);
     }
 
     /// <summary>Copies every parameter of <paramref name="model"/> into a new vector.</summary>
@@ -21,6 +27,7 @@ public static class NedParameters
         var at = 0;
         Append(model.InputMean, vector, ref at);
         Append(model.InputScale, vector, ref at);
+        Append(model.LogErrorWeights, vector, ref at);
         for (var l = 0; l < model.Weights.Length; l++)
         {
             Append(model.Weights[l], vector, ref at);
@@ -46,6 +53,7 @@ public static class NedParameters
         var at = 0;
         var mean = Take(vector, d, ref at);
         var scale = Take(vector, d, ref at);
+        var logErrorWeights = Take(vector, d, ref at);
         for (var j = 0; j < d; j++)
         {
             if (!(scale[j] > 0)) throw new ArgumentException($"NED input scale {j} must be positive, got {scale[j]}.", nameof(vector));
@@ -59,12 +67,12 @@ public static class NedParameters
             biases[l] = Take(vector, template.Biases[l].Length, ref at);
         }
 
-        return new NedDetector([.. template.LayerSizes], weights, biases, mean, scale, template.Activation, threshold, samples, template.ErrorWeights);
+        return new NedDetector([.. template.LayerSizes], weights, biases, mean, scale, template.Activation, threshold, samples, logErrorWeights);
     }
 
     /// <summary>
     /// Lengths of the tensors that make up the vector of a NED with <paramref name="layerSizes"/>, in vector order:
-    /// input mean, input scale, then weights and biases of each layer (for per-tensor quantisation).
+    /// input mean, input scale, log error weights, then weights and biases of each layer (for per-tensor quantisation).
     /// </summary>
     public static IReadOnlyList<int> Segments(IReadOnlyList<int> layerSizes)
     {
@@ -74,7 +82,7 @@ public static class NedParameters
             throw new ArgumentException($"NED layer sizes [{string.Join(", ", layerSizes)}] must have at least 3 positive widths, the last equal to the first.", nameof(layerSizes));
         }
 
-        var segments = new List<int> { layerSizes[0], layerSizes[0] };
+        var segments = new List<int> { layerSizes[0], layerSizes[0], layerSizes[0] };
         for (var l = 0; l < layerSizes.Count - 1; l++)
         {
             segments.Add(layerSizes[l] * layerSizes[l + 1]);
@@ -93,8 +101,8 @@ public static class NedParameters
         var layers = layerSizes.Count - 1;
         var template = new NedDetector(
             [.. layerSizes],
-            [.. Enumerable.Range(0, layers).Select(l => new float[segments[2 + (2 * l)]])],
             [.. Enumerable.Range(0, layers).Select(l => new float[segments[3 + (2 * l)]])],
+            [.. Enumerable.Range(0, layers).Select(l => new float[segments[4 + (2 * l)]])],
             new float[layerSizes[0]],
             Enumerable.Repeat(1f, layerSizes[0]).ToArray(),
             activation,

@@ -6,7 +6,10 @@ namespace Pipeline.Detection;
 /// c(n) = 2H(n−1) − 2(n−1)/n the average unsuccessful-search path length of a binary search tree.
 /// </summary>
 /// <remarks>
-/// Trees are stored as flat node arrays; scoring walks them without allocating. Federation merges trees sampled from
+/// Trees are stored as flat node arrays (the serialized form) and packed into one 16-byte record per node for scoring,
+/// which walks blocks of rows tree by tree so a tree stays in the L1 cache; scoring does not allocate. The threshold is
+/// calibrated on at most <see cref="CalibrationRows"/> evenly spaced training rows (a 1 % quantile from 32k scores is
+/// as good as from all, and fitting then costs tree growth, as in scikit-learn). Federation merges trees sampled from
 /// each participant's forest in proportion to its sample count (<see cref="FederatedAggregator"/>).
 /// </remarks>
 public sealed class IsolationForestDetector : IAnomalyDetector
@@ -19,6 +22,12 @@ public sealed class IsolationForestDetector : IAnomalyDetector
     private readonly int[] _right;
     private readonly int[] _roots;
     private readonly int[] _treeNodeCounts;
+    private readonly Node[] _nodes;
+
+    /// <summary>Largest number of training rows scored to calibrate the threshold.</summary>
+    public const int CalibrationRows = 32_768;
+
+    private const int RowBlock = 64;
 
     private IsolationForestDetector(int dimension, int subsampleSize, int[] feature, float[] value, int[] left, int[] right, int[] treeNodeCounts, double threshold, long samples)
     {
@@ -40,6 +49,8 @@ public sealed class IsolationForestDetector : IAnomalyDetector
         Threshold = threshold;
         TrainingSamples = samples;
         Normaliser = AveragePathLength(subsampleSize);
+        _nodes = new Node[feature.Length];
+        for (var i = 0; i < feature.Length; i++) _nodes[i] = new Node(value[i], feature[i], left[i], right[i]);
     }
 
     /// <inheritdoc />
@@ -91,7 +102,8 @@ public sealed class IsolationForestDetector : IAnomalyDetector
         }
 
         var unfitted = new IsolationForestDetector(data.Columns, psi, [.. builder.Feature], [.. builder.Value], [.. builder.Left], [.. builder.Right], treeNodeCounts, double.PositiveInfinity, data.Rows);
-        var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(unfitted, data), options.Contamination);
+        var calibration = data.Rows <= CalibrationRows ? data : data.Select(EvenlySpaced(data.Rows, CalibrationRows));
+        var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(unfitted, calibration), options.Contamination);
         return (IsolationForestDetector)unfitted.WithThreshold(threshold);
     }
 
@@ -100,25 +112,35 @@ public sealed class IsolationForestDetector : IAnomalyDetector
     {
         ScoreGuard.Check(rows, scores, Dimension);
         var d = Dimension;
-        var trees = _roots.Length;
-        var scale = -1.0 / (Normaliser * trees);
-        for (var r = 0; r < scores.Length; r++)
+        var nodes = _nodes;
+        var scale = -1.0 / (Normaliser * _roots.Length);
+        Span<double> totals = stackalloc double[RowBlock];
+        for (var start = 0; start < scores.Length; start += RowBlock)
         {
-            var x = rows.Slice(r * d, d);
-            double total = 0;
-            for (var t = 0; t < trees; t++)
+            var count = Math.Min(RowBlock, scores.Length - start);
+            var block = rows.Slice(start * d, count * d);
+            totals.Clear();
+            foreach (var root in _roots)
             {
-                var node = _roots[t];
-                while (_feature[node] >= 0)
+                for (var r = 0; r < count; r++)
                 {
-                    node = x[_feature[node]] < _value[node] ? _left[node] : _right[node];
+                    var x = block.Slice(r * d, d);
+                    var node = nodes[root];
+                    while (node.Feature >= 0) node = nodes[x[node.Feature] < node.Value ? node.Left : node.Right];
+                    totals[r] += node.Value;
                 }
-
-                total += _value[node];
             }
 
-            scores[r] = (float)Math.Pow(2, total * scale);
+            for (var r = 0; r < count; r++) scores[start + r] = (float)Math.Pow(2, totals[r] * scale);
         }
+    }
+
+    // Indices of `count` rows spread evenly over `rows` (deterministic, no random draw).
+    private static int[] EvenlySpaced(int rows, int count)
+    {
+        var indices = new int[count];
+        for (var i = 0; i < count; i++) indices[i] = (int)((long)i * rows / count);
+        return indices;
     }
 
     /// <inheritdoc />
@@ -219,6 +241,9 @@ public sealed class IsolationForestDetector : IAnomalyDetector
         writer.WriteInts(_left);
         writer.WriteInts(_right);
     }
+
+    // One node packed for scoring: split value (or depth + c(size) at a leaf), feature (< 0 at a leaf), children.
+    private readonly record struct Node(float Value, int Feature, int Left, int Right);
 
     private sealed class ForestBuilder(FeatureMatrix data, int heightLimit)
     {

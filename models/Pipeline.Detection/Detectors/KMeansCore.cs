@@ -1,8 +1,35 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Pipeline.Detection;
 
 /// <summary>Weighted k-means (k-means++ seeding, Lloyd iterations) on flat row-major data.</summary>
+/// <remarks>
+/// Lloyd stops when no row changes cluster or the summed squared centroid shift falls to the (absolute) tolerance;
+/// <see cref="ScaledTolerance"/> turns scikit-learn's relative tolerance into an absolute one. Distances are computed
+/// with <see cref="Vector{T}"/> lanes over the features.
+/// </remarks>
 internal static class KMeansCore
 {
+    /// <summary><paramref name="relative"/> × the mean per-feature variance of the data (scikit-learn's tol convention).</summary>
+    public static double ScaledTolerance(ReadOnlySpan<float> data, int rows, int d, double relative)
+    {
+        var mean = new double[d];
+        var m2 = new double[d];
+        for (var i = 0; i < rows; i++)
+        {
+            var x = data.Slice(i * d, d);
+            for (var j = 0; j < d; j++)
+            {
+                var delta = x[j] - mean[j];
+                mean[j] += delta / (i + 1);
+                m2[j] += delta * (x[j] - mean[j]);
+            }
+        }
+
+        return relative * m2.Sum() / d / Math.Max(1, rows);
+    }
+
     public static (float[] Centroids, double[] Sizes) Fit(
         ReadOnlySpan<float> data, int rows, int d, ReadOnlySpan<double> weights, int k, int maxIterations, double tolerance, int restarts, Random random)
     {
@@ -32,14 +59,7 @@ internal static class KMeansCore
         var bestDistance = float.PositiveInfinity;
         for (var c = 0; c < k; c++)
         {
-            var centroid = centroids.AsSpan(c * d, d);
-            float sum = 0;
-            for (var j = 0; j < d; j++)
-            {
-                var diff = x[j] - centroid[j];
-                sum += diff * diff;
-            }
-
+            var sum = SquaredDistanceSimd(x, centroids.AsSpan(c * d, d));
             if (sum < bestDistance)
             {
                 bestDistance = sum;
@@ -49,6 +69,32 @@ internal static class KMeansCore
 
         squaredDistance = bestDistance;
         return best;
+    }
+
+    private static float SquaredDistanceSimd(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var lanes = Vector<float>.Count;
+        var vectors = a.Length / lanes;
+        var acc = Vector<float>.Zero;
+        if (vectors > 0)
+        {
+            var va = MemoryMarshal.Cast<float, Vector<float>>(a[..(vectors * lanes)]);
+            var vb = MemoryMarshal.Cast<float, Vector<float>>(b[..(vectors * lanes)]);
+            for (var v = 0; v < vectors; v++)
+            {
+                var diff = va[v] - vb[v];
+                acc += diff * diff;
+            }
+        }
+
+        var sum = Vector.Sum(acc);
+        for (var j = vectors * lanes; j < a.Length; j++)
+        {
+            var diff = a[j] - b[j];
+            sum += diff * diff;
+        }
+
+        return sum;
     }
 
     private static float[] SeedPlusPlus(ReadOnlySpan<float> data, int rows, int d, ReadOnlySpan<double> weights, int k, Random random)
@@ -106,9 +152,11 @@ internal static class KMeansCore
         var sums = new double[k * d];
         var sizes = new double[k];
         double inertia = 0;
+        Array.Fill(labels, -1);
         for (var iteration = 0; iteration < maxIterations; iteration++)
         {
-            inertia = Assign(data, rows, d, weights, centroids, k, labels, rowDistance);
+            (inertia, var changed) = Assign(data, rows, d, weights, centroids, k, labels, rowDistance);
+            if (changed == 0) break; // no row moved: the centroids are already the means of their clusters
             Array.Clear(sums);
             Array.Clear(sizes);
             for (var i = 0; i < rows; i++)
@@ -146,23 +194,26 @@ internal static class KMeansCore
             if (shift <= tolerance) break;
         }
 
-        inertia = Assign(data, rows, d, weights, centroids, k, labels, rowDistance);
+        (inertia, _) = Assign(data, rows, d, weights, centroids, k, labels, rowDistance);
         Array.Clear(sizes);
         for (var i = 0; i < rows; i++) sizes[labels[i]] += weights.IsEmpty ? 1 : weights[i];
         return (sizes, inertia);
     }
 
-    private static double Assign(ReadOnlySpan<float> data, int rows, int d, ReadOnlySpan<double> weights, float[] centroids, int k, int[] labels, float[] rowDistance)
+    private static (double Inertia, int Changed) Assign(ReadOnlySpan<float> data, int rows, int d, ReadOnlySpan<double> weights, float[] centroids, int k, int[] labels, float[] rowDistance)
     {
         double inertia = 0;
+        var changed = 0;
         for (var i = 0; i < rows; i++)
         {
-            labels[i] = Nearest(data.Slice(i * d, d), centroids, k, out var dist);
+            var label = Nearest(data.Slice(i * d, d), centroids, k, out var dist);
+            if (label != labels[i]) changed++;
+            labels[i] = label;
             rowDistance[i] = dist;
             inertia += (weights.IsEmpty ? 1 : weights[i]) * dist;
         }
 
-        return inertia;
+        return (inertia, changed);
     }
 
     private static double SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

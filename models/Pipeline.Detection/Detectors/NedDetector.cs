@@ -20,6 +20,9 @@ namespace Pipeline.Detection;
 /// </remarks>
 public sealed class NedDetector : IAnomalyDetector
 {
+    // Error weights are stored as logarithms so that every real vector (e.g. an average of updates) is a valid model;
+    // the clamp keeps one feature from ruling the score by more than e^±20.
+    internal const float MaxLogErrorWeight = 20;
     private static readonly int Lanes = Vector<float>.Count;
 
     private readonly int[] _sizes; // input, hidden..., bottleneck, ...hidden, input
@@ -27,14 +30,17 @@ public sealed class NedDetector : IAnomalyDetector
     private readonly float[][] _biases;
     private readonly float[] _inputMean;
     private readonly float[] _inputScale;
-    private readonly float[] _errorWeights; // per-feature weight of the squared reconstruction error (mean 1)
+    private readonly float[] _logErrorWeights; // canonical: ln of each feature's error weight (federated as a vector)
+    private readonly float[] _errorWeights; // per-feature weight of the squared reconstruction error, exp(log weight)
     private readonly float[][] _transposed; // layer l: sizes[l] rows of padded width, for broadcast-multiply-add
     private readonly float[][] _paddedBiases;
     private readonly int _maxPadded;
 
-    internal NedDetector(int[] sizes, float[][] weights, float[][] biases, float[] inputMean, float[] inputScale, NedActivation activation, double threshold, long samples, float[]? errorWeights = null)
+    internal NedDetector(int[] sizes, float[][] weights, float[][] biases, float[] inputMean, float[] inputScale, NedActivation activation, double threshold, long samples, float[]? logErrorWeights = null)
     {
-        _errorWeights = errorWeights ?? Enumerable.Repeat(1f, sizes[0]).ToArray();
+        _logErrorWeights = logErrorWeights ?? new float[sizes[0]];
+        _errorWeights = new float[_logErrorWeights.Length];
+        for (var j = 0; j < _errorWeights.Length; j++) _errorWeights[j] = (float)Math.Exp(Math.Clamp(_logErrorWeights[j], -MaxLogErrorWeight, MaxLogErrorWeight));
         _sizes = sizes;
         _weights = weights;
         _biases = biases;
@@ -89,6 +95,8 @@ public sealed class NedDetector : IAnomalyDetector
 
     internal float[] ErrorWeights => _errorWeights;
 
+    internal float[] LogErrorWeights => _logErrorWeights;
+
     /// <summary>Trains the autoencoder on <paramref name="data"/> and calibrates the threshold on its reconstruction errors.</summary>
     public static NedDetector Fit(FeatureMatrix data, NedOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -124,7 +132,7 @@ public sealed class NedDetector : IAnomalyDetector
         var model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows);
         if (options.ResidualWeighting)
         {
-            model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, model.ResidualWeights(data));
+            model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, model.LogResidualWeights(data));
         }
 
         var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(model, data), options.Contamination);
@@ -170,9 +178,9 @@ public sealed class NedDetector : IAnomalyDetector
         return current;
     }
 
-    // 1 / (residual variance + ε) per feature on the training rows, scaled to mean 1: features the network reconstructs
-    // tightly (physical constraints) weigh more than features it cannot predict (noise).
-    private float[] ResidualWeights(FeatureMatrix data)
+    // ln of 1 / (residual variance + ε) per feature on the training rows, the weights scaled to mean 1: features the
+    // network reconstructs tightly (physical constraints) weigh more than features it cannot predict (noise).
+    internal float[] LogResidualWeights(FeatureMatrix data)
     {
         var d = Dimension;
         var sum = new double[d];
@@ -193,12 +201,12 @@ public sealed class NedDetector : IAnomalyDetector
         var epsilon = Math.Max(1e-3 * variance.Average(), 1e-9);
         var weights = variance.Select(v => 1 / (v + epsilon)).ToArray();
         var mean = weights.Average();
-        return weights.Select(w => (float)(w / mean)).ToArray();
+        return weights.Select(w => (float)Math.Log(w / mean)).ToArray();
     }
 
     /// <inheritdoc />
     public IAnomalyDetector WithThreshold(double threshold) =>
-        new NedDetector(_sizes, _weights, _biases, _inputMean, _inputScale, Activation, threshold, TrainingSamples, _errorWeights);
+        new NedDetector(_sizes, _weights, _biases, _inputMean, _inputScale, Activation, threshold, TrainingSamples, _logErrorWeights);
 
     /// <inheritdoc />
     public byte[] Serialize() => DetectorSerializer.Write(new ModelHeader(Kind, Dimension, Threshold, TrainingSamples), w =>
@@ -207,7 +215,7 @@ public sealed class NedDetector : IAnomalyDetector
         w.WriteInts(_sizes);
         w.WriteFloats(_inputMean);
         w.WriteFloats(_inputScale);
-        w.WriteFloats(_errorWeights);
+        w.WriteFloats(_logErrorWeights);
         for (var l = 0; l < _weights.Length; l++)
         {
             w.WriteFloats(_weights[l]);
@@ -227,7 +235,7 @@ public sealed class NedDetector : IAnomalyDetector
 
         var mean = reader.ReadFloats(header.Dimension);
         var scale = reader.ReadFloats(header.Dimension);
-        var errorWeights = reader.ReadFloats(header.Dimension);
+        var logErrorWeights = reader.ReadFloats(header.Dimension);
         var weights = new float[sizes.Length - 1][];
         var biases = new float[sizes.Length - 1][];
         for (var l = 0; l < weights.Length; l++)
@@ -236,7 +244,7 @@ public sealed class NedDetector : IAnomalyDetector
             biases[l] = reader.ReadFloats(sizes[l + 1]);
         }
 
-        return new NedDetector(sizes, weights, biases, mean, scale, activation, header.Threshold, header.TrainingSamples, errorWeights);
+        return new NedDetector(sizes, weights, biases, mean, scale, activation, header.Threshold, header.TrainingSamples, logErrorWeights);
     }
 
     private static int Pad(int width) => (width + Lanes - 1) / Lanes * Lanes;

@@ -4,12 +4,12 @@ namespace Pipeline.Detection;
 
 /// <summary>
 /// Features of <see cref="BlockEvent"/>s with context per chain (cluster) and per miner: <c>tx_count</c>,
-/// <c>size</c> (kB), <c>bytes_per_tx</c> (kB per transaction: hidden payloads), <c>log_difficulty</c>, <c>log_value</c>, <c>log_fees</c>, <c>reward</c>, <c>fee_per_tx</c>,
-/// <c>block_dt</c> (seconds since the chain's previous block), <c>height_gap</c> (height minus the chain's previous
+/// <c>size</c> (kB), <c>bytes_per_tx</c> (kB per transaction: hidden payloads), <c>log_difficulty</c>, <c>log_value</c>, <c>log_fees</c>, <c>reward</c>, <c>log_fee_per_tx</c> (log10 of fees per transaction + 1e-8),
+/// <c>log_block_dt</c> (sign · log10(1 + |seconds|) since the chain's previous block), <c>height_gap</c> (height minus the chain's previous
 /// height; ≤ 0 for a competing or re-organised block), <c>fork</c> (1 when the previous hash is not the hash the chain
 /// last saw at height − 1: a fork, as in double-spend attempts), <c>miner_share</c> (share of the chain's last w blocks
 /// mined by this miner: dominance), <c>miner_streak</c> (consecutive chain blocks by this miner ending with this one),
-/// <c>miner_dt</c> (seconds since this miner's previous block), <c>tx_dev</c>
+/// <c>log_miner_dt</c> (the same for this miner's previous block), <c>tx_dev</c>
 /// (transaction count minus its rolling mean on the chain), <c>tx_std</c>, <c>difficulty_dev</c> (log difficulty minus
 /// its rolling mean), <c>history</c> (min(n, w)/w of the chain).
 /// </summary>
@@ -17,8 +17,8 @@ public sealed class BlockFeaturizer : IFeaturizer<BlockEvent>
 {
     private static readonly string[] Names =
     [
-        "tx_count", "size", "bytes_per_tx", "log_difficulty", "log_value", "log_fees", "reward", "fee_per_tx", "block_dt",
-        "height_gap", "fork", "miner_share", "miner_streak", "miner_dt", "tx_dev", "tx_std", "difficulty_dev", "history",
+        "tx_count", "size", "bytes_per_tx", "log_difficulty", "log_value", "log_fees", "reward", "log_fee_per_tx", "log_block_dt",
+        "height_gap", "fork", "miner_share", "miner_streak", "log_miner_dt", "tx_dev", "tx_std", "difficulty_dev", "history",
     ];
 
     private readonly FeaturizerOptions _options;
@@ -60,13 +60,13 @@ public sealed class BlockFeaturizer : IFeaturizer<BlockEvent>
         features[4] = (float)Math.Log(1 + Math.Max(0, @event.TotalValue));
         features[5] = (float)Math.Log(1 + Math.Max(0, @event.TotalFees));
         features[6] = (float)@event.Reward;
-        features[7] = (float)(@event.TotalFees / Math.Max(1, @event.TransactionCount));
-        features[8] = warm ? (float)(@event.Timestamp - chain.History.LastTimestamp).TotalSeconds : 0;
+        features[7] = (float)Math.Log10((Math.Max(0, @event.TotalFees) / Math.Max(1, @event.TransactionCount)) + 1e-8);
+        features[8] = warm ? SignalHistory.SignedLog((@event.Timestamp - chain.History.LastTimestamp).TotalSeconds) : 0;
         features[9] = warm ? @event.Height - chain.History.LastSequence : 0;
         features[10] = chain.IsFork(@event.Height, @event.PreviousHash) ? 1 : 0;
         features[11] = chain.MinerShare(@event.MinerId);
         features[12] = chain.Streak(@event.MinerId) + 1;
-        features[13] = miner.Seen > 0 ? (float)(@event.Timestamp - miner.LastTimestamp).TotalSeconds : 0;
+        features[13] = miner.Seen > 0 ? SignalHistory.SignedLog((@event.Timestamp - miner.LastTimestamp).TotalSeconds) : 0;
         features[14] = warm ? @event.TransactionCount - chain.History.Mean(0) : 0;
         features[15] = chain.History.Std(0);
         features[16] = warm ? logDifficulty - chain.History.Mean(1) : 0;

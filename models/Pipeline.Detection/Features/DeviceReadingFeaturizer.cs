@@ -3,26 +3,41 @@ using Pipeline.Contracts;
 namespace Pipeline.Detection;
 
 /// <summary>
-/// Features of IIoT <see cref="DeviceReading"/> events, with context per device (cluster/factory/device). For each
-/// configured measurement m: <c>m</c> (value), <c>m.delta</c> (change since the device's previous reading),
-/// <c>m.dev</c> (value minus the rolling mean of the last w readings), <c>m.std</c> (rolling standard deviation; 0 for a
-/// frozen sensor), <c>m.drift</c> (value minus a slow exponential baseline; grows under gradual drift). Then per reading:
-/// <c>dt</c> (seconds since the previous reading), <c>seq_gap</c> (sequence minus previous sequence; ≤ 0 where a replay
-/// starts), <c>seq_behind</c> (highest sequence seen minus this one, 0 normally: stays positive through a replay that
-/// keeps its old numbering), <c>unchanged</c> (share of measurements exactly equal to the previous reading),
-/// <c>repeat</c> (1 when the whole vector equals, exactly, one of the device's last
-/// <see cref="FeaturizerOptions.ReplayMemory"/> readings: noisy sensors never repeat exactly, so this marks replays and
-/// stuck feeds), <c>missing</c> (configured measurements absent), <c>history</c> (min(n, w)/w: how warm the context is).
+/// Features of IIoT <see cref="DeviceReading"/> events, with context per device (cluster/factory/device) and per
+/// process unit. For each configured measurement m: <c>m</c> (value), <c>m.delta</c> (change since the device's
+/// previous reading), <c>m.dev</c> (value minus the rolling mean of the last w readings), <c>m.logstd</c>
+/// (log10 of the rolling standard deviation + 1e-4: a frozen or spoofed sensor loses its noise, which a log scale
+/// makes stand out), <c>m.drift</c> (value minus a slow exponential baseline; grows under gradual drift). Then per
+/// reading: <c>dt</c> (seconds since the previous reading), <c>seq_gap</c> (sequence minus previous sequence; ≤ 0
+/// where a replay starts), <c>seq_behind</c> (highest sequence seen minus this one, 0 normally: stays positive
+/// through a replay that keeps its old numbering), <c>unchanged</c> (share of measurements exactly equal to the
+/// previous reading), <c>repeat</c> (1 when the whole vector equals, exactly, one of the device's last
+/// <see cref="FeaturizerOptions.ReplayMemory"/> readings, older than the previous one), <c>replay_run</c>
+/// (log2(1 + n) where n readings in a row each repeated the reading that followed the previous one's match: a
+/// replayed recording; chance collisions of noisy values stay isolated), <c>missing</c> (configured measurements
+/// absent), <c>history</c> (min(n, w)/w: how warm the context is). Last, the unit snapshot (when
+/// <see cref="FeaturizerOptions.UnitSlots"/> &gt; 0): <c>unit.m.i</c>, the latest value of m reported by the i-th
+/// device (by device id) of the reading's process unit, so a reading is judged against the state of the devices
+/// physically coupled to it (a level against the pump and valve, a pressure against the level).
 /// </summary>
+/// <remarks>
+/// The process unit is the factory plus the loop number of the device's ISA-5.1 style tag divided by 100: the tag is
+/// the last '-'-separated part of the device id, letters then digits (LIT101, FIT101, MV101, P101 → unit 1 of the
+/// factory, as in SWaT). A device id without trailing digits belongs to the factory-wide unit. Unit state is kept in
+/// the same LRU bound as devices; a unit tracks at most 64 devices (the first seen), which bounds the
+/// per-reading cost of the snapshot.
+/// </remarks>
 public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
 {
     private const int PerMeasurement = 5;
-    private const int Shared = 7;
+    private const int Shared = 8;
     private readonly string[] _measurements;
     private readonly Dictionary<string, int> _index;
     private readonly FeaturizerOptions _options;
     private readonly LruCache<DeviceState> _devices;
+    private readonly LruCache<UnitState> _units;
     private readonly float[] _values;
+    private readonly bool[] _present;
 
     /// <summary>Creates a featurizer for the ordered <paramref name="measurements"/> (names as in <see cref="NamedValue.Name"/>).</summary>
     public DeviceReadingFeaturizer(IReadOnlyList<string> measurements, FeaturizerOptions? options = null)
@@ -39,10 +54,17 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         }
 
         _devices = new LruCache<DeviceState>(_options.MaxEntities);
+        _units = new LruCache<UnitState>(_options.MaxEntities);
         _values = new float[_measurements.Length];
+        _present = new bool[_measurements.Length];
         var names = new List<string>();
-        foreach (var m in _measurements) names.AddRange([m, $"{m}.delta", $"{m}.dev", $"{m}.std", $"{m}.drift"]);
-        names.AddRange(["dt", "seq_gap", "seq_behind", "unchanged", "repeat", "missing", "history"]);
+        foreach (var m in _measurements) names.AddRange([m, $"{m}.delta", $"{m}.dev", $"{m}.logstd", $"{m}.drift"]);
+        names.AddRange(["dt", "seq_gap", "seq_behind", "unchanged", "repeat", "replay_run", "missing", "history"]);
+        foreach (var m in _measurements)
+        {
+            for (var slot = 1; slot <= _options.UnitSlots; slot++) names.Add($"unit.{m}.{slot}");
+        }
+
         FeatureNames = names;
     }
 
@@ -55,8 +77,24 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     /// <inheritdoc />
     public int TrackedEntities => _devices.Count;
 
+    /// <summary>Process units holding a snapshot.</summary>
+    public int TrackedUnits => _units.Count;
+
     /// <summary>Devices evicted from the context cache so far.</summary>
     public long Evictions => _devices.Evictions;
+
+    /// <summary>The process unit of a device (see the remarks): cluster/factory/loop-hundreds, or cluster/factory.</summary>
+    public static string UnitOf(string clusterId, string factoryId, string deviceId)
+    {
+        ArgumentNullException.ThrowIfNull(deviceId);
+        var tag = deviceId.AsSpan(deviceId.LastIndexOf('-') + 1);
+        var digits = tag.Length;
+        while (digits > 0 && char.IsAsciiDigit(tag[digits - 1])) digits--;
+        var number = tag[digits..];
+        if (number.Length == 0 || digits == 0) return string.Concat(clusterId, "/", factoryId);
+        var loop = number.Length > 9 ? long.Parse(number[^9..], System.Globalization.CultureInfo.InvariantCulture) : long.Parse(number, System.Globalization.CultureInfo.InvariantCulture);
+        return string.Concat(clusterId, "/", factoryId, "/", (loop / 100).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     /// <inheritdoc />
     public void Featurize(DeviceReading @event, Span<float> features)
@@ -66,13 +104,15 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
 
         var k = _measurements.Length;
         Array.Clear(_values);
+        Array.Clear(_present);
         var present = 0;
         foreach (var m in @event.Measurements)
         {
             if (_index.TryGetValue(m.Name, out var i) && double.IsFinite(m.Value))
             {
                 _values[i] = (float)m.Value;
-                present++;
+                if (!_present[i]) present++;
+                _present[i] = true;
             }
         }
 
@@ -88,7 +128,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
             features[at] = v;
             features[at + 1] = warm ? v - history.Previous[i] : 0;
             features[at + 2] = warm ? v - history.Mean(i) : 0;
-            features[at + 3] = history.Std(i);
+            features[at + 3] = (float)Math.Log10(history.Std(i) + 1e-4);
             features[at + 4] = warm ? (float)(v - history.Baseline[i]) : 0;
             if (warm && v == history.Previous[i]) unchanged++;
         }
@@ -99,11 +139,20 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         features[shared + 2] = warm ? Math.Max(0, device.MaxSequence - @event.Sequence) : 0;
         features[shared + 3] = warm ? unchanged / (float)k : 0;
         var fingerprint = Fingerprint(_values);
-        features[shared + 4] = warm && device.Seen(fingerprint) ? 1 : 0;
-        features[shared + 5] = k - present;
-        features[shared + 6] = history.Filled / (float)_options.Window;
+        var run = device.Observe(fingerprint, out var repeat);
+        features[shared + 4] = repeat ? 1 : 0;
+        features[shared + 5] = (float)Math.Log2(1 + Math.Min(run, 1024));
+        features[shared + 6] = k - present;
+        features[shared + 7] = history.Filled / (float)_options.Window;
         history.Push(_values, @event.Timestamp, @event.Sequence, _options.BaselineAlpha);
-        device.Remember(fingerprint, @event.Sequence);
+        device.MaxSequence = Math.Max(device.MaxSequence, @event.Sequence);
+
+        if (_options.UnitSlots > 0)
+        {
+            var unit = _units.GetOrAdd(UnitOf(@event.ClusterId, @event.FactoryId, @event.DeviceId), () => new UnitState(k), out _);
+            unit.Update(@event.DeviceId, _values, _present);
+            unit.Snapshot(features[(shared + Shared)..], _options.UnitSlots);
+        }
     }
 
     // 64-bit FNV-1a over the exact float bits of the reading.
@@ -126,25 +175,81 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     private sealed class DeviceState(int signals, int window, int replayMemory)
     {
         private readonly ulong[] _recent = new ulong[replayMemory];
-        private readonly HashSet<ulong> _lookup = [];
-        private int _next;
-        private int _count;
+        private readonly Dictionary<ulong, long> _latest = [];
+        private long _position; // readings observed so far
+        private long _lastMatch = -1;
+        private int _run;
 
         public SignalHistory History { get; } = new(signals, window);
 
-        public long MaxSequence { get; private set; } = long.MinValue;
+        public long MaxSequence { get; set; } = long.MinValue;
 
-        public bool Seen(ulong fingerprint) => _lookup.Contains(fingerprint);
-
-        public void Remember(ulong fingerprint, long sequence)
+        // Looks the reading up among the remembered ones (ignoring the immediately previous reading: an unchanged
+        // value is "unchanged", not a replay), extends or resets the replay run, then remembers the reading.
+        public int Observe(ulong fingerprint, out bool repeat)
         {
-            MaxSequence = Math.Max(MaxSequence, sequence);
-            if (_recent.Length == 0) return;
-            if (_count == _recent.Length) _lookup.Remove(_recent[_next]);
-            else _count++;
-            _recent[_next] = fingerprint;
-            _lookup.Add(fingerprint);
-            _next = (_next + 1) % _recent.Length;
+            repeat = false;
+            if (_recent.Length == 0) return 0;
+            if (_latest.TryGetValue(fingerprint, out var at) && at < _position - 1)
+            {
+                repeat = true;
+                _run = _lastMatch >= 0 && at == _lastMatch + 1 ? _run + 1 : 1;
+                _lastMatch = at;
+            }
+            else
+            {
+                _run = 0;
+                _lastMatch = -1;
+            }
+
+            var slot = (int)(_position % _recent.Length);
+            if (_position >= _recent.Length)
+            {
+                var evicted = _recent[slot];
+                if (_latest.TryGetValue(evicted, out var evictedAt) && evictedAt == _position - _recent.Length) _latest.Remove(evicted);
+            }
+
+            _recent[slot] = fingerprint;
+            _latest[fingerprint] = _position;
+            _position++;
+            return _run;
+        }
+    }
+
+    // Latest values of every device of one process unit, devices ordered by id.
+    private sealed class UnitState(int signals)
+    {
+        private const int MaxDevicesPerUnit = 64;
+        private readonly SortedList<string, (float[] Values, bool[] Present)> _devices = new(StringComparer.Ordinal);
+
+        public void Update(string deviceId, ReadOnlySpan<float> values, ReadOnlySpan<bool> present)
+        {
+            if (!_devices.TryGetValue(deviceId, out var entry))
+            {
+                if (_devices.Count >= MaxDevicesPerUnit) return;
+                entry = (new float[signals], new bool[signals]);
+                _devices.Add(deviceId, entry);
+            }
+
+            values.CopyTo(entry.Values);
+            present.CopyTo(entry.Present);
+        }
+
+        // For each signal, the values of the first `slots` devices that report it, in device-id order (0 when fewer).
+        public void Snapshot(Span<float> target, int slots)
+        {
+            target.Clear();
+            var devices = _devices.Values;
+            for (var s = 0; s < signals; s++)
+            {
+                var filled = 0;
+                for (var d = 0; d < devices.Count && filled < slots; d++)
+                {
+                    if (!devices[d].Present[s]) continue;
+                    target[(s * slots) + filled] = devices[d].Values[s];
+                    filled++;
+                }
+            }
         }
     }
 }

@@ -10,13 +10,20 @@ public sealed record FeaturizerOptions
     public int MaxEntities { get; init; } = 50_000;
 
     /// <summary>Readings per device whose exact fingerprints are kept to recognise replays (8 bytes each; 0 disables).</summary>
-    public int ReplayMemory { get; init; } = 512;
+    public int ReplayMemory { get; init; } = 1024;
 
     /// <summary>Weight of a new value in the slow baseline that makes gradual drift visible (≈ 1/α events of memory).</summary>
     public double BaselineAlpha { get; init; } = 0.01;
 
+    /// <summary>
+    /// Devices per measurement in the IIoT process-unit snapshot (<c>unit.m.i</c> features of
+    /// <see cref="DeviceReadingFeaturizer"/>); 0 switches the unit context off.
+    /// </summary>
+    public int UnitSlots { get; init; } = 2;
+
     internal void Validate()
     {
+        if (UnitSlots is < 0 or > 8) throw new ArgumentOutOfRangeException(nameof(UnitSlots), UnitSlots, "UnitSlots must be in [0, 8].");
         if (Window < 2) throw new ArgumentOutOfRangeException(nameof(Window), Window, "The window needs at least 2 events.");
         if (ReplayMemory < 0) throw new ArgumentOutOfRangeException(nameof(ReplayMemory), ReplayMemory, "ReplayMemory cannot be negative.");
         if (MaxEntities < 1) throw new ArgumentOutOfRangeException(nameof(MaxEntities), MaxEntities, "At least one entity must fit.");

@@ -33,6 +33,9 @@ internal sealed class SignalHistory
 
     public long LastSequence { get; private set; }
 
+    /// <summary>sign(x) · log10(1 + |x|): time gaps spanning milliseconds to hours on one scale, 0 stays 0.</summary>
+    public static float SignedLog(double x) => (float)(Math.Sign(x) * Math.Log10(1 + Math.Abs(x)));
+
     public float Mean(int signal)
     {
         var n = Filled;

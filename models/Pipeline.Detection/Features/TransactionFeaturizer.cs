@@ -4,9 +4,10 @@ namespace Pipeline.Detection;
 
 /// <summary>
 /// Features of <see cref="TransactionEvent"/>s with context per sending account (cluster/from-account):
-/// <c>log_amount</c>, <c>log_fee</c>, <c>fee_rate</c> (fee per byte), <c>size</c> (kB), <c>inputs</c>, <c>outputs</c>,
-/// <c>log_payload</c>, <c>payload_share</c> (payload bytes / size: hidden payloads), <c>dt</c> (seconds since the account's
-/// previous transaction), <c>rate</c> (transactions per second over the account's last w: flooding),
+/// <c>log_amount</c> (log10(amount + 1e-8): dust and normal payments differ by orders of magnitude), <c>log_fee</c>
+/// (log10(fee + 1e-8)), <c>log_fee_rate</c> (log10 of the fee per byte), <c>size</c> (kB), <c>inputs</c>, <c>outputs</c>,
+/// <c>log_payload</c>, <c>payload_share</c> (payload bytes / size: hidden payloads), <c>log_dt</c> (sign · log10(1 + |seconds|) since the
+/// account's previous transaction), <c>rate</c> (transactions per second over the account's last w: flooding),
 /// <c>nonce_gap</c> (nonce minus previous nonce; 0 or negative when a nonce is reused), <c>nonce_reuse</c> (1 when this
 /// nonce was already spent by a different transaction in the window: double-spend), <c>amount_dev</c> (log amount minus
 /// its rolling mean), <c>amount_std</c> (rolling std of log amount), <c>self</c> (1 when sender = receiver),
@@ -16,8 +17,8 @@ public sealed class TransactionFeaturizer : IFeaturizer<TransactionEvent>
 {
     private static readonly string[] Names =
     [
-        "log_amount", "log_fee", "fee_rate", "size", "inputs", "outputs", "log_payload", "payload_share",
-        "dt", "rate", "nonce_gap", "nonce_reuse", "amount_dev", "amount_std", "self", "history",
+        "log_amount", "log_fee", "log_fee_rate", "size", "inputs", "outputs", "log_payload", "payload_share",
+        "log_dt", "rate", "nonce_gap", "nonce_reuse", "amount_dev", "amount_std", "self", "history",
     ];
 
     private readonly FeaturizerOptions _options;
@@ -48,17 +49,17 @@ public sealed class TransactionFeaturizer : IFeaturizer<TransactionEvent>
 
         var state = _accounts.GetOrAdd(string.Concat(@event.ClusterId, "/", @event.FromAccount), () => new AccountState(_options.Window), out _);
         var warm = state.History.Seen > 0;
-        var logAmount = (float)Math.Log(1 + Math.Max(0, @event.Amount));
+        var logAmount = (float)Math.Log10(Math.Max(0, @event.Amount) + 1e-8);
         var size = Math.Max(1, @event.SizeBytes);
         features[0] = logAmount;
-        features[1] = (float)Math.Log(1 + Math.Max(0, @event.Fee));
-        features[2] = (float)(@event.Fee / size);
+        features[1] = (float)Math.Log10(Math.Max(0, @event.Fee) + 1e-8);
+        features[2] = (float)Math.Log10((Math.Max(0, @event.Fee) / size) + 1e-12);
         features[3] = size / 1000f;
         features[4] = @event.InputCount;
         features[5] = @event.OutputCount;
         features[6] = (float)Math.Log(1 + Math.Max(0, @event.PayloadBytes));
         features[7] = Math.Max(0, @event.PayloadBytes) / (float)size;
-        features[8] = warm ? (float)(@event.Timestamp - state.History.LastTimestamp).TotalSeconds : 0;
+        features[8] = warm ? SignalHistory.SignedLog((@event.Timestamp - state.History.LastTimestamp).TotalSeconds) : 0;
         features[9] = state.Rate(@event.Timestamp);
         features[10] = warm ? @event.AccountNonce - state.History.LastSequence : 0;
         features[11] = state.NonceReused(@event.AccountNonce, @event.TransactionId) ? 1 : 0;

@@ -2,7 +2,7 @@ namespace Pipeline.Detection;
 
 /// <summary>
 /// Aggregates serialized detectors from federated participants into one global detector, each kind the way its
-/// mathematics allows: NED by FedAvg (sample-weighted mean of every parameter); PCA exactly, by summing the sufficient
+/// mathematics allows: NED by FedAvg (sample-weighted mean of every parameter, the per-feature error weights in log space); PCA exactly, by summing the sufficient
 /// statistics (n, Σx, Σxxᵀ); K-means and CBLOF by a weighted k-means over all participants' centroids (weights = cluster
 /// sizes scaled to each participant's sample count); Isolation Forest by sampling whole trees from each forest in
 /// proportion to its sample count. The global threshold is the sample-weighted mean of the participants' thresholds
@@ -78,7 +78,7 @@ public static class FederatedAggregator
         for (var i = 0; i < models.Count; i++)
         {
             var m = models[i];
-            if (!AllFinite(m.InputMean) || !AllFinite(m.InputScale) || !AllFinite(m.ErrorWeights) || m.Weights.Any(w => !AllFinite(w)) || m.Biases.Any(b => !AllFinite(b)))
+            if (!AllFinite(m.InputMean) || !AllFinite(m.InputScale) || !AllFinite(m.LogErrorWeights) || m.Weights.Any(w => !AllFinite(w)) || m.Biases.Any(b => !AllFinite(b)))
             {
                 throw new AggregationException(AggregationFailure.NonFiniteValue, i, "a NED parameter is NaN or infinite.");
             }
@@ -95,8 +95,9 @@ public static class FederatedAggregator
 
         var mean = Average(models.Select(m => m.InputMean).ToList(), weights);
         var scale = Average(models.Select(m => m.InputScale).ToList(), weights);
-        var errorWeights = Average(models.Select(m => m.ErrorWeights).ToList(), weights);
-        return new NedDetector([.. first.LayerSizes], weightsOut, biasesOut, mean, scale, first.Activation, threshold, total, errorWeights);
+        // Error weights average in log space (a sample-weighted geometric mean), as they do inside NedParameters vectors.
+        var logErrorWeights = Average(models.Select(m => m.LogErrorWeights).ToList(), weights);
+        return new NedDetector([.. first.LayerSizes], weightsOut, biasesOut, mean, scale, first.Activation, threshold, total, logErrorWeights);
     }
 
     private static PcaMahalanobisDetector AggregatePca(List<PcaMahalanobisDetector> models, double threshold)
