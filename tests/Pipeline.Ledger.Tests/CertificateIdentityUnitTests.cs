@@ -2,6 +2,7 @@ using System.Text;
 using Google.Protobuf;
 using Pipeline.Chaincode;
 using Pipeline.Ledger.Fabric.Chaincode;
+using Pipeline.Ledger.Fabric.Msp;
 using Pipeline.Ledger.Fabric.Protos.Msp;
 
 namespace Pipeline.Ledger.Tests;
@@ -18,7 +19,7 @@ public sealed class CertificateIdentityUnitTests
         Assert.Equal("OrgHQMSP", identity.MspId);
         Assert.True(identity.IsAdmin);
         Assert.Equal("alice", identity.GetAttribute("hf.EnrollmentID"));
-        Assert.Equal("x509::CN=alice, OU=client, O=OrgHQMSP::CN=alice, OU=client, O=OrgHQMSP", identity.Id);
+        Assert.Equal("alice", identity.Id);
     }
 
     [Fact]
@@ -42,6 +43,28 @@ public sealed class CertificateIdentityUnitTests
 
         Assert.Equal(OwnerRoles.User, identity.GetAttribute(ClientIdentity.RoleAttribute));
         Assert.False(identity.IsAdmin);
+    }
+
+    [Fact]
+    public void FromCertificate_LedgerInitMaterial_SameIdentityAsTheEmbeddedPeersGive()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "pipeline-ccaas-msp", Guid.NewGuid().ToString("N"));
+        try
+        {
+            MspGenerator.Generate(dir, "OrgHQMSP");
+            var adminPem = File.ReadAllBytes(MspLayout.Certificate(dir, "OrgHQMSP", MspLayout.Admin));
+            var userPem = File.ReadAllBytes(MspLayout.Certificate(dir, "OrgHQMSP", MspLayout.User));
+
+            var admin = CertificateIdentity.FromCertificate("OrgHQMSP", adminPem);
+            var user = CertificateIdentity.FromCertificate("OrgHQMSP", userPem);
+
+            Assert.Equal(("admin@OrgHQMSP", true), (admin.Id, admin.IsAdmin));
+            Assert.Equal(("user@OrgHQMSP", false), (user.Id, user.IsAdmin));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

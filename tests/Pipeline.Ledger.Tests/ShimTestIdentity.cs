@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Pipeline.Ledger.Fabric.Chaincode;
+using Pipeline.Ledger.Fabric.Msp;
 using Pipeline.Ledger.Fabric.Protos.Common;
 using Pipeline.Ledger.Fabric.Protos.Msp;
 using Pipeline.Ledger.Fabric.Protos.Peer;
@@ -83,7 +83,7 @@ internal sealed class ShimTestIdentity : IDisposable
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
         if (attributesJson is not null)
         {
-            request.CertificateExtensions.Add(new X509Extension(CertificateIdentity.AttributesOid, Encoding.UTF8.GetBytes(attributesJson), critical: false));
+            request.CertificateExtensions.Add(new X509Extension(FabricCaAttributes.Oid, Encoding.UTF8.GetBytes(attributesJson), critical: false));
         }
 
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));

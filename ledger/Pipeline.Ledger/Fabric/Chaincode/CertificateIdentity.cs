@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using System.Text.Json;
 using Google.Protobuf;
 using Pipeline.Chaincode;
+using Pipeline.Ledger.Fabric.Msp;
 using Pipeline.Ledger.Fabric.Protos.Msp;
 
 namespace Pipeline.Ledger.Fabric.Chaincode;
@@ -14,8 +14,10 @@ namespace Pipeline.Ledger.Fabric.Chaincode;
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
-/// <item><c>Id</c> = <c>x509::&lt;subject DN&gt;::&lt;issuer DN&gt;</c> (as Fabric's <c>GetID</c>, unencoded).</item>
-/// <item>Attributes come from the Fabric CA attribute extension (OID <c>1.2.3.4.5.6.7.8.1</c>, JSON
+/// <item><c>Id</c> = the certificate's common name (its subject when it has none), the same id the embedded
+/// peers' <see cref="Msp.MembershipRegistry"/> gives the same certificate, so records written through either
+/// path name the caller alike. (Fabric's own <c>GetID</c> would be <c>x509::subject::issuer</c>.)</item>
+/// <item>Attributes come from the Fabric CA attribute extension (<see cref="Msp.FabricCaAttributes"/>, JSON
 /// <c>{"attrs":{"role":"admin"}}</c>). When that carries no <c>role</c>, a certificate whose subject has
 /// the Fabric NodeOU <c>OU=admin</c> (what cryptogen issues to an organisation's admin) gets
 /// <c>role=admin</c>, so MSP admins may write on networks built without a Fabric CA.</item>
@@ -24,9 +26,6 @@ namespace Pipeline.Ledger.Fabric.Chaincode;
 /// </remarks>
 public static class CertificateIdentity
 {
-    /// <summary>OID of the extension in which Fabric CA writes enrollment attributes.</summary>
-    public const string AttributesOid = "1.2.3.4.5.6.7.8.1";
-
     /// <summary>Parses a serialized <c>msp.SerializedIdentity</c>.</summary>
     /// <exception cref="ChaincodeProtocolException">The bytes are not a serialized identity with an X.509 certificate.</exception>
     public static ClientIdentity FromSerializedIdentity(ByteString serializedIdentity)
@@ -55,11 +54,14 @@ public static class CertificateIdentity
         }
 
         using var cert = Load(certificate);
-        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
-        var extension = cert.Extensions.FirstOrDefault(e => e.Oid?.Value == AttributesOid);
-        if (extension is not null)
+        Dictionary<string, string> attributes;
+        try
         {
-            ReadFabricCaAttributes(extension.RawData, attributes);
+            attributes = new Dictionary<string, string>(FabricCaAttributes.Read(cert), StringComparer.Ordinal);
+        }
+        catch (MspException ex)
+        {
+            throw new ChaincodeProtocolException($"creator certificate: {ex.Message}", ex);
         }
 
         if (!attributes.ContainsKey(ClientIdentity.RoleAttribute) && HasAdminOu(cert.SubjectName))
@@ -69,7 +71,7 @@ public static class CertificateIdentity
 
         return new ClientIdentity
         {
-            Id = $"x509::{cert.SubjectName.Name}::{cert.IssuerName.Name}",
+            Id = cert.GetNameInfo(X509NameType.SimpleName, forIssuer: false) is { Length: > 0 } commonName ? commonName : cert.Subject,
             MspId = mspId,
             Attributes = attributes,
         };
@@ -87,29 +89,6 @@ public static class CertificateIdentity
         catch (CryptographicException ex)
         {
             throw new ChaincodeProtocolException($"creator certificate is not a valid X.509 certificate: {ex.Message}", ex);
-        }
-    }
-
-    private static void ReadFabricCaAttributes(byte[] value, Dictionary<string, string> attributes)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(value);
-            if (json.RootElement.ValueKind == JsonValueKind.Object
-                && json.RootElement.TryGetProperty("attrs", out var attrs)
-                && attrs.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var property in attrs.EnumerateObject())
-                {
-                    attributes[property.Name] = property.Value.ValueKind == JsonValueKind.String
-                        ? property.Value.GetString()!
-                        : property.Value.GetRawText();
-                }
-            }
-        }
-        catch (JsonException ex)
-        {
-            throw new ChaincodeProtocolException($"certificate attribute extension {AttributesOid} is not JSON: {ex.Message}", ex);
         }
     }
 
