@@ -47,8 +47,10 @@ public sealed class PeerIndexOptions
     public TimeSpan ReportInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// A reservation older than this, not matched by a running query on the peer, is treated as
-    /// leaked (its client died) and dropped at the next heartbeat.
+    /// Reservations the peer has not reported running for this long (since the last new
+    /// reservation, or the last heartbeat whose in-flight count covered them all) are treated as
+    /// leaked (their client died) and dropped at the next heartbeat. A reservation a worker keeps
+    /// across queries stays covered while its queries run.
     /// </summary>
     public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -128,7 +128,10 @@ internal static class PeerIndexScripts
         """ + "\n" + Select;
 
     /// <summary>
-    /// A heartbeat: (re)registers the peer, stores its load, re-arms the TTL.
+    /// A heartbeat: (re)registers the peer, stores its load, re-arms the TTL, and drops leaked
+    /// reservations: those the peer has not reported running (in-flight at least the reserved count)
+    /// for the reservation timeout since the last new reservation or the last report that covered
+    /// them all. Reservations a worker keeps across queries stay covered while their queries run.
     /// KEYS: peers zset, index counter. ARGV: base, id, cpu, ram, inflight, ttl (ms), now (ms), msp,
     /// endpoint, ordinal (-1 = next), reservation timeout (ms). Returns the registration index.
     /// </summary>
@@ -147,15 +150,18 @@ internal static class PeerIndexScripts
           idx = tonumber(redis.call('HGET', key, 'idx'))
         end
         redis.call('ZADD', KEYS[1], idx, id)
-        local h = redis.call('HMGET', key, 'reserved', 'reservedAt')
+        local h = redis.call('HMGET', key, 'reserved', 'reservedAt', 'coveredAt')
         local reserved = tonumber(h[1]) or 0
-        local reservedAt = tonumber(h[2]) or 0
-        if reserved > inflight and now - reservedAt > tonumber(ARGV[11]) then
+        local covered = math.max(tonumber(h[2]) or 0, tonumber(h[3]) or 0)
+        if reserved <= inflight then
+          covered = now
+        elseif now - covered > tonumber(ARGV[11]) then
           reserved = inflight
+          covered = now
         end
         local arrived = math.min(inflight, reserved)
         redis.call('HSET', key, 'cpu', ARGV[3], 'ram', ARGV[4], 'inflight', inflight,
-          'reserved', reserved, 'arrived', arrived, 'msp', ARGV[8], 'endpoint', ARGV[9], 'updated', now)
+          'reserved', reserved, 'arrived', arrived, 'coveredAt', covered, 'msp', ARGV[8], 'endpoint', ARGV[9], 'updated', now)
         redis.call('PEXPIRE', key, ARGV[6])
         return idx
         """;
