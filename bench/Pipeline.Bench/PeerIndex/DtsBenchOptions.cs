@@ -41,6 +41,9 @@ internal sealed class DtsBenchOptions
 
     public bool SkipExperiment { get; private set; }
 
+    /// <summary>After each DynamicThrottle cell, run it again with every query going through the index (no kept reservations).</summary>
+    public bool ComparePerQuery { get; private set; }
+
     public bool SkipIndexAlone { get; private set; }
 
     public static string Usage => """
@@ -49,6 +52,7 @@ internal sealed class DtsBenchOptions
                    [--peers 4] [--slots 10] [--service-ms 5] [--dispatchers 4] [--in-flight 64]
                    [--busy-slots 6,8] [--busy-ms 1000] [--backoff-ms 2]
                    [--scale-replicas 2] [--index-seconds 3] [--index-only] [--skip-index]
+                   [--per-query (also run DynamicThrottle with an index round trip per query)]
         """;
 
     public static DtsBenchOptions Parse(IReadOnlyList<string> args)
@@ -92,6 +96,7 @@ internal sealed class DtsBenchOptions
                 case "--scale-replicas": options.ScaleReplicas = NextInt(0); break;
                 case "--index-only": options.SkipExperiment = true; break;
                 case "--skip-index": options.SkipIndexAlone = true; break;
+                case "--per-query": options.ComparePerQuery = true; break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'.\n{Usage}");
             }
         }

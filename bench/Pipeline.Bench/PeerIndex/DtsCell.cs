@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -29,23 +30,49 @@ internal sealed record DtsCellResult(
     double MeanOccupancyPercent,
     long OverloadSamples,
     long NoCapacityAnswers,
-    double BusyPeerShare)
+    double BusyPeerShare,
+    CellProfile Profile)
 {
     public double QueriesPerSecond => Queries / Seconds;
 
     public double SecondsPer50k => 50_000 / QueriesPerSecond;
 }
 
+/// <summary>Where a cell's time went: index traffic, slot refill gaps and CPU use.</summary>
+/// <param name="IndexCallsPerQuery">Lua calls to the index (selects, release-then-selects, releases) per completed query; heartbeats not counted.</param>
+/// <param name="KeptShare">Share of queries that ran on a reservation kept from the worker's previous query (no index round trip).</param>
+/// <param name="GapP50Micros">Median time a worker spent between one query's answer and sending its next query.</param>
+/// <param name="GapMeanMicros">Mean of the same gap: the time a D_THROTTLE slot idles per query (Single and RoundRobin queue at the peer, which hides it).</param>
+/// <param name="GapP99Micros">99th percentile of the same gap.</param>
+/// <param name="EvaluateP50Micros">Median time from sending a query to its answer (slot wait + service).</param>
+/// <param name="BenchCores">CPU seconds the benchmark process used per wall second (2 = both cores).</param>
+/// <param name="RedisCores">CPU seconds redis-server used per wall second.</param>
+internal sealed record CellProfile(
+    double IndexCallsPerQuery,
+    double KeptShare,
+    double GapP50Micros,
+    double GapMeanMicros,
+    double GapP99Micros,
+    double EvaluateP50Micros,
+    double BenchCores,
+    double RedisCores);
+
 /// <summary>
 /// One cell of the DTS experiment: <c>users</c> endpoints each launch once and need every one of
 /// the launch's executables verified on the ledger. A whitelist processor with a few dispatchers
 /// pulls the verifications, reserves peers through the index in batches (one Lua call per batch),
 /// evaluates <c>VerifyExecutions</c> on the chosen ledger peer, and releases with the peer's fresh
-/// load. Refused lookups (D_THROTTLE's -1) wait for a completion and are retried.
+/// load. Refused lookups (D_THROTTLE's -1) wait for a completion and are retried. Under
+/// D_THROTTLE a worker keeps its reservation for its next query while the peer's fresh load stays
+/// below the available line (<see cref="RedisPeerSelector.CanKeepReservation"/>), unless the cell
+/// runs in per-query mode, where every query goes through the index.
 /// </summary>
 internal sealed class DtsCell
 {
     private const int LookupBatch = 64;
+
+    // USER_HZ: the unit of /proc/PID/stat times on Linux.
+    private const int ClockTicksPerSecond = 100;
 
     private readonly DtsBenchOptions _options;
     private readonly IConnectionMultiplexer _redis;
@@ -54,15 +81,22 @@ internal sealed class DtsCell
     private readonly ClientIdentity _user = ClientIdentity.User("endpoint-agent", "Org1MSP");
     private readonly ConcurrentQueue<Verification> _retry = new();
     private readonly ConcurrentQueue<double> _lookupMicros = new();
+    private readonly ConcurrentQueue<double> _gapMicros = new();
+    private readonly ConcurrentQueue<double> _evaluateMicros = new();
+    private readonly int _redisPid;
     private int _chains;
     private TaskCompletionSource _pulse = NewPulse();
     private readonly ConcurrentDictionary<string, LedgerLoadSource> _sources;
     private readonly ConcurrentDictionary<string, long> _perPeer = new();
     private long _completed;
     private long _noCapacity;
+    private long _indexCalls;
+    private long _kept;
+    private bool _keepReservations;
 
-    public DtsCell(DtsBenchOptions options, IConnectionMultiplexer redis, LedgerNetwork ledger, IReadOnlyList<string> hashes)
+    public DtsCell(DtsBenchOptions options, IConnectionMultiplexer redis, int redisPid, LedgerNetwork ledger, IReadOnlyList<string> hashes)
     {
+        _redisPid = redisPid;
         _options = options;
         _redis = redis;
         _ledger = ledger;
@@ -74,9 +108,11 @@ internal sealed class DtsCell
     /// <param name="users">Concurrent users, one launch each.</param>
     /// <param name="busySlots">Slots of peer0 that background work holds (0 = equal peers).</param>
     /// <param name="maxReplicas">When above 0, D_THROTTLE's scale requests go to a <see cref="PeerScaler"/> that adds up to this many ledger replicas.</param>
+    /// <param name="perQueryIndex">Every query goes through the index (no kept reservations): the mode that shows the round trip's cost.</param>
     /// <param name="cancellationToken">Cancels the cell.</param>
-    public async Task<DtsCellResult> RunAsync(PeerSelectionStrategy strategy, int users, int busySlots, int maxReplicas, CancellationToken cancellationToken)
+    public async Task<DtsCellResult> RunAsync(PeerSelectionStrategy strategy, int users, int busySlots, int maxReplicas, bool perQueryIndex, CancellationToken cancellationToken)
     {
+        _keepReservations = !perQueryIndex;
         var indexOptions = new PeerIndexOptions
         {
             KeyPrefix = $"bench:{Guid.NewGuid():N}:",
@@ -136,6 +172,8 @@ internal sealed class DtsCell
 
         var sampler = new LoadSampler(() => _sources.Values.Select(s => s.Peer).ToList(), _options.WorkerSlots);
         var samplerTask = sampler.RunAsync(stop.Token);
+        var benchCpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+        var redisCpuAtStart = ProcessCpu(_redisPid);
         var clock = Stopwatch.StartNew();
 
         // Users launch together: each puts its executables on the processor's queue.
@@ -165,6 +203,9 @@ internal sealed class DtsCell
 
         var queries = Interlocked.Read(ref _completed);
         var seconds = clock.Elapsed.TotalSeconds;
+        var benchCores = (Process.GetCurrentProcess().TotalProcessorTime - benchCpuAtStart).TotalSeconds / seconds;
+        var redisCores = (ProcessCpu(_redisPid) - redisCpuAtStart).TotalSeconds / seconds;
+        var indexCalls = Interlocked.Read(ref _indexCalls);
         await stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(dispatchers.Select(IgnoreCancellation)).ConfigureAwait(false);
         await Task.WhenAll(background.Select(IgnoreCancellation)).ConfigureAwait(false);
@@ -185,9 +226,19 @@ internal sealed class DtsCell
         var done = launches.Where(l => l.Done.Task.IsCompletedSuccessfully).ToList();
         var launchSeconds = done.Select(l => (l.Finished - l.Started).TotalSeconds).ToList();
         var lookups = _lookupMicros.ToList();
+        var gaps = _gapMicros.ToList();
         var routed = _perPeer.Values.Sum();
+        var profile = new CellProfile(
+            queries == 0 ? 0 : (double)indexCalls / queries,
+            queries == 0 ? 0 : (double)Interlocked.Read(ref _kept) / queries,
+            Percentiles.Of(gaps, 50),
+            gaps.Count == 0 ? double.NaN : gaps.Average(),
+            Percentiles.Of(gaps, 99),
+            Percentiles.Of(_evaluateMicros.ToList(), 50),
+            benchCores,
+            redisCores);
         var result = new DtsCellResult(
-            strategy.ToString(),
+            strategy == PeerSelectionStrategy.DynamicThrottle && perQueryIndex ? "DynamicThrottle per-query" : strategy.ToString(),
             users,
             busySlots,
             initial.Count,
@@ -203,7 +254,8 @@ internal sealed class DtsCell
             sampler.MeanOccupancy,
             sampler.OverloadSamples,
             Interlocked.Read(ref _noCapacity),
-            routed == 0 ? 0 : (double)_perPeer.GetValueOrDefault(busyPeer) / routed);
+            routed == 0 ? 0 : (double)_perPeer.GetValueOrDefault(busyPeer) / routed,
+            profile);
         await WaitForIdleAsync(cancellationToken).ConfigureAwait(false);
         return result;
     }
@@ -215,6 +267,7 @@ internal sealed class DtsCell
         var owned = new StrongBox<int>(0);
         var chains = new List<Task>();
         var pending = new List<Verification>(LookupBatch);
+        var backoff = _options.RetryBackoff;
         try
         {
             while (!stop.IsCancellationRequested)
@@ -268,8 +321,14 @@ internal sealed class DtsCell
                 if (refused > 0)
                 {
                     Interlocked.Add(ref _noCapacity, refused);
-                    // No capacity: running chains refill the slots they free themselves; back off before asking again.
-                    await Task.Delay(_options.RetryBackoff, stop).ConfigureAwait(false);
+                    // No capacity: running chains refill the slots they free themselves; back off before
+                    // asking again, longer while the answer stays -1 (each ask costs a Lua call).
+                    await Task.Delay(backoff, stop).ConfigureAwait(false);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryBackoff.Ticks * 16));
+                }
+                else
+                {
+                    backoff = _options.RetryBackoff;
                 }
 
                 if (chains.Count > 1024)
@@ -290,11 +349,13 @@ internal sealed class DtsCell
     }
 
     /// <summary>
-    /// One reserved slot at work: verify, release with the peer's fresh load, and at once reserve a
-    /// peer for the next queued verification, so a freed slot refills within two Redis round trips.
+    /// One reserved slot at work: verify, then either keep the reservation for the next queued
+    /// verification (D_THROTTLE, peer still below the available line) or release it with the peer's
+    /// fresh load and reserve a peer for the next one in the same Lua call.
     /// </summary>
     private async Task ChainAsync(RedisPeerSelector selector, ChannelReader<Verification> queue, Verification item, string peerId, StrongBox<int> owned, CancellationToken stop)
     {
+        var answeredAt = 0L;
         try
         {
             while (true)
@@ -302,7 +363,15 @@ internal sealed class DtsCell
                 var verified = false;
                 try
                 {
+                    var sentAt = Stopwatch.GetTimestamp();
+                    if (answeredAt != 0)
+                    {
+                        _gapMicros.Enqueue(Stopwatch.GetElapsedTime(answeredAt, sentAt).TotalMicroseconds);
+                    }
+
                     await _sources[peerId].Peer.EvaluateAsync(WhitelistFunctions.VerifyExecutions, [item.Hash], _user, stop).ConfigureAwait(false);
+                    answeredAt = Stopwatch.GetTimestamp();
+                    _evaluateMicros.Enqueue(Stopwatch.GetElapsedTime(sentAt, answeredAt).TotalMicroseconds);
                     verified = true;
                     Interlocked.Increment(ref _completed);
                     _perPeer.AddOrUpdate(peerId, 1, (_, n) => n + 1);
@@ -312,19 +381,31 @@ internal sealed class DtsCell
                 {
                     if (!verified)
                     {
+                        Interlocked.Increment(ref _indexCalls);
                         await selector.ReleaseAsync(new PeerSelection(SelectionOutcome.Reserved, peerId), _sources[peerId].ReadLoad(), CancellationToken.None).ConfigureAwait(false);
                     }
                 }
 
-                var release = new PeerRelease(peerId, 1, _sources[peerId].ReadLoad());
+                var fresh = _sources[peerId].ReadLoad();
+                var release = new PeerRelease(peerId, 1, fresh);
                 if (stop.IsCancellationRequested || !TryTake(queue, out var next))
                 {
+                    Interlocked.Increment(ref _indexCalls);
                     await selector.ReleaseBatchAsync([release], CancellationToken.None).ConfigureAwait(false);
                     return;
                 }
 
+                if (_keepReservations && selector.CanKeepReservation(fresh))
+                {
+                    // The peer is still admissible: the next query runs on this reservation, no round trip.
+                    Interlocked.Increment(ref _kept);
+                    item = next;
+                    continue;
+                }
+
                 // The cool-down update and the next reservation in one Lua call.
                 var started = Stopwatch.GetTimestamp();
+                Interlocked.Increment(ref _indexCalls);
                 var selection = (await selector.ReleaseThenSelectAsync(release, 1, null, stop).ConfigureAwait(false))[0];
                 _lookupMicros.Enqueue(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
                 if (selection.PeerId is null)
@@ -353,6 +434,7 @@ internal sealed class DtsCell
     private async Task<PeerSelection[]> TimedSelectAsync(RedisPeerSelector selector, int count, CancellationToken stop)
     {
         var started = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _indexCalls);
         var selections = await selector.SelectBatchAsync(count, null, stop).ConfigureAwait(false);
         _lookupMicros.Enqueue(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
         return selections;
@@ -376,6 +458,10 @@ internal sealed class DtsCell
         await WaitUntilAsync(() => _sources.Values.All(s => s.Peer.GetLoad() is { InFlight: 0, Waiting: 0, CpuPercent: < 1 }), cancellationToken).ConfigureAwait(false);
         _retry.Clear();
         _lookupMicros.Clear();
+        _gapMicros.Clear();
+        _evaluateMicros.Clear();
+        Interlocked.Exchange(ref _indexCalls, 0);
+        Interlocked.Exchange(ref _kept, 0);
         Interlocked.Exchange(ref _chains, 0);
 
         _perPeer.Clear();
@@ -394,6 +480,23 @@ internal sealed class DtsCell
             }
 
             await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>User + system CPU time of a process from <c>/proc/PID/stat</c> (zero when unreadable).</summary>
+    private static TimeSpan ProcessCpu(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond);
+        }
+        catch (IOException)
+        {
+            return TimeSpan.Zero;
         }
     }
 

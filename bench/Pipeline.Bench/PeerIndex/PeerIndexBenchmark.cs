@@ -44,7 +44,7 @@ public static class PeerIndexBenchmark
 
         if (!options.SkipExperiment)
         {
-            await RunExperimentAsync(options, connection, cancellationToken).ConfigureAwait(false);
+            await RunExperimentAsync(options, connection, redis.ProcessId ?? 0, cancellationToken).ConfigureAwait(false);
         }
 
         if (!options.SkipIndexAlone)
@@ -55,7 +55,7 @@ public static class PeerIndexBenchmark
         return 0;
     }
 
-    private static async Task RunExperimentAsync(DtsBenchOptions options, IConnectionMultiplexer connection, CancellationToken cancellationToken)
+    private static async Task RunExperimentAsync(DtsBenchOptions options, IConnectionMultiplexer connection, int redisPid, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(Path.GetTempPath(), "pipeline-bench-ledger-" + Guid.NewGuid().ToString("N"));
         try
@@ -78,34 +78,33 @@ public static class PeerIndexBenchmark
                 $"each user launches once and needs {options.ExecutablesPerLaunch} executables verified (VerifyExecutions); {options.Dispatchers} dispatchers x {options.MaxInFlightPerDispatcher} in flight; cell time box {(options.CellDuration > TimeSpan.Zero ? $"{options.CellDuration.TotalSeconds} s" : "none (run to completion)")}"));
             Console.WriteLine();
 
-            var cell = new DtsCell(options, connection, ledger, hashes);
-            var strategies = new[] { PeerSelectionStrategy.Single, PeerSelectionStrategy.RoundRobin, PeerSelectionStrategy.DynamicThrottle };
+            var cell = new DtsCell(options, connection, redisPid, ledger, hashes);
             var results = new List<DtsCellResult>();
-            foreach (var users in options.Users)
+            async Task RunSetAsync(int users, int busySlots)
             {
-                foreach (var strategy in strategies)
+                foreach (var (strategy, perQuery) in Cells(options))
                 {
-                    var result = await cell.RunAsync(strategy, users, busySlots: 0, maxReplicas: 0, cancellationToken).ConfigureAwait(false);
+                    var result = await cell.RunAsync(strategy, users, busySlots, maxReplicas: 0, perQuery, cancellationToken).ConfigureAwait(false);
                     results.Add(result);
                     Console.Error.WriteLine(Row(result, options));
                 }
+            }
+
+            foreach (var users in options.Users)
+            {
+                await RunSetAsync(users, busySlots: 0).ConfigureAwait(false);
             }
 
             var heteroUsers = options.Users.Max();
             foreach (var busy in options.BusySlots)
             {
-                foreach (var strategy in strategies)
-                {
-                    var result = await cell.RunAsync(strategy, heteroUsers, busySlots: busy, maxReplicas: 0, cancellationToken).ConfigureAwait(false);
-                    results.Add(result);
-                    Console.Error.WriteLine(Row(result, options));
-                }
+                await RunSetAsync(heteroUsers, busy).ConfigureAwait(false);
             }
 
             if (options.ScaleReplicas > 0)
             {
                 // Last: the replicas it adds stay in the ledger network.
-                var scaled = await cell.RunAsync(PeerSelectionStrategy.DynamicThrottle, heteroUsers, busySlots: 0, maxReplicas: options.ScaleReplicas, cancellationToken).ConfigureAwait(false);
+                var scaled = await cell.RunAsync(PeerSelectionStrategy.DynamicThrottle, heteroUsers, busySlots: 0, maxReplicas: options.ScaleReplicas, perQueryIndex: false, cancellationToken).ConfigureAwait(false);
                 results.Add(scaled);
                 Console.Error.WriteLine(Row(scaled, options));
             }
@@ -125,22 +124,43 @@ public static class PeerIndexBenchmark
         }
     }
 
+    private static IEnumerable<(PeerSelectionStrategy Strategy, bool PerQuery)> Cells(DtsBenchOptions options)
+    {
+        yield return (PeerSelectionStrategy.Single, false);
+        yield return (PeerSelectionStrategy.RoundRobin, false);
+        yield return (PeerSelectionStrategy.DynamicThrottle, false);
+        if (options.ComparePerQuery)
+        {
+            yield return (PeerSelectionStrategy.DynamicThrottle, true);
+        }
+    }
+
     private static async Task RunIndexAloneAsync(DtsBenchOptions options, IConnectionMultiplexer connection, int port, CancellationToken cancellationToken)
     {
         Console.WriteLine();
-        Console.WriteLine("Index alone (D_THROTTLE select + cool-down release against redis-server, 4 peers):");
-        Console.WriteLine("| mode | lookups/call | calls in flight | lookups/s | call p50 us | call p99 us |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-        foreach (var (batch, concurrency) in new[] { (1, 64), (options.ExecutablesPerLaunch, 16) })
+        Console.WriteLine($"Index alone (D_THROTTLE over 4 registered peers; each call is one ReleaseThenSelect Lua call; load average {LoadAverage()}):");
+        Console.WriteLine("| mode | lookups/call | calls in flight | calls/s | lookups/s | call p50 us | call p99 us | redis-benchmark, same script: calls/s | ours / redis-benchmark |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var commands = new List<string>();
+        foreach (var (batch, concurrency, requests) in new[] { (1, 64, 100_000), (options.ExecutablesPerLaunch, 16, 20_000) })
         {
-            var r = await IndexAloneBenchmark.RunAsync(connection, 4, batch, concurrency, options.IndexAloneDuration, cancellationToken).ConfigureAwait(false);
+            var index = await IndexAloneBenchmark.RegisterAsync(connection, 4, cancellationToken).ConfigureAwait(false);
+            var r = await IndexAloneBenchmark.RunAsync(index, batch, concurrency, options.IndexAloneDuration, cancellationToken).ConfigureAwait(false);
+            var same = await IndexAloneBenchmark.RedisBenchmarkScriptAsync(connection, index, port, batch, concurrency, requests, cancellationToken).ConfigureAwait(false);
+            commands.Add($"{same.Command}  =>  {same.Summary}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Mode} | {r.Batch} | {r.Concurrency} | {r.LookupsPerSecond:N0} | {r.P50Micros:F0} | {r.P99Micros:F0} |"));
+                $"| {r.Mode} | {r.Batch} | {r.Concurrency} | {r.CallsPerSecond:N0} | {r.LookupsPerSecond:N0} | {r.P50Micros:F0} | {r.P99Micros:F0} | {same.CallsPerSecond:N0} | {r.CallsPerSecond / same.CallsPerSecond:F2} |"));
         }
 
-        var eval = await IndexAloneBenchmark.RedisBenchmarkEvalAsync(port, cancellationToken).ConfigureAwait(false);
+        var eval = await IndexAloneBenchmark.RedisBenchmarkEvalAsync(port, 64, cancellationToken).ConfigureAwait(false);
+        commands.Add($"{eval.Command}  =>  {eval.Summary}");
         Console.WriteLine();
-        Console.WriteLine($"redis-benchmark -p {port} -n 100000 -q eval \"return 1\" 0  =>  {eval}");
+        foreach (var command in commands)
+        {
+            Console.WriteLine(command);
+        }
+
+        Console.WriteLine($"load average at end {LoadAverage()}");
     }
 
     private static async Task<IReadOnlyList<string>> SeedAsync(LedgerNetwork ledger, int executables, CancellationToken cancellationToken)
@@ -190,12 +210,23 @@ public static class PeerIndexBenchmark
         }
 
         Console.WriteLine();
+        Console.WriteLine("Where the time goes (per cell, same order):");
+        Console.WriteLine("| strategy | peers | users | index calls / query | kept reservations % | refill gap p50 us | refill gap mean us | refill gap p99 us | query p50 us (wait + service) | bench CPU cores | redis CPU cores |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            var p = r.Profile;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Strategy} | {PeerColumn(r, options)} | {r.Users} | {p.IndexCallsPerQuery:F2} | {p.KeptShare * 100:F0} | {p.GapP50Micros:F0} | {p.GapMeanMicros:F0} | {p.GapP99Micros:F0} | {p.EvaluateP50Micros:F0} | {p.BenchCores:F2} | {p.RedisCores:F2} |"));
+        }
+
+        Console.WriteLine();
         Console.WriteLine("Ratios (queries/s):");
         foreach (var users in options.Users)
         {
             var at = results.Where(r => r.Users == users && r.BusySlots == 0 && r.PeersAtEnd == r.PeersAtStart).ToDictionary(r => r.Strategy);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  equal peers, {users} users: DynamicThrottle/Single = {Ratio(at, "DynamicThrottle", "Single")}, DynamicThrottle/RoundRobin = {Ratio(at, "DynamicThrottle", "RoundRobin")}"));
+                $"  equal peers, {users} users: DynamicThrottle/Single = {Ratio(at, "DynamicThrottle", "Single")}, DynamicThrottle/RoundRobin = {Ratio(at, "DynamicThrottle", "RoundRobin")}{PerQueryRatio(at)}"));
         }
 
         var scaledCell = results.FirstOrDefault(r => r.PeersAtEnd != r.PeersAtStart);
@@ -210,9 +241,21 @@ public static class PeerIndexBenchmark
         {
             var hetero = results.Where(r => r.BusySlots == busy).ToDictionary(r => r.Strategy);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  peer0 busy ({busy}/{options.WorkerSlots} slots held by background work), {options.Users.Max()} users: DynamicThrottle/Single = {Ratio(hetero, "DynamicThrottle", "Single")}, DynamicThrottle/RoundRobin = {Ratio(hetero, "DynamicThrottle", "RoundRobin")}"));
+                $"  peer0 busy ({busy}/{options.WorkerSlots} slots held by background work), {options.Users.Max()} users: DynamicThrottle/Single = {Ratio(hetero, "DynamicThrottle", "Single")}, DynamicThrottle/RoundRobin = {Ratio(hetero, "DynamicThrottle", "RoundRobin")}{PerQueryRatio(hetero)}"));
         }
+
+        // D_THROTTLE admits a peer only below the available line and a query adds QueryCost, so with
+        // slots of exactly QueryCost it runs at most floor-below(available / cost) + 1 slots per peer.
+        var availableBelow = new PeerIndexOptions().AvailableBelowPercent;
+        var admitted = Math.Ceiling(availableBelow / (100.0 / options.WorkerSlots));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  ceiling with equal peers: D_THROTTLE runs at most {admitted}/{options.WorkerSlots} slots per peer (admitted only below {availableBelow} %, one query = {100.0 / options.WorkerSlots:F1} % of a peer), so DynamicThrottle/Single <= {options.Peers} x {admitted}/{options.WorkerSlots} = {options.Peers * admitted / options.WorkerSlots:F2} when Single's one peer runs all {options.WorkerSlots} slots"));
     }
+
+    private static string PerQueryRatio(Dictionary<string, DtsCellResult> at) =>
+        at.ContainsKey("DynamicThrottle per-query")
+            ? $"; DynamicThrottle per-query/Single = {Ratio(at, "DynamicThrottle per-query", "Single")}, DynamicThrottle/DynamicThrottle per-query = {Ratio(at, "DynamicThrottle", "DynamicThrottle per-query")}"
+            : string.Empty;
 
     private static string Ratio(Dictionary<string, DtsCellResult> at, string a, string b) =>
         at.TryGetValue(a, out var x) && at.TryGetValue(b, out var y)
