@@ -22,6 +22,7 @@ root.Subcommands.Add(AlertsCommands.Create());
 root.Subcommands.Add(EvaluateCommands.Create());
 root.Subcommands.Add(StatusCommands.Create());
 root.Subcommands.Add(DashboardCommands.Create());
+root.Subcommands.Add(ChaincodeCommands.Create());
 
 // Ctrl+C and SIGTERM cancel the running command's token and let it finish its own shutdown
 // (flush producers, leave consumer groups, stop child processes) before the process exits.

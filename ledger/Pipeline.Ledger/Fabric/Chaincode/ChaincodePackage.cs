@@ -42,7 +42,7 @@ public static partial class ChaincodePackage
         ValidateLabel(label);
         if (string.IsNullOrWhiteSpace(connection.Address) || !connection.Address.Contains(':', StringComparison.Ordinal))
         {
-            throw new ArgumentException($"connection address '{connection.Address}' is not HOST:PORT", nameof(connection));
+            throw new ArgumentException($"connection address '{connection.Address}' is not HOST:PORT");
         }
 
         var code = TarGz([(ConnectionFile, JsonSerializer.SerializeToUtf8Bytes(connection, Json))]);
@@ -63,7 +63,7 @@ public static partial class ChaincodePackage
     {
         if (string.IsNullOrEmpty(label) || !LabelPattern().IsMatch(label))
         {
-            throw new ArgumentException($"package label '{label}' is invalid: Fabric labels start with a letter or digit and contain only letters, digits, '_', '.', '+', '-'", nameof(label));
+            throw new ArgumentException($"package label '{label}' is invalid: Fabric labels start with a letter or digit and contain only letters, digits, '_', '.', '+', '-'");
         }
     }
 

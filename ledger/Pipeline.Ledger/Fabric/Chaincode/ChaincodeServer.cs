@@ -60,6 +60,8 @@ public sealed class ChaincodeServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(ChaincodeServer).Assembly.GetName().Name });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
+        // The caller owns Ctrl+C handling and says where it listens; no "Application started" banner.
+        builder.Services.Configure<Microsoft.Extensions.Hosting.ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
         builder.Services.AddSingleton(new ChaincodeServiceContext(contract, options, slots, logger));
         builder.Services.AddGrpc(grpc =>
         {
