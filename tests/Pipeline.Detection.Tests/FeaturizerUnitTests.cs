@@ -126,7 +126,7 @@ public sealed class FeaturizerUnitTests
 
         Assert.Equal(1f, Feature(featurizer, features, "missing"));
         Assert.Equal(0f, Feature(featurizer, features, "vibration"));
-        Assert.Equal((3 * 5) + 8 + (3 * 2), featurizer.Dimension); // per measurement, shared, unit snapshot (2 slots)
+        Assert.Equal((3 * 5) + 8 + (2 * 3 * 2), featurizer.Dimension); // per measurement, shared, unit snapshot (2 slots, latest and average)
     }
 
     [Fact]
@@ -158,6 +158,7 @@ public sealed class FeaturizerUnitTests
         var features = Feed(featurizer, [Device("f1-LIT101", new NamedValue("level", 2.5))]);
 
         Assert.Equal(2.5f, Feature(featurizer, features, "unit.level.1"));
+        Assert.Equal(2.5f, Feature(featurizer, features, "unit.level.1.avg")); // a first value starts its average
         Assert.Equal(35f, Feature(featurizer, features, "unit.flow.1")); // FIT101 sorts before P101
         Assert.Equal(20f, Feature(featurizer, features, "unit.flow.2")); // FIT201 is in unit 2
         Assert.Equal(2, featurizer.TrackedUnits);

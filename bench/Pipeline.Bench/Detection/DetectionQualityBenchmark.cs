@@ -20,7 +20,9 @@ namespace Pipeline.Bench.Detection;
 /// The scorer is warmed on the training window (so per-entity context is as warm as in a running processor) and then
 /// scores the test window; only the test window's labels are read, to compute the metrics.
 /// Options: <c>--seed N</c> (2026), <c>--scenario FILE</c> (producers/scenarios/default.json), <c>--scale F</c> (1),
-/// <c>--only PREFIX</c> (one data set), <c>--ned-only</c>.
+/// <c>--only PREFIX</c> (one data set), <c>--ned-only</c>; NED settings other than the defaults (for development
+/// on another seed, never on the table's): <c>--ned-optimizer sgd|adam</c>, <c>--ned-epochs</c>, <c>--ned-lr</c>,
+/// <c>--ned-layers 32,8</c>, <c>--ned-plain-mse</c>.
 /// </remarks>
 public static class DetectionQualityBenchmark
 {
@@ -35,6 +37,16 @@ public static class DetectionQualityBenchmark
         var scenarioPath = Option(args, "--scenario") ?? FindDefaultScenario();
         var scenario = ScenarioLoader.Load(scenarioPath);
         var only = Option(args, "--only");
+        var defaults = new NedOptions();
+        var ned = defaults with
+        {
+            Seed = seed,
+            Optimizer = Option(args, "--ned-optimizer") is { } o ? Enum.Parse<NedOptimizer>(o, ignoreCase: true) : defaults.Optimizer,
+            Epochs = IntOption(args, "--ned-epochs", defaults.Epochs),
+            LearningRate = Option(args, "--ned-lr") is { } lr ? double.Parse(lr, inv) : defaults.LearningRate,
+            HiddenLayers = Option(args, "--ned-layers")?.Split(',').Select(v => int.Parse(v, inv)).ToArray() ?? defaults.HiddenLayers,
+            ResidualWeighting = !args.Contains("--ned-plain-mse"),
+        };
         Console.WriteLine($"# detection-quality (scenario {scenario.Name}, seed {seed}, scale {scale.ToString(inv)})");
         Console.WriteLine();
 
@@ -70,13 +82,13 @@ public static class DetectionQualityBenchmark
                 $"{labels.Count(l => l)} attack events ({string.Join(", ", attacks.Select(g => $"{g.Key} {g.Count()}"))})");
             var runs = new List<(string Name, BundleLayout Layout, DetectorOptions Options)>
             {
-                ("NED", set.Layout, new NedOptions { Seed = seed }),
+                ("NED", set.Layout, ned),
                 ("Isolation Forest", set.Layout, new IsolationForestOptions { Seed = seed }),
                 ("PCA-Mahalanobis", set.Layout, new PcaMahalanobisOptions { Seed = seed }),
                 ("K-means", set.Layout, new KMeansOptions { Seed = seed }),
                 ("CBLOF", set.Layout, new CblofOptions { Seed = seed }),
             };
-            if (set.Window is { } w) runs.Insert(1, ($"NED (window w={w})", set.Layout with { SequenceLength = w }, new NedOptions { Seed = seed }));
+            if (set.Window is { } w) runs.Insert(1, ($"NED (window w={w})", set.Layout with { SequenceLength = w }, ned));
             foreach (var (name, layout, options) in runs)
             {
                 if (args.Contains("--ned-only") && !name.StartsWith("NED", StringComparison.Ordinal)) continue;

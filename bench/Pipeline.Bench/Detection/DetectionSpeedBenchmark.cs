@@ -10,7 +10,8 @@ namespace Pipeline.Bench.Detection;
 /// <c>detection-speed</c>: fit and score time of every detector on 100k × 16 (seeded latent-factor data with 2 %
 /// correlation-breaking anomalies), NED batched scoring throughput through <see cref="IAnomalyDetector.Score"/> on one
 /// thread, and a side-by-side with scikit-learn's IsolationForest, PCA and KMeans on identical data (Debian's
-/// python3-sklearn via /usr/bin/python3). Prints figures and ratios; never passes or fails.
+/// python3-sklearn via /usr/bin/python3), once pinned to one thread (like ours) and once with its default threads.
+/// Prints figures and ratios; never passes or fails.
 /// Options: <c>--rows N</c> (default 100000), <c>--cols N</c> (16), <c>--seed N</c> (7), <c>--no-sklearn</c>.
 /// </summary>
 public static class DetectionSpeedBenchmark
@@ -78,28 +79,36 @@ public static class DetectionSpeedBenchmark
         Console.WriteLine(string.Create(inv, $"NED batched scoring, one thread, {repeats} x {rows} rows: {vectorsPerSecond:N0} vectors/s, {allocated} bytes allocated on the scoring thread"));
 
         if (args.Contains("--no-sklearn")) return 0;
-        var sklearn = await RunSklearnAsync(train, test, labels, ct);
-        if (sklearn is null) return 1;
 
-        Console.WriteLine();
-        Console.WriteLine($"scikit-learn {sklearn.RootElement.GetProperty("sklearn").GetString()} on identical data (same process run, /usr/bin/python3):");
-        Console.WriteLine();
-        Console.WriteLine("| model | ours AUC | sklearn AUC | AUC diff | ours fit s | sklearn fit s | fit speed-up | ours score s | sklearn score s | score speed-up |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var name in new[] { "isolation_forest", "pca", "kmeans" })
+        // Like with like: every detector of ours fits and scores on one thread. scikit-learn's IsolationForest is
+        // single-threaded by default (n_jobs=None) but KMeans (OpenMP) and PCA (OpenBLAS) use every core, so it runs
+        // twice: pinned to one thread, and with its defaults.
+        foreach (var singleThread in new[] { true, false })
         {
-            var theirs = sklearn.RootElement.GetProperty(name);
-            var (fit, score, auc) = ours[name];
-            var sFit = theirs.GetProperty("fit_s").GetDouble();
-            var sScore = theirs.GetProperty("score_s").GetDouble();
-            var sAuc = theirs.GetProperty("auc").GetDouble();
-            Console.WriteLine(string.Create(inv, $"| {name} | {auc:F4} | {sAuc:F4} | {auc - sAuc:+0.0000;-0.0000;0.0000} | {fit:F3} | {sFit:F3} | {sFit / fit:F2}x | {score:F3} | {sScore:F3} | {sScore / score:F2}x |"));
+            var sklearn = await RunSklearnAsync(train, test, labels, singleThread, ct);
+            if (sklearn is null) return 1;
+
+            Console.WriteLine();
+            Console.WriteLine($"scikit-learn {sklearn.RootElement.GetProperty("sklearn").GetString()} on identical data (same run, /usr/bin/python3), " +
+                (singleThread ? "OMP/OPENBLAS/MKL_NUM_THREADS=1 (one thread, like ours):" : $"default threads ({Environment.ProcessorCount} cores for KMeans and PCA):"));
+            Console.WriteLine();
+            Console.WriteLine("| model | ours AUC | sklearn AUC | AUC diff | ours fit s | sklearn fit s | fit speed-up | ours score s | sklearn score s | score speed-up |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
+            foreach (var name in new[] { "isolation_forest", "pca", "kmeans" })
+            {
+                var theirs = sklearn.RootElement.GetProperty(name);
+                var (fit, score, auc) = ours[name];
+                var sFit = theirs.GetProperty("fit_s").GetDouble();
+                var sScore = theirs.GetProperty("score_s").GetDouble();
+                var sAuc = theirs.GetProperty("auc").GetDouble();
+                Console.WriteLine(string.Create(inv, $"| {name} | {auc:F4} | {sAuc:F4} | {auc - sAuc:+0.0000;-0.0000;0.0000} | {fit:F3} | {sFit:F3} | {sFit / fit:F2}x | {score:F3} | {sScore:F3} | {sScore / score:F2}x |"));
+            }
         }
 
         return 0;
     }
 
-    private static async Task<JsonDocument?> RunSklearnAsync(FeatureMatrix train, FeatureMatrix test, bool[] labels, CancellationToken ct)
+    private static async Task<JsonDocument?> RunSklearnAsync(FeatureMatrix train, FeatureMatrix test, bool[] labels, bool singleThread, CancellationToken ct)
     {
         const string python = "/usr/bin/python3";
         var script = FindScript();
@@ -124,6 +133,11 @@ public static class DetectionSpeedBenchmark
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
+            if (singleThread)
+            {
+                foreach (var variable in new[] { "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS" }) start.Environment[variable] = "1";
+            }
+
             foreach (var a in new[] { script, trainPath, testPath, labelsPath, train.Rows.ToString(CultureInfo.InvariantCulture), train.Columns.ToString(CultureInfo.InvariantCulture), Trees.ToString(CultureInfo.InvariantCulture), Clusters.ToString(CultureInfo.InvariantCulture), Restarts.ToString(CultureInfo.InvariantCulture) })
             {
                 start.ArgumentList.Add(a);

@@ -18,7 +18,9 @@ namespace Pipeline.Detection;
 /// absent), <c>history</c> (min(n, w)/w: how warm the context is). Last, the unit snapshot (when
 /// <see cref="FeaturizerOptions.UnitSlots"/> &gt; 0): <c>unit.m.i</c>, the latest value of m reported by the i-th
 /// device (by device id) of the reading's process unit, so a reading is judged against the state of the devices
-/// physically coupled to it (a level against the pump and valve, a pressure against the level).
+/// physically coupled to it (a level against the pump and valve, a pressure against the level), and
+/// <c>unit.m.i.avg</c>, the same device's exponential moving average (α = 2/(w + 1)): relations between smoothed
+/// values are less noisy, so a slowly drifting sensor breaks them earlier.
 /// </summary>
 /// <remarks>
 /// The process unit is the factory plus the loop number of the device's ISA-5.1 style tag divided by 100: the tag is
@@ -60,9 +62,12 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         var names = new List<string>();
         foreach (var m in _measurements) names.AddRange([m, $"{m}.delta", $"{m}.dev", $"{m}.logstd", $"{m}.drift"]);
         names.AddRange(["dt", "seq_gap", "seq_behind", "unchanged", "repeat", "replay_run", "missing", "history"]);
-        foreach (var m in _measurements)
+        foreach (var suffix in (string[])["", ".avg"])
         {
-            for (var slot = 1; slot <= _options.UnitSlots; slot++) names.Add($"unit.{m}.{slot}");
+            foreach (var m in _measurements)
+            {
+                for (var slot = 1; slot <= _options.UnitSlots; slot++) names.Add($"unit.{m}.{slot}{suffix}");
+            }
         }
 
         FeatureNames = names;
@@ -149,7 +154,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
 
         if (_options.UnitSlots > 0)
         {
-            var unit = _units.GetOrAdd(UnitOf(@event.ClusterId, @event.FactoryId, @event.DeviceId), () => new UnitState(k), out _);
+            var unit = _units.GetOrAdd(UnitOf(@event.ClusterId, @event.FactoryId, @event.DeviceId), () => new UnitState(k, 2.0 / (_options.Window + 1)), out _);
             unit.Update(@event.DeviceId, _values, _present);
             unit.Snapshot(features[(shared + Shared)..], _options.UnitSlots);
         }
@@ -216,30 +221,34 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         }
     }
 
-    // Latest values of every device of one process unit, devices ordered by id.
-    private sealed class UnitState(int signals)
+    // Latest and smoothed values of every device of one process unit, devices ordered by id.
+    private sealed class UnitState(int signals, double alpha)
     {
         private const int MaxDevicesPerUnit = 64;
-        private readonly SortedList<string, (float[] Values, bool[] Present)> _devices = new(StringComparer.Ordinal);
+        private readonly SortedList<string, (float[] Values, float[] Smoothed, bool[] Present)> _devices = new(StringComparer.Ordinal);
 
         public void Update(string deviceId, ReadOnlySpan<float> values, ReadOnlySpan<bool> present)
         {
             if (!_devices.TryGetValue(deviceId, out var entry))
             {
                 if (_devices.Count >= MaxDevicesPerUnit) return;
-                entry = (new float[signals], new bool[signals]);
+                entry = (new float[signals], new float[signals], new bool[signals]);
+                values.CopyTo(entry.Smoothed);
                 _devices.Add(deviceId, entry);
             }
 
+            for (var s = 0; s < signals; s++) entry.Smoothed[s] += (float)(alpha * (values[s] - entry.Smoothed[s]));
             values.CopyTo(entry.Values);
             present.CopyTo(entry.Present);
         }
 
-        // For each signal, the values of the first `slots` devices that report it, in device-id order (0 when fewer).
+        // For each signal, the latest then the smoothed values of the first `slots` devices that report it, in
+        // device-id order (0 when fewer devices report it).
         public void Snapshot(Span<float> target, int slots)
         {
             target.Clear();
             var devices = _devices.Values;
+            var half = signals * slots;
             for (var s = 0; s < signals; s++)
             {
                 var filled = 0;
@@ -247,6 +256,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
                 {
                     if (!devices[d].Present[s]) continue;
                     target[(s * slots) + filled] = devices[d].Values[s];
+                    target[half + (s * slots) + filled] = devices[d].Smoothed[s];
                     filled++;
                 }
             }
