@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Pipeline.Processing;
@@ -7,7 +8,7 @@ namespace Pipeline.Processing;
 /// (prometheus-net or OpenTelemetry can export it), plus plain totals for summaries and tests.</summary>
 /// <remarks>Thread-safe. Instruments: processing_events, processing_alerts{type},
 /// processing_dlq_messages{reason}, processing_lookup_failures, processing_verdicts{decision},
-/// processing_batch_latency_ms, processing_end_to_end_latency_ms, processing_consumer_lag{topic,partition},
+/// processing_batch_latency_ms, processing_end_to_end_latency_ms, processing_stage_ms{stage}, processing_consumer_lag{topic,partition},
 /// processing_model_version{model}.</remarks>
 public sealed class ProcessingMetrics : IDisposable
 {
@@ -22,6 +23,8 @@ public sealed class ProcessingMetrics : IDisposable
     private readonly Counter<long> _unscored;
     private readonly Histogram<double> _batchLatency;
     private readonly Histogram<double> _endToEnd;
+    private readonly Histogram<double> _stage;
+    private readonly ConcurrentDictionary<string, long> _stageTicks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
     private readonly ConcurrentDictionary<string, long> _modelVersions = new();
     private long _eventsTotal;
@@ -46,6 +49,7 @@ public sealed class ProcessingMetrics : IDisposable
         _unscored = _meter.CreateCounter<long>("processing_unscored", "events", "Events passed through without a model.");
         _batchLatency = _meter.CreateHistogram<double>("processing_batch_latency_ms", "ms", "Consume of a batch's first message to its commit.");
         _endToEnd = _meter.CreateHistogram<double>("processing_end_to_end_latency_ms", "ms", "Event time to alert detection time.");
+        _stage = _meter.CreateHistogram<double>("processing_stage_ms", "ms", "Time one batch spent in a stage (consume, process, decode, score, alerts, deliver, commit).");
         _meter.CreateObservableGauge("processing_consumer_lag", () => _lag.Select(p => new Measurement<long>(
             p.Value, tag, new("topic", p.Key.Topic), new("partition", p.Key.Partition))), "messages", "High watermark minus committed position.");
         _meter.CreateObservableGauge("processing_model_version", () => _modelVersions.Select(p => new Measurement<long>(
@@ -76,6 +80,10 @@ public sealed class ProcessingMetrics : IDisposable
 
     /// <summary>Sum of the lag of every partition last seen.</summary>
     public long TotalLag => _lag.Values.Sum();
+
+    /// <summary>Total time spent in each <see cref="ProcessingStages"/> stage so far.</summary>
+    public IReadOnlyDictionary<string, TimeSpan> StageTotals =>
+        _stageTicks.ToDictionary(p => p.Key, p => Stopwatch.GetElapsedTime(0, p.Value), StringComparer.Ordinal);
 
     /// <summary>Model versions in use, per model key.</summary>
     public IReadOnlyDictionary<string, long> ModelVersions => _modelVersions;
@@ -120,6 +128,13 @@ public sealed class ProcessingMetrics : IDisposable
     {
         Interlocked.Increment(ref _batchesTotal);
         _batchLatency.Record(milliseconds, _tag);
+    }
+
+    /// <summary>Records that one batch spent <paramref name="stopwatchTicks"/> (Stopwatch ticks) in <paramref name="stage"/>.</summary>
+    public void StageElapsed(string stage, long stopwatchTicks)
+    {
+        _stageTicks.AddOrUpdate(stage, stopwatchTicks, (_, total) => total + stopwatchTicks);
+        _stage.Record(stopwatchTicks * 1000.0 / Stopwatch.Frequency, _tag, new("stage", stage));
     }
 
     public void EndToEnd(double milliseconds) => _endToEnd.Record(milliseconds, _tag);

@@ -7,26 +7,40 @@ namespace Pipeline.Processing.Engine;
 
 /// <summary>The Kafka side of a processor: consume up to N messages or T ms, dead-letter oversize
 /// messages, hand the rest to an <see cref="IBatchProcessor"/>, produce its outputs and dead letters,
-/// wait for every acknowledgement, then commit the batch's offsets (or, under exactly_once_v2, commit
-/// outputs and offsets in one transaction).</summary>
+/// and commit the batch's offsets once every one of them is acknowledged (or, under exactly_once_v2,
+/// commit outputs and offsets in one transaction).</summary>
 /// <remarks>
-/// <para>One thread runs the loop; the consumer is used only from it. Rebalance callbacks run inside
-/// Consume on that same thread, between batches: a batch is always either fully processed and
-/// committed or, when its partitions are revoked while it is still being collected, the records of
-/// the revoked partitions are released unprocessed and uncommitted, so the partition's new owner
-/// reads them again from the committed offset. Nothing acknowledged is lost and nothing is committed
-/// before its outputs are acknowledged.</para>
+/// <para>One thread runs the loop; the consumer is used only from it. Under at_least_once the loop
+/// does not stand still while a batch's outputs are on their way: up to
+/// <see cref="MaxBatchesInFlight"/> processed batches await their acknowledgements while the next
+/// batch is collected and processed, and offsets are committed in batch order, each batch only after
+/// all its outputs are acknowledged. Under exactly_once_v2 each batch is one transaction, in turn.</para>
+/// <para>Rebalance callbacks run inside Consume on the loop thread, between batches. On revocation
+/// the in-flight batches are finished first (their acknowledgements awaited, bounded; the acknowledged
+/// ones committed while the partitions are still ours) and records still being collected for the
+/// revoked partitions are released unprocessed and uncommitted, so the new owner reads them again
+/// from the committed offset. Nothing acknowledged is lost and nothing is committed before its
+/// outputs are acknowledged.</para>
 /// <para>Errors: a fatal Kafka error (Error.IsFatal, a fenced transactional producer) or a
 /// <see cref="ProcessingFatalException"/> ends <see cref="RunAsync"/> with a
 /// <see cref="ProcessingFatalException"/>; any other failure of a batch (produce timeout, broker
-/// down, commit refused) rewinds the consumer to the batch's first offsets and retries after
-/// <see cref="BatchLoopSettings.RetryBackoff"/>. Bad input is never an error of the loop: it is
-/// dead-lettered with a reason and committed.</para>
+/// down) rewinds the consumer to the first uncommitted offsets (dropping the batches after it, whose
+/// records are then processed again) and retries after <see cref="BatchLoopSettings.RetryBackoff"/>;
+/// a refused commit is logged and covered by the next one. Bad input is never an error of the loop:
+/// it is dead-lettered with a reason and committed.</para>
 /// </remarks>
 public sealed partial class BatchConsumerLoop
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan TransactionTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Batches whose outputs may still await acknowledgement while the next ones are processed
+    /// (at_least_once only). Offsets are committed in batch order once all of a batch's outputs are acknowledged.</summary>
+    public const int MaxBatchesInFlight = 4;
+
+    /// <summary>fetch.wait.max.ms of the loop's consumer on the embedded broker, unless Kafka:Consumer:FetchWaitMaxMs is set.</summary>
+    public const int EmbeddedFetchWaitMs = 10;
 
     private readonly KafkaClientFactory _clients;
     private readonly IBatchProcessor _processor;
@@ -38,6 +52,7 @@ public sealed partial class BatchConsumerLoop
     private readonly List<int> _inputIndex = [];
     private readonly BatchResult _result = new();
     private readonly List<Task> _deliveries = [];
+    private readonly Queue<InFlightBatch> _inFlight = new();
     private long _batchStarted;
     private volatile bool _assigned;
 
@@ -62,16 +77,29 @@ public sealed partial class BatchConsumerLoop
     {
         var exactlyOnce = _settings.Guarantee == ProcessingGuarantee.ExactlyOnceV2;
         var producerConfig = _clients.ProducerConfig(_settings.ClientId + "-out");
+        if (_clients.Options.Producer.LingerMs is null)
+        {
+            // A batch's outputs are handed over together, so waiting for more only delays them.
+            producerConfig.LingerMs = 0;
+        }
         if (exactlyOnce)
         {
             producerConfig.TransactionalId = $"{_settings.GroupId}-{_settings.ClientId}";
         }
         using var producer = new ProducerBuilder<string?, byte[]>(producerConfig).Build();
         var deadLetters = new DeadLetterPublisher(producer);
-        var consumer = _clients.CreateConsumer(_settings.GroupId, _settings.ClientId, b => b
+        var consumerConfig = _clients.ConsumerConfig(_settings.GroupId, _settings.ClientId);
+        if (_clients.Options.UsesEmbeddedBroker && _clients.Options.Consumer.FetchWaitMaxMs is null)
+        {
+            // The embedded broker (librdkafka's mock cluster) answers a fetch that found no data only
+            // after fetch.wait.max.ms, even when data arrives meanwhile; a real broker answers at once.
+            consumerConfig.FetchWaitMaxMs = EmbeddedFetchWaitMs;
+        }
+        var consumer = new ConsumerBuilder<string?, byte[]>(consumerConfig)
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
             .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions.Select(p => p.TopicPartition).ToList(), lost: false))
-            .SetPartitionsLostHandler((c, partitions) => OnRevoked(c, partitions.Select(p => p.TopicPartition).ToList(), lost: true)));
+            .SetPartitionsLostHandler((c, partitions) => OnRevoked(c, partitions.Select(p => p.TopicPartition).ToList(), lost: true))
+            .Build();
         var summary = Stopwatch.StartNew();
         long eventsAtSummary = 0;
         try
@@ -84,10 +112,17 @@ public sealed partial class BatchConsumerLoop
             LogStarted(_logger, _metrics.Processor, string.Join(",", _settings.Topics), _settings.GroupId, _settings.Guarantee);
             while (!cancellationToken.IsCancellationRequested)
             {
+                var collecting = Stopwatch.GetTimestamp();
                 Collect(consumer, cancellationToken);
                 if (_pending.Count > 0)
                 {
+                    _metrics.StageElapsed(ProcessingStages.Consume, Stopwatch.GetTimestamp() - collecting);
                     await ProcessPendingAsync(consumer, producer, deadLetters, exactlyOnce, cancellationToken).ConfigureAwait(false);
+                }
+                else if (_inFlight.Count > 0)
+                {
+                    // No input right now: finish what is in flight so its offsets are committed promptly.
+                    await CompleteInFlightAsync(consumer, InFlightWait.All, cancellationToken).ConfigureAwait(false);
                 }
                 if (_settings.SummaryInterval > TimeSpan.Zero && summary.Elapsed >= _settings.SummaryInterval)
                 {
@@ -111,6 +146,8 @@ public sealed partial class BatchConsumerLoop
         finally
         {
             _pending.Clear();
+            // Outputs already handed to the producer: commit the batches whose outputs are acknowledged.
+            DrainInFlight(consumer, commit: true);
             try
             {
                 consumer.Close();
@@ -201,27 +238,47 @@ public sealed partial class BatchConsumerLoop
         var inTransaction = false;
         try
         {
+            var stage = Stopwatch.GetTimestamp();
             await _processor.ProcessAsync(_inputs, _result, cancellationToken).ConfigureAwait(false);
+            stage = NextStage(ProcessingStages.Process, stage);
             if (exactlyOnce)
             {
                 producer.BeginTransaction();
                 inTransaction = true;
             }
             _deliveries.Clear();
+            // Under at_least_once the acknowledgements are awaited later (CompleteInFlightAsync), also
+            // across a stop, so they do not follow the loop's cancellation.
+            var deliveryToken = exactlyOnce ? cancellationToken : CancellationToken.None;
             foreach (var output in _result.Outputs)
             {
-                _deliveries.Add(producer.ProduceAsync(output.Topic, new Message<string?, byte[]> { Key = output.Key, Value = output.Value }, cancellationToken));
+                _deliveries.Add(producer.ProduceAsync(output.Topic, new Message<string?, byte[]> { Key = output.Key, Value = output.Value }, deliveryToken));
             }
             foreach (var index in oversize)
             {
                 var size = _pending[index].Message.Value?.Length ?? 0;
-                _deliveries.Add(deadLetters.PublishAsync(_pending[index], "oversize", $"value of {size} bytes exceeds Kafka:MaxMessageBytes={_settings.MaxMessageBytes}", cancellationToken));
+                _deliveries.Add(deadLetters.PublishAsync(_pending[index], "oversize", $"value of {size} bytes exceeds Kafka:MaxMessageBytes={_settings.MaxMessageBytes}", deliveryToken));
             }
             foreach (var poison in _result.Poison)
             {
-                _deliveries.Add(deadLetters.PublishAsync(_pending[_inputIndex[poison.Index]], poison.Reason, poison.Detail, cancellationToken));
+                _deliveries.Add(deadLetters.PublishAsync(_pending[_inputIndex[poison.Index]], poison.Reason, poison.Detail, deliveryToken));
+            }
+            if (!exactlyOnce)
+            {
+                _inFlight.Enqueue(new InFlightBatch(
+                    Task.WhenAll(_deliveries.ToArray()),
+                    NextOffsets(),
+                    FirstOffsets(),
+                    [.. oversize.Select(_ => "oversize"), .. _result.Poison.Select(p => p.Reason)],
+                    _batchStarted));
+                _pending.Clear();
+                stage = NextStage(ProcessingStages.Deliver, stage);
+                await CompleteInFlightAsync(consumer, _inFlight.Count >= MaxBatchesInFlight ? InFlightWait.Oldest : InFlightWait.None, cancellationToken).ConfigureAwait(false);
+                NextStage(ProcessingStages.Commit, stage);
+                return;
             }
             await Task.WhenAll(_deliveries).ConfigureAwait(false);
+            stage = NextStage(ProcessingStages.Deliver, stage);
             var offsets = NextOffsets();
             if (exactlyOnce)
             {
@@ -233,6 +290,7 @@ public sealed partial class BatchConsumerLoop
             {
                 consumer.Commit(offsets);
             }
+            NextStage(ProcessingStages.Commit, stage);
             foreach (var _ in oversize)
             {
                 _metrics.DeadLettered("oversize");
@@ -269,6 +327,145 @@ public sealed partial class BatchConsumerLoop
         }
     }
 
+    /// <summary>Commits, in batch order, the offsets of in-flight batches whose outputs are all
+    /// acknowledged; waits for none, the oldest, or all of them first. A batch whose outputs failed
+    /// rewinds the consumer to it (and drops the batches after it) and pauses for the retry backoff.</summary>
+    private async Task CompleteInFlightAsync(IConsumer<string?, byte[]> consumer, InFlightWait wait, CancellationToken cancellationToken)
+    {
+        var mustWait = wait switch
+        {
+            InFlightWait.All => _inFlight.Count,
+            InFlightWait.Oldest => 1,
+            _ => 0,
+        };
+        Dictionary<TopicPartition, long>? offsets = null;
+        while (_inFlight.Count > 0)
+        {
+            var head = _inFlight.Peek();
+            if (!head.Acknowledged.IsCompleted)
+            {
+                if (mustWait <= 0)
+                {
+                    break;
+                }
+                try
+                {
+                    await head.Acknowledged.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception) when (head.Acknowledged.IsCompleted)
+                {
+                    // Examined below.
+                }
+            }
+            mustWait--;
+            if (!head.Acknowledged.IsCompletedSuccessfully)
+            {
+                Commit(consumer, offsets);
+                var error = head.Acknowledged.Exception?.GetBaseException() ?? new OperationCanceledException("delivery cancelled");
+                if (error is KafkaException { Error.IsFatal: true } fatal)
+                {
+                    throw new ProcessingFatalException($"{_metrics.Processor}: fatal Kafka error ({fatal.Error.Code}): {fatal.Error.Reason}", fatal);
+                }
+                LogBatchRetry(_logger, _metrics.Processor, _inFlight.Count, error.GetType().Name, error.Message);
+                Rewind(consumer);
+                await Task.Delay(_settings.RetryBackoff, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            offsets = Acknowledged(_inFlight.Dequeue(), offsets);
+        }
+        Commit(consumer, offsets);
+    }
+
+    /// <summary>Synchronous end of the in-flight batches (revocation, stop): waits a bounded time for
+    /// their acknowledgements, commits the acknowledged prefix (unless the partitions were lost) and
+    /// forgets the rest, whose records the partitions' next owner reads again.</summary>
+    private void DrainInFlight(IConsumer<string?, byte[]> consumer, bool commit)
+    {
+        if (_inFlight.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            Task.WaitAll([.. _inFlight.Select(b => b.Acknowledged)], DrainTimeout);
+        }
+        catch (AggregateException)
+        {
+            // Failed batches stay uncommitted; examined below.
+        }
+        Dictionary<TopicPartition, long>? offsets = null;
+        while (_inFlight.Count > 0 && _inFlight.Peek().Acknowledged.IsCompletedSuccessfully)
+        {
+            offsets = Acknowledged(_inFlight.Dequeue(), offsets);
+        }
+        _inFlight.Clear();
+        if (commit)
+        {
+            Commit(consumer, offsets);
+        }
+    }
+
+    private Dictionary<TopicPartition, long> Acknowledged(InFlightBatch batch, Dictionary<TopicPartition, long>? offsets)
+    {
+        offsets ??= [];
+        foreach (var next in batch.Next)
+        {
+            // Batches complete in order, so a later batch's offset for a partition is the larger one.
+            offsets[next.TopicPartition] = next.Offset.Value;
+        }
+        foreach (var reason in batch.DeadLetters)
+        {
+            _metrics.DeadLettered(reason);
+        }
+        _metrics.BatchCompleted(Stopwatch.GetElapsedTime(batch.Started).TotalMilliseconds);
+        return offsets;
+    }
+
+    private void Commit(IConsumer<string?, byte[]> consumer, Dictionary<TopicPartition, long>? offsets)
+    {
+        if (offsets is null || offsets.Count == 0)
+        {
+            return;
+        }
+        List<TopicPartitionOffset> list = [.. offsets.Select(p => new TopicPartitionOffset(p.Key, p.Value))];
+        try
+        {
+            consumer.Commit(list);
+        }
+        catch (KafkaException e) when (!e.Error.IsFatal)
+        {
+            // Commits are cumulative: the next one covers these offsets; if the partitions moved, their
+            // new owner reads the records again (at-least-once).
+            LogConsumeError(_logger, _metrics.Processor, e.Error.Code, e.Error.Reason);
+            return;
+        }
+        catch (KafkaException e)
+        {
+            throw new ProcessingFatalException($"{_metrics.Processor}: fatal Kafka error ({e.Error.Code}): {e.Error.Reason}", e);
+        }
+        RecordLag(consumer, list);
+    }
+
+    private Dictionary<TopicPartition, long> FirstOffsets()
+    {
+        var first = new Dictionary<TopicPartition, long>();
+        foreach (var record in _pending)
+        {
+            if (!first.TryGetValue(record.TopicPartition, out var offset) || record.Offset.Value < offset)
+            {
+                first[record.TopicPartition] = record.Offset.Value;
+            }
+        }
+        return first;
+    }
+
+    private long NextStage(string finished, long started)
+    {
+        var now = Stopwatch.GetTimestamp();
+        _metrics.StageElapsed(finished, now - started);
+        return now;
+    }
+
     private List<TopicPartitionOffset> NextOffsets()
     {
         var next = new Dictionary<TopicPartition, long>();
@@ -295,20 +492,26 @@ public sealed partial class BatchConsumerLoop
         }
     }
 
-    private void Rewind(IConsumer<string?, byte[]> consumer)
+    /// <summary>Seeks every partition of the pending records and of the uncommitted in-flight batches
+    /// back to its first uncommitted offset, and forgets those batches (their records are read again).</summary>
+    private void Rewind(IConsumer<string?, byte[]> consumer, IReadOnlySet<TopicPartition>? excluded = null)
     {
         var assignment = consumer.Assignment.ToHashSet();
-        var first = new Dictionary<TopicPartition, long>();
-        foreach (var record in _pending)
+        var first = FirstOffsets();
+        foreach (var batch in _inFlight)
         {
-            if (!first.TryGetValue(record.TopicPartition, out var offset) || record.Offset.Value < offset)
+            foreach (var (tp, offset) in batch.First)
             {
-                first[record.TopicPartition] = record.Offset.Value;
+                if (!first.TryGetValue(tp, out var known) || offset < known)
+                {
+                    first[tp] = offset;
+                }
             }
         }
+        _inFlight.Clear();
         foreach (var (tp, offset) in first)
         {
-            if (assignment.Contains(tp))
+            if (assignment.Contains(tp) && excluded?.Contains(tp) != true)
             {
                 try
                 {
@@ -350,6 +553,9 @@ public sealed partial class BatchConsumerLoop
         // Records of revoked partitions still being collected are released: they were neither
         // processed nor committed, so the partition's next owner reads them again.
         var released = _pending.RemoveAll(r => revoked.Contains(r.TopicPartition));
+        // Batches already processed finish here: acknowledged ones are committed (while the partitions
+        // are still ours), the others are released like pending records.
+        DrainInFlight(consumer, commit: !lost);
         foreach (var tp in revoked)
         {
             _metrics.ForgetPartition(tp.Topic, tp.Partition.Value);
@@ -382,4 +588,19 @@ public sealed partial class BatchConsumerLoop
 
     [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "{Processor}: closing the consumer failed: {Reason}")]
     private static partial void LogCloseFailed(ILogger logger, string processor, string reason);
+
+    private enum InFlightWait
+    {
+        None,
+        Oldest,
+        All,
+    }
+
+    /// <summary>A processed batch whose outputs were handed to the producer.</summary>
+    private sealed record InFlightBatch(
+        Task Acknowledged,
+        List<TopicPartitionOffset> Next,
+        Dictionary<TopicPartition, long> First,
+        List<string> DeadLetters,
+        long Started);
 }

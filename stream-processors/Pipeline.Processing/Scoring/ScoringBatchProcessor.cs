@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Pipeline.Contracts;
 using Pipeline.Contracts.Avro;
 using Pipeline.Processing.Engine;
@@ -62,6 +63,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
             group.Clear();
         }
         var decoded = 0;
+        var stage = Stopwatch.GetTimestamp();
         for (var i = 0; i < batch.Count; i++)
         {
             var record = batch[i];
@@ -90,6 +92,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
             group.Add(value!, i);
             decoded++;
         }
+        _metrics.StageElapsed(ProcessingStages.Decode, Stopwatch.GetTimestamp() - stage);
         _metrics.EventsProcessed(decoded);
         var now = _time.GetUtcNow();
         foreach (var group in _groups.Values)
@@ -126,7 +129,10 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
             _scores = new float[Math.Max(count, 2 * _scores.Length)];
         }
         var scores = _scores.AsSpan(0, count);
+        var started = Stopwatch.GetTimestamp();
         group.Scorer!.Score(group.Events, scores);
+        var scored = Stopwatch.GetTimestamp();
+        _metrics.StageElapsed(ProcessingStages.Score, scored - started);
         for (var j = 0; j < count; j++)
         {
             var score = scores[j];
@@ -158,6 +164,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
             _metrics.AlertEmitted("anomaly");
             _metrics.EndToEnd((now - eventTime).TotalMilliseconds);
         }
+        _metrics.StageElapsed(ProcessingStages.Alerts, Stopwatch.GetTimestamp() - scored);
     }
 
     /// <summary>Decodes a value of <paramref name="kind"/> and checks what Avro cannot: finite numbers
@@ -168,30 +175,30 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
         switch (kind)
         {
             case ScoredEventKind.Block:
-            {
-                var block = AvroSingleObject.Decode<BlockEvent>(value);
-                var problem = Empty("clusterId", block.ClusterId)
-                    ?? NonFinite("difficulty", block.Difficulty) ?? NonFinite("totalValue", block.TotalValue)
-                    ?? NonFinite("totalFees", block.TotalFees) ?? NonFinite("reward", block.Reward);
-                return problem is null ? (block, null) : (null, problem);
-            }
-            case ScoredEventKind.Transaction:
-            {
-                var tx = AvroSingleObject.Decode<TransactionEvent>(value);
-                var problem = Empty("clusterId", tx.ClusterId) ?? Empty("fromAccount", tx.FromAccount)
-                    ?? NonFinite("amount", tx.Amount) ?? NonFinite("fee", tx.Fee);
-                return problem is null ? (tx, null) : (null, problem);
-            }
-            default:
-            {
-                var reading = AvroSingleObject.Decode<DeviceReading>(value);
-                var problem = Empty("deviceId", reading.DeviceId);
-                foreach (var m in reading.Measurements)
                 {
-                    problem ??= NonFinite($"measurement '{m.Name}'", m.Value);
+                    var block = AvroSingleObject.Decode<BlockEvent>(value);
+                    var problem = Empty("clusterId", block.ClusterId)
+                        ?? NonFinite("difficulty", block.Difficulty) ?? NonFinite("totalValue", block.TotalValue)
+                        ?? NonFinite("totalFees", block.TotalFees) ?? NonFinite("reward", block.Reward);
+                    return problem is null ? (block, null) : (null, problem);
                 }
-                return problem is null ? (reading, null) : (null, problem);
-            }
+            case ScoredEventKind.Transaction:
+                {
+                    var tx = AvroSingleObject.Decode<TransactionEvent>(value);
+                    var problem = Empty("clusterId", tx.ClusterId) ?? Empty("fromAccount", tx.FromAccount)
+                        ?? NonFinite("amount", tx.Amount) ?? NonFinite("fee", tx.Fee);
+                    return problem is null ? (tx, null) : (null, problem);
+                }
+            default:
+                {
+                    var reading = AvroSingleObject.Decode<DeviceReading>(value);
+                    var problem = Empty("deviceId", reading.DeviceId);
+                    foreach (var m in reading.Measurements)
+                    {
+                        problem ??= NonFinite($"measurement '{m.Name}'", m.Value);
+                    }
+                    return problem is null ? (reading, null) : (null, problem);
+                }
         }
     }
 
