@@ -1,5 +1,6 @@
 using Pipeline.Bench.Detection;
 using Pipeline.Bench.PeerIndex;
+using Pipeline.Bench.Processing;
 using Pipeline.Bench.Producers;
 
 // Console benchmark harness: `dotnet run -c Release --project bench/Pipeline.Bench -- MODE [options]`.
@@ -23,6 +24,8 @@ switch (mode)
         return await DetectionSpeedBenchmark.RunAsync(rest, cancel.Token);
     case "producers":
         return await ProducerBenchmark.RunAsync(rest, cancel.Token);
+    case "processing":
+        return await ProcessingBenchmark.RunAsync(rest, cancel.Token);
     default:
         Console.Error.WriteLine($"unknown benchmark mode '{mode}'.");
         Console.Error.WriteLine("usage: Pipeline.Bench MODE [options]");
@@ -30,6 +33,7 @@ switch (mode)
         Console.Error.WriteLine("  detection-quality  ROC/PR AUC of the five detectors on the producers' scenario simulator (labelled)");
         Console.Error.WriteLine("  detection-speed    fit/score time on 100k x 16 and a side-by-side with scikit-learn");
         Console.Error.WriteLine("  producers    events/s of the simulator: generation+encoding alone, and delivered to the embedded broker");
+        Console.Error.WriteLine("  processing   one ScoringProcessor vs a consume-only loop over the same topic (ratio), and produce->alert latency at half its rate");
         Console.Error.WriteLine("  peer-index   DTS experiment (Single / RoundRobin / DynamicThrottle over embedded ledger peers) and the Redis index alone");
         return 2;
 }
