@@ -7,7 +7,7 @@ namespace Pipeline.Ledger.Fabric.Client;
 
 /// <summary>
 /// A chaincode on a channel: <see cref="EvaluateTransactionAsync"/> queries one peer;
-/// <see cref="SubmitTransactionAsync"/> endorses, signs the prepared envelope, submits it to the
+/// <see cref="SubmitTransactionAsync(string, IReadOnlyList{string}, CancellationToken)"/> endorses, signs the prepared envelope, submits it to the
 /// orderer and waits for its commit status.
 /// </summary>
 /// <remarks>Each stage has its own deadline (<see cref="GatewayTimeouts"/>) and its own exception type
@@ -54,7 +54,17 @@ public sealed class Contract
     /// <exception cref="CommitException">It committed as invalid.</exception>
     public async Task<byte[]> SubmitTransactionAsync(string function, IReadOnlyList<string> args, CancellationToken cancellationToken = default)
     {
-        var submitted = await SubmitAsync(function, args, cancellationToken).ConfigureAwait(false);
+        var endorsed = await EndorseAsync(function, args, cancellationToken).ConfigureAwait(false);
+        return await SubmitTransactionAsync(endorsed, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Submits an endorsed transaction and waits for commit; returns the contract's payload.</summary>
+    /// <exception cref="SubmitException">The orderer did not take it.</exception>
+    /// <exception cref="CommitStatusException">The commit status could not be read.</exception>
+    /// <exception cref="CommitException">It committed as invalid.</exception>
+    public async Task<byte[]> SubmitTransactionAsync(EndorsedProposal endorsed, CancellationToken cancellationToken = default)
+    {
+        var submitted = await SubmitAsync(endorsed, cancellationToken).ConfigureAwait(false);
         return submitted.Status.IsSuccessful ? submitted.Result : throw new CommitException(submitted.Status);
     }
 
@@ -64,9 +74,16 @@ public sealed class Contract
     /// <exception cref="CommitStatusException">The commit status could not be read.</exception>
     public async Task<SubmittedTransaction> SubmitAsync(string function, IReadOnlyList<string> args, CancellationToken cancellationToken = default)
     {
+        var endorsed = await EndorseAsync(function, args, cancellationToken).ConfigureAwait(false);
+        return await SubmitAsync(endorsed, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Builds, signs and endorses a proposal; nothing is ordered yet.</summary>
+    /// <exception cref="EndorseException">The gateway or the contract refused it.</exception>
+    public async Task<EndorsedProposal> EndorseAsync(string function, IReadOnlyList<string> args, CancellationToken cancellationToken = default)
+    {
         var proposal = NewProposal(function, args);
         var txId = proposal.TxId;
-
         Envelope prepared;
         try
         {
@@ -83,16 +100,24 @@ public sealed class Contract
             throw new EndorseException(txId, ex);
         }
 
-        byte[] result;
         try
         {
-            result = TransactionEnvelopes.ChaincodeResponse(prepared).Payload.ToByteArray();
+            return new EndorsedProposal(txId, TransactionEnvelopes.ChaincodeResponse(prepared).Payload.ToByteArray(), prepared);
         }
         catch (Exception ex) when (ex is InvalidProtocolBufferException or FormatException)
         {
             throw new EndorseException($"gateway's prepared transaction {txId} is not an endorser transaction: {ex.Message}", ex);
         }
+    }
 
+    /// <summary>Signs the endorsed envelope, submits it and waits for the commit status (returned whether valid or not).</summary>
+    /// <exception cref="SubmitException">The orderer did not take it.</exception>
+    /// <exception cref="CommitStatusException">The commit status could not be read.</exception>
+    public async Task<SubmittedTransaction> SubmitAsync(EndorsedProposal endorsed, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(endorsed);
+        var txId = endorsed.TxId;
+        var prepared = endorsed.Prepared;
         var envelope = new Envelope { Payload = prepared.Payload, Signature = ByteString.CopyFrom(Gateway.Signer.Sign(prepared.Payload.Span)) };
         try
         {
@@ -108,7 +133,7 @@ public sealed class Contract
         }
 
         var status = await GetCommitStatusAsync(txId, cancellationToken).ConfigureAwait(false);
-        return new SubmittedTransaction(txId, result, status);
+        return new SubmittedTransaction(txId, endorsed.Result, status);
     }
 
     /// <summary>Waits for the validation code of <paramref name="txId"/> (submitted by anyone on this channel).</summary>

@@ -128,15 +128,18 @@ public sealed class MembershipRegistry : IDisposable
         if (!chain.Build(certificate))
         {
             var why = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0));
+            var subject = certificate.Subject;
             certificate.Dispose();
-            throw new MspException(mspId, $"certificate '{certificate.Subject}' is not valid for MSP '{mspId}': {(why.Length == 0 ? "not issued by its CA" : why)}");
+            throw new MspException(mspId, $"certificate '{subject}' is not valid for MSP '{mspId}': {(why.Length == 0 ? "not issued by its CA" : why)}");
         }
 
         var key = certificate.GetECDsaPublicKey();
         if (key is null || key.KeySize != 256)
         {
             key?.Dispose();
-            throw new MspException(mspId, $"certificate '{certificate.Subject}' of MSP '{mspId}' has no ECDSA P-256 key");
+            var subject = certificate.Subject;
+            certificate.Dispose();
+            throw new MspException(mspId, $"certificate '{subject}' of MSP '{mspId}' has no ECDSA P-256 key");
         }
 
         var commonName = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
