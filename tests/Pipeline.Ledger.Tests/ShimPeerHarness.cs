@@ -179,6 +179,11 @@ internal sealed class ShimPeerHarness : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+        catch (RpcException ex)
+        {
+            // The call failed (e.g. the TLS handshake was refused): whoever waits for REGISTER sees why.
+            _register.TrySetException(ex);
+        }
     }
 
     private async Task HandleAsync(ChaincodeMessage message)
