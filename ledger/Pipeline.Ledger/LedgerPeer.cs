@@ -76,12 +76,13 @@ public sealed class LedgerPeer : IDisposable
     public PeerLoad GetLoad()
     {
         var memory = MemoryBytes();
+        var (inFlight, waiting) = _slots.Occupancy();
         return new PeerLoad(
             Id,
             Math.Round(_slots.BusyPercent(), 2),
             Math.Round(Math.Min(100.0, 100.0 * memory / _options.MemoryBudgetBytes), 2),
-            _slots.InFlight,
-            _slots.Waiting,
+            inFlight,
+            waiting,
             _slots.Capacity,
             memory,
             _slots.Completed,

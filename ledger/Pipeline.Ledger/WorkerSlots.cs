@@ -55,24 +55,57 @@ internal sealed class WorkerSlots : IDisposable
         }
     }
 
-    public int Waiting => Volatile.Read(ref _waiting);
+    public int Waiting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiting;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Running and queued requests read together: a request moves from queued to running, and
+    /// leaves, under the same lock, so one request is never counted twice or not at all (reading
+    /// <see cref="InFlight"/> and <see cref="Waiting"/> one after the other can do either while a
+    /// worker hands its slot to its next request).
+    /// </summary>
+    public (int InFlight, int Waiting) Occupancy()
+    {
+        lock (_gate)
+        {
+            return (_active.Count, _waiting);
+        }
+    }
 
     public long Completed => Interlocked.Read(ref _completed);
 
     public async Task<Lease> AcquireAsync(CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _waiting);
+        lock (_gate)
+        {
+            _waiting++;
+        }
+
         try
         {
             await _semaphore.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch
         {
-            Interlocked.Decrement(ref _waiting);
+            lock (_gate)
+            {
+                _waiting--;
+            }
+
+            throw;
         }
 
         lock (_gate)
         {
+            _waiting--;
             var now = Stopwatch.GetTimestamp();
             Checkpoint(now);
             var id = ++_nextLease;
