@@ -249,7 +249,16 @@ public static class PeerIndexBenchmark
         var availableBelow = new PeerIndexOptions().AvailableBelowPercent;
         var admitted = Math.Ceiling(availableBelow / (100.0 / options.WorkerSlots));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  ceiling with equal peers: D_THROTTLE runs at most {admitted}/{options.WorkerSlots} slots per peer (admitted only below {availableBelow} %, one query = {100.0 / options.WorkerSlots:F1} % of a peer), so DynamicThrottle/Single <= {options.Peers} x {admitted}/{options.WorkerSlots} = {options.Peers * admitted / options.WorkerSlots:F2} when Single's one peer runs all {options.WorkerSlots} slots"));
+            $"  ceiling with equal peers: D_THROTTLE runs at most {admitted}/{options.WorkerSlots} slots per peer (admitted only below {availableBelow} %, one query = {100.0 / options.WorkerSlots:F1} % of a peer), so at the same queries/s per slot as Single's one peer (all {options.WorkerSlots} slots, queued) DynamicThrottle/Single <= {options.Peers} x {admitted}/{options.WorkerSlots} = {options.Peers * admitted / options.WorkerSlots:F2}"));
+        foreach (var users in options.Users)
+        {
+            var at = results.Where(r => r.Users == users && r.BusySlots == 0 && r.PeersAtEnd == r.PeersAtStart).ToDictionary(r => r.Strategy);
+            if (at.TryGetValue("Single", out var single) && at.TryGetValue("DynamicThrottle", out var dts))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"    {users} users: queries/s per slot: Single {single.QueriesPerSecond / options.WorkerSlots:F0}, DynamicThrottle {dts.QueriesPerSecond / (options.Peers * admitted):F0} (of its {options.Peers * admitted} admitted slots)"));
+            }
+        }
     }
 
     private static string PerQueryRatio(Dictionary<string, DtsCellResult> at) =>
