@@ -38,6 +38,19 @@ public sealed class ScoringBatchProcessorUnitTests : IDisposable
         [.. result.Outputs.Select(o => AvroSingleObject.Decode<Alert>(o.Value))];
 
     [Fact]
+    public async Task ProcessAsync_BatchWithAlerts_RecordsDecodeScoreAndAlertsStageTimes()
+    {
+        Install(version: 1, threshold: -1);
+        var records = Records(ChainData.Take(clusters: 2, seed: 12, count: 200));
+
+        await Processor().ProcessAsync(records, new BatchResult(), CancellationToken.None);
+
+        var stages = _metrics.StageTotals;
+        Assert.Equal([ProcessingStages.Alerts, ProcessingStages.Decode, ProcessingStages.Score], stages.Keys.Order(StringComparer.Ordinal));
+        Assert.All(stages.Values, t => Assert.True(t > TimeSpan.Zero));
+    }
+
+    [Fact]
     public async Task ProcessAsync_ThresholdBelowEveryScore_OneAlertPerEventWithDeterministicIdAndVersion()
     {
         Install(version: 4, threshold: -1);

@@ -14,7 +14,8 @@ namespace Pipeline.Processing.Engine;
 /// does not stand still while a batch's outputs are on their way: up to
 /// <see cref="MaxBatchesInFlight"/> processed batches await their acknowledgements while the next
 /// batch is collected and processed, and offsets are committed in batch order, each batch only after
-/// all its outputs are acknowledged. Under exactly_once_v2 each batch is one transaction, in turn.</para>
+/// all its outputs are acknowledged — at most every <see cref="CommitInterval"/> while input keeps
+/// coming, at once when it pauses. Under exactly_once_v2 each batch is one transaction, in turn.</para>
 /// <para>Rebalance callbacks run inside Consume on the loop thread, between batches. On revocation
 /// the in-flight batches are finished first (their acknowledgements awaited, bounded; the acknowledged
 /// ones committed while the partitions are still ours) and records still being collected for the
@@ -39,6 +40,11 @@ public sealed partial class BatchConsumerLoop
     /// (at_least_once only). Offsets are committed in batch order once all of a batch's outputs are acknowledged.</summary>
     public const int MaxBatchesInFlight = 4;
 
+    /// <summary>Under at_least_once, acknowledged offsets are committed at most this often while input
+    /// keeps coming (and at once when it pauses, on revocation and on stop): a commit is a broker round
+    /// trip, and committing every batch cost more than scoring it.</summary>
+    public static readonly TimeSpan CommitInterval = TimeSpan.FromMilliseconds(100);
+
     /// <summary>fetch.wait.max.ms of the loop's consumer on the embedded broker, unless Kafka:Consumer:FetchWaitMaxMs is set.</summary>
     public const int EmbeddedFetchWaitMs = 10;
 
@@ -53,6 +59,8 @@ public sealed partial class BatchConsumerLoop
     private readonly BatchResult _result = new();
     private readonly List<Task> _deliveries = [];
     private readonly Queue<InFlightBatch> _inFlight = new();
+    private readonly Dictionary<TopicPartition, long> _acknowledged = [];
+    private long _lastCommit;
     private long _batchStarted;
     private volatile bool _assigned;
 
@@ -119,7 +127,7 @@ public sealed partial class BatchConsumerLoop
                     _metrics.StageElapsed(ProcessingStages.Consume, Stopwatch.GetTimestamp() - collecting);
                     await ProcessPendingAsync(consumer, producer, deadLetters, exactlyOnce, cancellationToken).ConfigureAwait(false);
                 }
-                else if (_inFlight.Count > 0)
+                else if (_inFlight.Count > 0 || _acknowledged.Count > 0)
                 {
                     // No input right now: finish what is in flight so its offsets are committed promptly.
                     await CompleteInFlightAsync(consumer, InFlightWait.All, cancellationToken).ConfigureAwait(false);
@@ -338,7 +346,6 @@ public sealed partial class BatchConsumerLoop
             InFlightWait.Oldest => 1,
             _ => 0,
         };
-        Dictionary<TopicPartition, long>? offsets = null;
         while (_inFlight.Count > 0)
         {
             var head = _inFlight.Peek();
@@ -360,7 +367,7 @@ public sealed partial class BatchConsumerLoop
             mustWait--;
             if (!head.Acknowledged.IsCompletedSuccessfully)
             {
-                Commit(consumer, offsets);
+                CommitAcknowledged(consumer, force: true);
                 var error = head.Acknowledged.Exception?.GetBaseException() ?? new OperationCanceledException("delivery cancelled");
                 if (error is KafkaException { Error.IsFatal: true } fatal)
                 {
@@ -371,9 +378,9 @@ public sealed partial class BatchConsumerLoop
                 await Task.Delay(_settings.RetryBackoff, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            offsets = Acknowledged(_inFlight.Dequeue(), offsets);
+            Acknowledged(_inFlight.Dequeue());
         }
-        Commit(consumer, offsets);
+        CommitAcknowledged(consumer, force: wait == InFlightWait.All);
     }
 
     /// <summary>Synchronous end of the in-flight batches (revocation, stop): waits a bounded time for
@@ -381,61 +388,63 @@ public sealed partial class BatchConsumerLoop
     /// forgets the rest, whose records the partitions' next owner reads again.</summary>
     private void DrainInFlight(IConsumer<string?, byte[]> consumer, bool commit)
     {
-        if (_inFlight.Count == 0)
+        if (_inFlight.Count > 0)
         {
-            return;
+            try
+            {
+                Task.WaitAll([.. _inFlight.Select(b => b.Acknowledged)], DrainTimeout);
+            }
+            catch (AggregateException)
+            {
+                // Failed batches stay uncommitted; examined below.
+            }
+            while (_inFlight.Count > 0 && _inFlight.Peek().Acknowledged.IsCompletedSuccessfully)
+            {
+                Acknowledged(_inFlight.Dequeue());
+            }
+            _inFlight.Clear();
         }
-        try
-        {
-            Task.WaitAll([.. _inFlight.Select(b => b.Acknowledged)], DrainTimeout);
-        }
-        catch (AggregateException)
-        {
-            // Failed batches stay uncommitted; examined below.
-        }
-        Dictionary<TopicPartition, long>? offsets = null;
-        while (_inFlight.Count > 0 && _inFlight.Peek().Acknowledged.IsCompletedSuccessfully)
-        {
-            offsets = Acknowledged(_inFlight.Dequeue(), offsets);
-        }
-        _inFlight.Clear();
         if (commit)
         {
-            Commit(consumer, offsets);
+            CommitAcknowledged(consumer, force: true);
+        }
+        else
+        {
+            _acknowledged.Clear();
         }
     }
 
-    private Dictionary<TopicPartition, long> Acknowledged(InFlightBatch batch, Dictionary<TopicPartition, long>? offsets)
+    private void Acknowledged(InFlightBatch batch)
     {
-        offsets ??= [];
         foreach (var next in batch.Next)
         {
             // Batches complete in order, so a later batch's offset for a partition is the larger one.
-            offsets[next.TopicPartition] = next.Offset.Value;
+            _acknowledged[next.TopicPartition] = next.Offset.Value;
         }
         foreach (var reason in batch.DeadLetters)
         {
             _metrics.DeadLettered(reason);
         }
         _metrics.BatchCompleted(Stopwatch.GetElapsedTime(batch.Started).TotalMilliseconds);
-        return offsets;
     }
 
-    private void Commit(IConsumer<string?, byte[]> consumer, Dictionary<TopicPartition, long>? offsets)
+    private void CommitAcknowledged(IConsumer<string?, byte[]> consumer, bool force)
     {
-        if (offsets is null || offsets.Count == 0)
+        if (_acknowledged.Count == 0 || (!force && Stopwatch.GetElapsedTime(_lastCommit) < CommitInterval))
         {
             return;
         }
-        List<TopicPartitionOffset> list = [.. offsets.Select(p => new TopicPartitionOffset(p.Key, p.Value))];
+        List<TopicPartitionOffset> list = [.. _acknowledged.Select(p => new TopicPartitionOffset(p.Key, p.Value))];
+        _acknowledged.Clear();
+        _lastCommit = Stopwatch.GetTimestamp();
         try
         {
             consumer.Commit(list);
         }
         catch (KafkaException e) when (!e.Error.IsFatal)
         {
-            // Commits are cumulative: the next one covers these offsets; if the partitions moved, their
-            // new owner reads the records again (at-least-once).
+            // A later commit of the same partition covers these offsets; otherwise the partition's next
+            // owner reads the records again (at-least-once).
             LogConsumeError(_logger, _metrics.Processor, e.Error.Code, e.Error.Reason);
             return;
         }
