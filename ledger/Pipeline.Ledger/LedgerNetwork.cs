@@ -52,7 +52,7 @@ public sealed class LedgerNetwork : IAsyncDisposable
     internal event Action<Block, IReadOnlyList<TxValidationCode>>? BlockCommitted;
 
     /// <summary>Name of the contract (chaincode) the peers run.</summary>
-    internal string ContractName => _contract.Name;
+    public string ContractName => _contract.Name;
 
     /// <summary>The configuration the network runs with.</summary>
     public LedgerOptions Options { get; }

@@ -6,7 +6,11 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pipeline.Chaincode;
+using Grpc.Net.Client;
 using Pipeline.Ledger;
+using Pipeline.Ledger.Fabric.Client;
+using Pipeline.Ledger.Fabric.Msp;
+using Pipeline.Ledger.Fabric.Server;
 using Pipeline.Platform;
 
 namespace Pipeline.Cli.Commands;
@@ -19,7 +23,9 @@ internal static class LedgerCommands
 
     public static Command Create() => new("ledger", "Embedded whitelist ledger: hash-chained blocks, RocksDB world state, replicated peers.")
     {
+        InitCommand(),
         UpCommand(),
+        ServeCommand(),
         VerifyCommand(),
         BenchCommand(),
     };
@@ -144,6 +150,156 @@ internal static class LedgerCommands
         return command;
     }
 
+    private static Command InitCommand()
+    {
+        var msps = new Option<string[]>("--msp")
+        {
+            Description = "MSP ids to create (repeatable).",
+            DefaultValueFactory = _ => ["Org1MSP", "Org2MSP"],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var force = new Option<bool>("--force") { Description = "Replace existing MSP material (clients holding the old certificates are refused afterwards)." };
+        var dataDir = DataDirOption();
+        var command = new Command(
+            "init",
+            "Generate the MSP material the embedded peers' Gateway services trust: per MSP a self-signed ECDSA P-256 CA and, issued by it, " +
+            "admin (role=admin), user (role=user) and peer identities, as PEM files under <data-dir>/msp/<MspId>/ (cacerts/ca.pem, identities/<name>/cert.pem + key.pem).")
+        {
+            msps, force, dataDir,
+        };
+        command.SetAction((ParseResult parse) =>
+        {
+            var options = Options(parse, dataDir);
+            try
+            {
+                foreach (var msp in parse.GetValue(msps) ?? [])
+                {
+                    MspGenerator.ValidateMspId(msp);
+                    var files = MspGenerator.Generate(options.DataDirectory, msp, parse.GetValue(force));
+                    Console.WriteLine($"{msp}: CA and admin, user, peer identities ({files.Count} files) in {Path.GetFullPath(Path.Combine(MspLayout.Root(options.DataDirectory), msp))}");
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException)
+            {
+                return CliHost.Fail(ex.Message);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ServeCommand()
+    {
+        var peers = new Option<int>("--peers") { Description = "Number of peers (peer0..peerN-1).", DefaultValueFactory = _ => 4 };
+        var slots = new Option<int?>("--slots") { Description = "Worker slots per peer (default: Ledger:WorkerSlots, 4)." };
+        var basePort = new Option<int>("--base-port") { Description = "Gateway of peer i listens on 127.0.0.1:<base-port + i>; 0 picks free ports.", DefaultValueFactory = _ => 7051 };
+        var endorserMsp = new Option<string?>("--endorser-msp") { Description = "MSP whose 'peer' identity signs endorsements (default: the first MSP in <data-dir>/msp)." };
+        var dataDir = DataDirOption();
+        var command = new Command(
+            "serve",
+            "Start the peers and the orderer, and expose each peer's Fabric Gateway gRPC service (Evaluate, Endorse, Submit, CommitStatus, " +
+            "ChaincodeEvents; HTTP/2 without TLS on loopback) for clients holding identities from 'pipeline ledger init'. Runs until Ctrl+C.")
+        {
+            peers, slots, basePort, endorserMsp, dataDir,
+        };
+        command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
+        {
+            var options = Options(parse, dataDir);
+            options.Peers = parse.GetValue(peers);
+            options.WorkerSlots = parse.GetValue(slots) ?? options.WorkerSlots;
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            cancellationToken = stopping.Token;
+
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stopping.Cancel();
+            }
+
+            MembershipRegistry membership;
+            try
+            {
+                membership = MembershipRegistry.Load(options.DataDirectory);
+            }
+            catch (MspException ex)
+            {
+                return CliHost.Fail(ex.Message);
+            }
+
+            using (membership)
+            {
+                var msp = parse.GetValue(endorserMsp) ?? membership.MspIds[0];
+                if (!membership.MspIds.Contains(msp))
+                {
+                    return CliHost.Fail($"--endorser-msp {msp} has no material in {MspLayout.Root(options.DataDirectory)} (it has {string.Join(", ", membership.MspIds)})");
+                }
+
+                using var logging = CliHost.Logging(LogLevel.Warning);
+                LedgerNetwork network;
+                try
+                {
+                    network = await LedgerNetwork.StartAsync(options, loggerFactory: logging, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is LedgerCorruptionException or IOException or ArgumentException)
+                {
+                    return OpenFailed(ex);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return 0;
+                }
+
+                await using (network.ConfigureAwait(false))
+                {
+                    using var endorser = Signer.FromLedgerDirectory(options.DataDirectory, msp, MspLayout.Peer);
+                    EmbeddedGatewayHost host;
+                    try
+                    {
+                        host = await EmbeddedGatewayHost.StartAsync(
+                            network,
+                            membership,
+                            msp,
+                            Identity.FromLedgerDirectory(options.DataDirectory, msp, MspLayout.Peer).CertificatePem,
+                            bytes => endorser.Sign(bytes.Span),
+                            parse.GetValue(basePort),
+                            logging,
+                            cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is IOException or ArgumentException or MspException)
+                    {
+                        return CliHost.Fail($"gateways could not start: {ex.Message}");
+                    }
+
+                    await using (host.ConfigureAwait(false))
+                    {
+                        Console.WriteLine($"ledger '{options.ChannelName}' in {Path.GetFullPath(options.DataDirectory)}: {network.Peers.Count} peers at height {network.Height}, chaincode '{network.ContractName}'");
+                        Console.WriteLine($"trusted MSPs: {string.Join(", ", membership.MspIds)}; endorsing as peer@{msp}");
+                        foreach (var endpoint in host.Endpoints)
+                        {
+                            Console.WriteLine($"  {endpoint.PeerId,-8} gateway {endpoint.Address}");
+                        }
+
+                        Console.WriteLine("Ctrl+C stops.");
+                        try
+                        {
+                            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            Console.WriteLine("stopping gateways and peers");
+                        }
+                    }
+                }
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
     private static Command VerifyCommand()
     {
         var dataDir = DataDirOption();
@@ -190,6 +346,12 @@ internal static class LedgerCommands
         var perLaunch = new Option<int>("--hashes-per-launch") { Description = "Executables per launch.", DefaultValueFactory = _ => 350 };
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent clients.", DefaultValueFactory = _ => 64 };
         var sync = new Option<bool>("--sync") { Description = "Fsync every block (Ledger:SyncWrites).", DefaultValueFactory = _ => true };
+        var transport = new Option<string>("--transport")
+        {
+            Description = "How verify queries reach the peers: inprocess (direct calls) or gateway (signed proposals to each peer's Fabric Gateway over loopback gRPC).",
+            DefaultValueFactory = _ => "inprocess",
+        };
+        transport.AcceptOnlyFromAmong("inprocess", "gateway");
         var dataDir = DataDirOption();
         var command = new Command(
             "bench",
@@ -197,7 +359,7 @@ internal static class LedgerCommands
             "for --launches launches of --hashes-per-launch executables (90% whitelisted) spread round robin over the peers. " +
             "Uses a fresh temporary data directory unless --data-dir is given. Prints figures; never pass/fail.")
         {
-            peers, slots, apps, launches, perLaunch, concurrency, sync, dataDir,
+            peers, slots, apps, launches, perLaunch, concurrency, sync, transport, dataDir,
         };
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
@@ -247,13 +409,22 @@ internal static class LedgerCommands
                     $"{summary.AppsCreated / submitWatch.Elapsed.TotalSeconds:F0} tx/s, {blocks} blocks ({(blocks == 0 ? 0 : (double)summary.AppsCreated / blocks):F1} tx/block), committed on all {options.Peers} peers");
 
                 var user = ClientIdentity.User("bench-user", "Org1MSP");
+                await using var gateways = parse.GetValue(transport) == "gateway"
+                    ? await BenchGateways.StartAsync(network, logging: null, cancellationToken).ConfigureAwait(false)
+                    : null;
+                Func<int, string, Task> verify = gateways is null
+                    ? (peerIndex, json) => network.Peers[peerIndex].EvaluateAsync(WhitelistFunctions.VerifyExecutions, [json], user, cancellationToken)
+                    : (peerIndex, json) => gateways.Contracts[peerIndex].EvaluateTransactionAsync(WhitelistFunctions.VerifyExecutions, [json], cancellationToken);
+                Console.WriteLine(gateways is null
+                    ? "transport: in-process calls"
+                    : $"transport: Fabric Gateway gRPC, signed proposals as user@Org1MSP to {string.Join(", ", gateways.Endpoints)}");
 
-                // Warm-up (JIT, RocksDB block cache) on every peer, not timed.
-                foreach (var peer in network.Peers)
+                // Warm-up (JIT, RocksDB block cache, gRPC connections) on every peer, not timed.
+                for (var p = 0; p < network.Peers.Count; p++)
                 {
                     for (var w = 0; w < 5; w++)
                     {
-                        await peer.EvaluateAsync(WhitelistFunctions.VerifyExecutions, [JsonSerializer.Serialize(known.Take(hashesPerLaunch).ToArray())], user, cancellationToken).ConfigureAwait(false);
+                        await verify(p, JsonSerializer.Serialize(known.Take(hashesPerLaunch).ToArray())).ConfigureAwait(false);
                     }
                 }
 
@@ -275,9 +446,8 @@ internal static class LedgerCommands
                             hashes[j] = k % 10 == 9 ? BenchHash("unknown", k) : known[k % known.Length];
                         }
 
-                        var peer = network.Peers[launch % network.Peers.Count];
                         var started = Stopwatch.GetTimestamp();
-                        await peer.EvaluateAsync(WhitelistFunctions.VerifyExecutions, [JsonSerializer.Serialize(hashes)], user, cancellationToken).ConfigureAwait(false);
+                        await verify(launch % network.Peers.Count, JsonSerializer.Serialize(hashes)).ConfigureAwait(false);
                         latencies[launch] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     }
                 }).ToList();

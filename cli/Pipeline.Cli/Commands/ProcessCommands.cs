@@ -88,7 +88,8 @@ internal static class ProcessCommands
             "whitelist",
             "Verify every endpoint execution against the whitelist ledger (embedded peers opened from Ledger:DataDirectory, " +
             "selected through the Redis peer index at PeerIndex:Redis with PeerIndex:Strategy) and produce verdicts and alerts. " +
-            "Config: Processing:Whitelist:OnLookupFailure (FailClosed|FailOpen), Processing:Whitelist:LookupTimeoutMs.")
+            "Config: Processing:Whitelist:OnLookupFailure (FailClosed|FailOpen), Processing:Whitelist:LookupTimeoutMs, " +
+            "Processing:Whitelist:Transport (InProcess|Gateway: each peer's Fabric Gateway gRPC service on loopback).")
         {
             msp,
         };
@@ -108,7 +109,8 @@ internal static class ProcessCommands
                 using var kafka = await ConnectAsync(parse, logger, cancellationToken).ConfigureAwait(false);
                 await using var network = await LedgerNetwork.StartAsync(ledgerOptions, loggerFactory: logging, cancellationToken: cancellationToken).ConfigureAwait(false);
                 using var redis = await PeerIndexConnection.ConnectAsync(indexOptions.Redis).ConfigureAwait(false);
-                await using var ledger = await EmbeddedLedgerLookup.StartAsync(network, redis, indexOptions, logging, parse.GetValue(msp) ?? "Org1MSP", cancellationToken).ConfigureAwait(false);
+                await using var ledger = await EmbeddedLedgerLookup.StartAsync(
+                    network, redis, indexOptions, logging, parse.GetValue(msp) ?? "Org1MSP", whitelist.Transport, whitelist.GatewayIdentity, cancellationToken).ConfigureAwait(false);
                 using var processor = new WhitelistProcessor(kafka.Clients, ledger.Lookup, processing, whitelist, logging);
                 await processor.RunAsync(cancellationToken).ConfigureAwait(false);
                 return 0;
