@@ -17,6 +17,12 @@ public sealed class WhitelistOptions
     /// <summary>Most hashes in one ledger call (the contract accepts up to 4096).</summary>
     public int MaxHashesPerLookup { get; set; } = 1_000;
 
+    /// <summary>How the ledger peers are reached: InProcess (default) or Gateway (each peer's Fabric Gateway gRPC service on loopback, signed proposals).</summary>
+    public WhitelistTransport Transport { get; set; } = WhitelistTransport.InProcess;
+
+    /// <summary>Identity the processor signs Gateway proposals with: one written by `pipeline ledger init` in the ledger data directory (user or admin).</summary>
+    public string GatewayIdentity { get; set; } = "user";
+
     /// <summary>Checks the values and names the first bad one.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
@@ -32,6 +38,14 @@ public sealed class WhitelistOptions
         if (MaxHashesPerLookup is < 1 or > 4096)
         {
             throw new ArgumentException($"Processing:Whitelist:MaxHashesPerLookup must be 1..4096, got {MaxHashesPerLookup}");
+        }
+        if (!Enum.IsDefined(Transport))
+        {
+            throw new ArgumentException($"Processing:Whitelist:Transport must be InProcess or Gateway, got {Transport}");
+        }
+        if (string.IsNullOrWhiteSpace(GatewayIdentity))
+        {
+            throw new ArgumentException("Processing:Whitelist:GatewayIdentity must name an identity (user or admin)");
         }
         if (!Enum.IsDefined(OnLookupFailure))
         {
