@@ -64,6 +64,13 @@ public sealed partial class FederationParticipant : BackgroundService
     /// <summary>Raised on the control thread after an update is published.</summary>
     public event Action<ModelUpdate>? UpdatePublished;
 
+    /// <summary>
+    /// Test-only hook (internal): rewrites the signed update before it is published, given the base model and the
+    /// participant's key — how the federation tests play a Byzantine participant through the real data and control loops.
+    /// Set before the service starts.
+    /// </summary>
+    internal Func<ModelUpdate, ModelBundle?, ECDsa, ModelUpdate>? UpdateInterceptor { get; set; }
+
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.WhenAll(
         Task.Factory.StartNew(() => DataLoop(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default),
@@ -203,6 +210,7 @@ public sealed partial class FederationParticipant : BackgroundService
         var layout = baseBundle?.Layout ?? _options.Layout();
         var local = Window.Featurize(layout);
         var (update, _) = ParticipantTrainer.Train(round, baseBundle, local, _options, ParticipantId, ClusterId, _key, _time.GetUtcNow(), ct);
+        if (UpdateInterceptor is { } intercept) update = intercept(update, baseBundle, _key);
         var bytes = AvroSingleObject.Encode(update);
         producer.Produce(_clients.Topic(Topics.FlModelUpdates), new Message<string?, byte[]> { Key = _options.ModelName, Value = bytes });
         producer.Flush(ct);

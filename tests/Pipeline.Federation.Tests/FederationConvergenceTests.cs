@@ -1,0 +1,71 @@
+using Pipeline.Detection;
+using Pipeline.Testing;
+using Xunit.Abstractions;
+
+namespace Pipeline.Federation.Tests;
+
+/// <summary>
+/// Five participants and the coordinator, all real services, federating NED over the embedded broker on five clusters'
+/// labelled telemetry from the producers' scenario simulator; AUC on a held-out stream of another seed.
+/// </summary>
+public sealed class FederationConvergenceTests(KafkaFixture kafka, ITestOutputHelper output) : IClassFixture<KafkaFixture>
+{
+    // Rounds of the Byzantine runs (bootstrap + two attacked) and the FedAvg loss asserted under attack, the same as
+    // RobustAggregationUnitTests (which runs the whole strategy × attack matrix without the broker).
+    private const int RobustRounds = RobustAggregationUnitTests.Rounds;
+    private const double FedAvgDegradation = RobustAggregationUnitTests.FedAvgDegradation;
+
+    private static readonly Lazy<FederatedData> Data = new(() => FederatedData.Create(train: 1200, test: 1200));
+
+    internal static FederationOptions Options(string strategy, int maxRounds) => new()
+    {
+        ModelName = "iiot-ned-" + strategy,
+        Strategy = strategy,
+        HiddenLayers = "16,4",
+        FeatureWindow = 8,
+        LocalEpochs = 4,
+        BatchSize = 32,
+        LearningRate = 0.03,
+        MinParticipants = 5,
+        RoundTimeoutSeconds = 90,
+        RoundIntervalSeconds = 0,
+        MaxRounds = maxRounds,
+        LocalWindow = 1200,
+        MinLocalSamples = 1200,
+    };
+
+    [Fact]
+    public async Task Federation_FiveParticipantsOnTheBroker_ReachesNinetyFivePercentOfCentralAucWithinTenRounds()
+    {
+        var data = Data.Value;
+        var options = Options("fedavg", maxRounds: 10);
+        var central = data.Auc(data.Central(options.Layout(), options.DetectorOptions(12, options.BatchSize, options.LearningRate)));
+        var target = 0.95 * central;
+
+        var models = await BrokerFederation.RunAsync(kafka, options, data.Train, Attack.None, m => data.Auc(m[^1]) >= target, TimeSpan.FromMinutes(4));
+
+        var aucs = models.Select(data.Auc).ToList();
+        output.WriteLine($"central AUC {central:F4}, target {target:F4}; global AUC by version: {string.Join(" ", aucs.Select(a => a.ToString("F4")))}");
+        Assert.InRange(models.Count, 1, 10);
+        Assert.True(aucs[^1] >= target, $"after {models.Count} rounds the global AUC is {aucs[^1]:F4}, below 0.95 × central {central:F4}");
+    }
+
+    [Fact]
+    public async Task Federation_OneScaledAttackerOfFiveOnTheBroker_FedAvgDegradesWhileMedianStaysNearTheCleanRun()
+    {
+        var data = Data.Value;
+
+        // Three federations side by side on the broker, each under its own topic prefix: bootstrap round plus two rounds
+        // in which participant fl-c05 sends its update ×100 (correctly signed, so only the strategy can stop it).
+        var runs = await Task.WhenAll(
+            BrokerFederation.RunAsync(kafka, Options("fedavg", RobustRounds), data.Train, Attack.None, _ => false, TimeSpan.FromMinutes(4)),
+            BrokerFederation.RunAsync(kafka, Options("fedavg", RobustRounds), data.Train, Attack.Scaled, _ => false, TimeSpan.FromMinutes(4)),
+            BrokerFederation.RunAsync(kafka, Options("median", RobustRounds), data.Train, Attack.Scaled, _ => false, TimeSpan.FromMinutes(4)));
+
+        Assert.All(runs, r => Assert.Equal(RobustRounds, r.Count));
+        var (clean, fedAvg, median) = (data.Auc(runs[0][^1]), data.Auc(runs[1][^1]), data.Auc(runs[2][^1]));
+        output.WriteLine($"after {RobustRounds} rounds: clean FedAvg {clean:F4}, FedAvg with a ×100 attacker {fedAvg:F4}, median with the attacker {median:F4}");
+        Assert.True(fedAvg < clean - FedAvgDegradation, $"FedAvg under attack {fedAvg:F4} vs clean {clean:F4}");
+        Assert.True(Math.Abs(median - clean) <= 0.02, $"median under attack {median:F4} vs clean {clean:F4}");
+    }
+}
