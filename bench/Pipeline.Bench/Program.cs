@@ -1,4 +1,5 @@
 using Pipeline.Bench.Detection;
+using Pipeline.Bench.Federation;
 using Pipeline.Bench.PeerIndex;
 using Pipeline.Bench.Processing;
 using Pipeline.Bench.Producers;
@@ -26,6 +27,8 @@ switch (mode)
         return await ProducerBenchmark.RunAsync(rest, cancel.Token);
     case "processing":
         return await ProcessingBenchmark.RunAsync(rest, cancel.Token);
+    case "federation":
+        return await FederationBenchmark.RunAsync(rest, cancel.Token);
     default:
         Console.Error.WriteLine($"unknown benchmark mode '{mode}'.");
         Console.Error.WriteLine("usage: Pipeline.Bench MODE [options]");
@@ -34,6 +37,7 @@ switch (mode)
         Console.Error.WriteLine("  detection-speed    fit/score time on 100k x 16 and a side-by-side with scikit-learn");
         Console.Error.WriteLine("  producers    events/s of the simulator: generation+encoding alone, and delivered to the embedded broker");
         Console.Error.WriteLine("  processing   one ScoringProcessor vs a consume-only loop over the same topic (ratio), and produce->alert latency at half its rate");
+        Console.Error.WriteLine("  federation   time to aggregate 50 NED updates per strategy; bytes per participant and AUC with none/float16/int8 compression");
         Console.Error.WriteLine("  peer-index   DTS experiment (Single / RoundRobin / DynamicThrottle over embedded ledger peers) and the Redis index alone");
         return 2;
 }
