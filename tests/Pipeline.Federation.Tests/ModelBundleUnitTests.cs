@@ -85,8 +85,19 @@ public sealed class ModelBundleUnitTests
         var scorer = Fit(ScenarioData.IiotLayout(), new KMeansOptions()).CreateScorer();
         var block = new BlockEvent
         {
-            ClusterId = "c01", Height = 1, BlockHash = "h1", PreviousHash = "h0", MinerId = "m1", Timestamp = DateTimeOffset.UnixEpoch,
-            TransactionCount = 1, SizeBytes = 100, Difficulty = 1, Nonce = 1, TotalValue = 1, TotalFees = 0, Reward = 1,
+            ClusterId = "c01",
+            Height = 1,
+            BlockHash = "h1",
+            PreviousHash = "h0",
+            MinerId = "m1",
+            Timestamp = DateTimeOffset.UnixEpoch,
+            TransactionCount = 1,
+            SizeBytes = 100,
+            Difficulty = 1,
+            Nonce = 1,
+            TotalValue = 1,
+            TotalFees = 0,
+            Reward = 1,
         };
 
         var error = Assert.Throws<InvalidOperationException>(() => scorer.Score([block], new float[1]));

@@ -20,8 +20,14 @@ public sealed class UpdateIntegrityTests(KafkaFixture kafka) : IClassFixture<Kaf
         using var key = keyDir.LoadOrCreatePrivateKey("fl-c01");
         var options = new FederationOptions
         {
-            ModelName = "integrity", Detector = "pca", MaxRounds = 1, RoundTimeoutSeconds = 6, RoundIntervalSeconds = 0,
-            MinParticipants = 1, Participants = "fl-c01", KeyDirectory = keyDir.Path,
+            ModelName = "integrity",
+            Detector = "pca",
+            MaxRounds = 1,
+            RoundTimeoutSeconds = 6,
+            RoundIntervalSeconds = 0,
+            MinParticipants = 1,
+            Participants = "fl-c01",
+            KeyDirectory = keyDir.Path,
         };
 
         var stale = Update(key, round: 0);
@@ -48,7 +54,16 @@ public sealed class UpdateIntegrityTests(KafkaFixture kafka) : IClassFixture<Kaf
 
     private static ModelUpdate Update(ECDsa key, long round) => UpdateSigner.Sign(new ModelUpdate
     {
-        ModelName = "integrity", Round = round, BaseVersion = 0, ParticipantId = "fl-c01", ClusterId = "c01", DetectorKind = "pca",
-        SampleCount = 100, Parameters = [1, 2, 3], Compression = "none", Nonce = Guid.NewGuid().ToString("N"), CreatedAt = DateTimeOffset.UnixEpoch,
+        ModelName = "integrity",
+        Round = round,
+        BaseVersion = 0,
+        ParticipantId = "fl-c01",
+        ClusterId = "c01",
+        DetectorKind = "pca",
+        SampleCount = 100,
+        Parameters = [1, 2, 3],
+        Compression = "none",
+        Nonce = Guid.NewGuid().ToString("N"),
+        CreatedAt = DateTimeOffset.UnixEpoch,
     }, key);
 }
