@@ -113,7 +113,10 @@ public sealed class GatewayProtoInteropTests
         var envelope = new JsonObject { ["payload"] = B64(6, 7, 8), ["signature"] = B64(9) };
         AssertJson(fabric["EndorseRequest"], new JsonObject
         {
-            ["transactionId"] = Tx, ["channelId"] = Channel, ["proposedTransaction"] = proposal.DeepClone(), ["endorsingOrganizationsList"] = new JsonArray("Org1MSP", "Org2MSP"),
+            ["transactionId"] = Tx,
+            ["channelId"] = Channel,
+            ["proposedTransaction"] = proposal.DeepClone(),
+            ["endorsingOrganizationsList"] = new JsonArray("Org1MSP", "Org2MSP"),
         });
         AssertJson(fabric["EndorseResponse"], new JsonObject { ["preparedTransaction"] = envelope.DeepClone() });
         AssertJson(fabric["SubmitRequest"], new JsonObject { ["transactionId"] = Tx, ["channelId"] = Channel, ["preparedTransaction"] = envelope.DeepClone() });
@@ -123,7 +126,10 @@ public sealed class GatewayProtoInteropTests
         AssertJson(fabric["CommitStatusResponse"], new JsonObject { ["result"] = 11, ["blockNumber"] = 42 });
         AssertJson(fabric["EvaluateRequest"], new JsonObject
         {
-            ["transactionId"] = Tx, ["channelId"] = Channel, ["proposedTransaction"] = proposal.DeepClone(), ["targetOrganizationsList"] = new JsonArray("Org2MSP"),
+            ["transactionId"] = Tx,
+            ["channelId"] = Channel,
+            ["proposedTransaction"] = proposal.DeepClone(),
+            ["targetOrganizationsList"] = new JsonArray("Org2MSP"),
         });
         AssertJson(fabric["EvaluateResponse"], new JsonObject { ["result"] = new JsonObject { ["status"] = 200, ["message"] = "ok", ["payload"] = B64(104, 105) } });
         AssertJson(fabric["SignedChaincodeEventsRequest"], new JsonObject { ["request"] = B64(16, 17), ["signature"] = B64(18, 19, 20) });
@@ -146,7 +152,9 @@ public sealed class GatewayProtoInteropTests
         AssertJson(fabric["ErrorDetail"], detail);
         AssertJson(fabric["ProposedTransaction"], new JsonObject
         {
-            ["transactionId"] = Tx, ["proposal"] = proposal.DeepClone(), ["endorsingOrganizationsList"] = new JsonArray("Org1MSP"),
+            ["transactionId"] = Tx,
+            ["proposal"] = proposal.DeepClone(),
+            ["endorsingOrganizationsList"] = new JsonArray("Org1MSP"),
         });
         AssertJson(fabric["PreparedTransaction"], new JsonObject { ["transactionId"] = Tx, ["envelope"] = envelope.DeepClone() });
         var status = fabric["Status"]!;
