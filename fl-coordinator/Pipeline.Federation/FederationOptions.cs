@@ -15,7 +15,21 @@ public sealed class FederationOptions
     /// <summary>Configuration section.</summary>
     public const string SectionName = "Federation";
 
-    /// <summary>Model name: the key on the fl.* topics.</summary>
+    /// <summary>
+    /// One model per scored stream: NED on telemetry, CBLOF on blocks (few events, so 40 suffice to answer a round) and on
+    /// transactions — the detectors that did best on each stream of the scenario in federated rounds (docs/federation.md).
+    /// </summary>
+    public const string DefaultModels = "iiot-ned:iiot.telemetry:ned, chain-blocks-cblof:chain.blocks:cblof:40, chain-transactions-cblof:chain.transactions:cblof";
+
+    /// <summary>
+    /// Models federated side by side (FederationHost, <c>pipeline fl</c>), comma-separated
+    /// <c>name:stream:detector[:minLocalSamples]</c>; every other key is shared. Empty = the single model
+    /// ModelName/Stream/Detector. The <c>pipeline fl</c> commands (so <c>pipeline up</c>) use DefaultModels, one model per
+    /// stream, unless Models, ModelName, Stream or Detector is configured.
+    /// </summary>
+    public string Models { get; set; } = "";
+
+    /// <summary>Model name: the key on the fl.* topics (the single model when Models is empty).</summary>
     public string ModelName { get; set; } = "iiot-ned";
 
     /// <summary>Input topic the model scores (iiot.telemetry, chain.blocks or chain.transactions).</summary>
@@ -78,6 +92,13 @@ public sealed class FederationOptions
     /// <summary>Contamination: participants report the (1 − c) quantile of local scores; the global threshold is their sample-weighted median.</summary>
     public double Contamination { get; set; } = 0.01;
 
+    /// <summary>
+    /// Threshold calibration: <c>global</c> (after aggregating, publish the candidate for participants only, let them score
+    /// it on their windows, and publish it again as the next version with the sample-weighted median of their
+    /// (1 − c) quantiles) or <c>local</c> (the median of the quantiles of each participant's own local model, one phase).
+    /// </summary>
+    public string Calibration { get; set; } = "global";
+
     /// <summary>Update compression: none, float16, int8.</summary>
     public string Compression { get; set; } = "none";
 
@@ -113,6 +134,7 @@ public sealed class FederationOptions
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(ModelName)) throw new ArgumentException("Federation:ModelName is empty.");
+        if (Stream is not (Topics.IiotTelemetry or Topics.ChainBlocks or Topics.ChainTransactions)) throw new ArgumentException($"Federation:Stream '{Stream}' must be iiot.telemetry, chain.blocks or chain.transactions.");
         _ = Kind;
         _ = CompressionKind;
         _ = CreateStrategy();
@@ -122,6 +144,7 @@ public sealed class FederationOptions
         if (MinParticipants < 1) throw new ArgumentException($"Federation:MinParticipants {MinParticipants} must be at least 1.");
         if (!(RoundTimeoutSeconds > 0)) throw new ArgumentException($"Federation:RoundTimeoutSeconds {RoundTimeoutSeconds} must be positive.");
         if (!(RoundIntervalSeconds >= 0)) throw new ArgumentException($"Federation:RoundIntervalSeconds {RoundIntervalSeconds} cannot be negative.");
+        if (Calibration is not ("global" or "local")) throw new ArgumentException($"Federation:Calibration '{Calibration}' must be global or local.");
         if (QuorumPolicy is not ("close" or "skip")) throw new ArgumentException($"Federation:QuorumPolicy '{QuorumPolicy}' must be close or skip.");
         if (MaxRounds < 0) throw new ArgumentException($"Federation:MaxRounds {MaxRounds} cannot be negative.");
         if (LocalEpochs < 1 || BatchSize < 1 || !(LearningRate > 0)) throw new ArgumentException("Federation:LocalEpochs, BatchSize and LearningRate must be positive.");
@@ -130,6 +153,61 @@ public sealed class FederationOptions
         if (!(MaxUpdateNorm >= 0)) throw new ArgumentException($"Federation:MaxUpdateNorm {MaxUpdateNorm} cannot be negative.");
         if (LocalWindow < 10 || MinLocalSamples < 2 || MinLocalSamples > LocalWindow) throw new ArgumentException("Federation:LocalWindow must be at least 10 and MinLocalSamples in [2, LocalWindow].");
         foreach (var id in ParticipantIds) ParticipantKeyDirectory.ValidateId(id);
+        if (Split(Models).Count > 0) _ = ModelOptions();
+    }
+
+    /// <summary>
+    /// The options of every federated model: for each <see cref="Models"/> entry a copy of these options with its name,
+    /// stream, detector (and minimum local samples); without entries just these options.
+    /// </summary>
+    /// <exception cref="ArgumentException">A malformed entry, a repeated name or an invalid value (the message names the entry).</exception>
+    public IReadOnlyList<FederationOptions> ModelOptions()
+    {
+        var entries = Split(Models);
+        if (entries.Count == 0)
+        {
+            Validate();
+            return [this];
+        }
+
+        var result = new List<FederationOptions>();
+        foreach (var entry in entries)
+        {
+            var parts = entry.Split(':', StringSplitOptions.TrimEntries);
+            if (parts.Length is < 3 or > 4 || parts.Take(3).Any(string.IsNullOrEmpty))
+            {
+                throw new ArgumentException($"Federation:Models entry '{entry}' must be name:stream:detector[:minLocalSamples].");
+            }
+
+            var model = (FederationOptions)MemberwiseClone();
+            model.Models = "";
+            model.ModelName = parts[0];
+            model.Stream = parts[1];
+            model.Detector = parts[2];
+            if (parts.Length == 4)
+            {
+                if (!int.TryParse(parts[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var min))
+                {
+                    throw new ArgumentException($"Federation:Models entry '{entry}': minLocalSamples '{parts[3]}' is not an integer.");
+                }
+
+                model.MinLocalSamples = min;
+            }
+
+            if (result.Any(m => m.ModelName == model.ModelName)) throw new ArgumentException($"Federation:Models names '{model.ModelName}' twice.");
+            try
+            {
+                model.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"Federation:Models entry '{entry}': {ex.Message}", ex);
+            }
+
+            result.Add(model);
+        }
+
+        return result;
     }
 
     /// <summary>The configured detector kind.</summary>

@@ -117,9 +117,36 @@ public sealed partial class FederationCoordinator : BackgroundService
                 var (result, bundle) = RoundAggregator.Close(collector, strategy, _options.MinParticipants, _options.QuorumPolicy == "skip", CurrentVersion + 1, _time.GetUtcNow(), _options.Seed);
                 if (result.Status == RoundStatus.Published)
                 {
-                    producer.Produce(_clients.Topic(Topics.FlGlobalModel), new Message<string?, byte[]> { Key = model, Value = AvroSingleObject.Encode(result.Model!) });
+                    var published = result.Model!;
+                    if (_options.Calibration == "global")
+                    {
+                        // Federated evaluation: the candidate goes out marked uncalibrated (processors skip it), the
+                        // participants that trained score it on their windows, and it is published again as the next
+                        // version with the threshold their reports give.
+                        var candidate = RoundAggregator.AsCandidate(published);
+                        producer.Produce(_clients.Topic(Topics.FlGlobalModel), new Message<string?, byte[]> { Key = model, Value = AvroSingleObject.Encode(candidate) });
+                        producer.Flush(ct);
+                        CurrentVersion = candidate.Version;
+                        round++;
+                        var announced = _time.GetUtcNow();
+                        var calibration = announcement with
+                        {
+                            Round = round, BaseVersion = CurrentVersion, SelectedParticipants = result.Accepted, MinParticipants = 1, LocalEpochs = 0,
+                            Deadline = announced.AddSeconds(_options.RoundTimeoutSeconds), AnnouncedAt = announced,
+                        };
+                        producer.Produce(_clients.Topic(Topics.FlRounds), new Message<string?, byte[]> { Key = model, Value = AvroSingleObject.Encode(calibration) });
+                        producer.Flush(ct);
+                        var reports = new RoundCollector(calibration, bundle, layout, nedSizes, Key, _nonces, 0);
+                        Collect(consumer, reports, calibration.Deadline, ct);
+                        (published, bundle) = RoundAggregator.Calibrate(candidate, bundle!, reports, CurrentVersion + 1, _time.GetUtcNow());
+                        foreach (var rejected in reports.Rejected) LogRejected(_logger, model, rejected.Round, rejected.ParticipantId, rejected.Reason, rejected.Detail);
+                        LogCalibrated(_logger, model, published.Version, round, reports.Accepted.Count, candidate.Threshold, published.Threshold);
+                        result = result with { Model = published };
+                    }
+
+                    producer.Produce(_clients.Topic(Topics.FlGlobalModel), new Message<string?, byte[]> { Key = model, Value = AvroSingleObject.Encode(published) });
                     producer.Flush(ct);
-                    CurrentVersion = result.Model!.Version;
+                    CurrentVersion = published.Version;
                     baseBundle = bundle;
                     LogPublished(_logger, model, CurrentVersion, round, result.Accepted.Count, result.Rejected.Count, result.Late, result.BytesReceived);
                 }
@@ -269,6 +296,9 @@ public sealed partial class FederationCoordinator : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Model} version {Version} published (round {Round}): {Accepted} accepted, {Rejected} rejected, {Late} late, {Bytes} bytes received")]
     private static partial void LogPublished(ILogger logger, string model, long version, long round, int accepted, int rejected, int late, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Model} version {Version} calibrated in round {Round} from {Reports} report(s): threshold {LocalThreshold:G4} (local models) -> {Threshold:G4} (aggregated model)")]
+    private static partial void LogCalibrated(ILogger logger, string model, long version, long round, int reports, double localThreshold, double threshold);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Model} round {Round} {Status}: {Reason}")]
     private static partial void LogRoundNotPublished(ILogger logger, string model, long round, RoundStatus status, string reason);

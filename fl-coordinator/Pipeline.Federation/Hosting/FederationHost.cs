@@ -4,25 +4,29 @@ using Pipeline.Platform.Kafka;
 namespace Pipeline.Federation;
 
 /// <summary>
-/// Runs one coordinator and one participant per configured cluster in this process (what <c>pipeline up</c> uses):
-/// keys are created in <see cref="FederationOptions.KeyDirectory"/> for each participant before the coordinator starts,
-/// so every participant is registered.
+/// Runs, for every federated model (<see cref="FederationOptions.ModelOptions"/>: one per scored stream by default), a
+/// coordinator and one participant per configured cluster in this process (what <c>pipeline fl run</c> and
+/// <c>pipeline up</c> use). A cluster has one key pair in <see cref="FederationOptions.KeyDirectory"/>, created before
+/// the coordinators start so every participant is registered, and its participants of all models sign with it.
 /// </summary>
 public sealed class FederationHost : IAsyncDisposable
 {
     private readonly List<System.Security.Cryptography.ECDsa> _keys = [];
 
-    private FederationHost(FederationCoordinator coordinator, IReadOnlyList<FederationParticipant> participants, List<System.Security.Cryptography.ECDsa> keys)
+    private FederationHost(IReadOnlyList<FederationCoordinator> coordinators, IReadOnlyList<FederationParticipant> participants, List<System.Security.Cryptography.ECDsa> keys)
     {
-        Coordinator = coordinator;
+        Coordinators = coordinators;
         Participants = participants;
         _keys = keys;
     }
 
-    /// <summary>The coordinator.</summary>
-    public FederationCoordinator Coordinator { get; }
+    /// <summary>The first model's coordinator (the only one when a single model is federated).</summary>
+    public FederationCoordinator Coordinator => Coordinators[0];
 
-    /// <summary>The participants, one per cluster.</summary>
+    /// <summary>One coordinator per model.</summary>
+    public IReadOnlyList<FederationCoordinator> Coordinators { get; }
+
+    /// <summary>The participants: one per cluster and model.</summary>
     public IReadOnlyList<FederationParticipant> Participants { get; }
 
     /// <summary>Builds (does not start) the services for <paramref name="options"/>.</summary>
@@ -31,7 +35,7 @@ public sealed class FederationHost : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggers);
-        options.Validate();
+        var models = options.ModelOptions();
         if (options.ClusterIds.Count == 0) throw new ArgumentException("Federation:Clusters lists no cluster to run participants for.");
         var directory = new ParticipantKeyDirectory(options.KeyDirectory);
         var keys = new List<System.Security.Cryptography.ECDsa>();
@@ -40,14 +44,14 @@ public sealed class FederationHost : IAsyncDisposable
         {
             var key = directory.LoadOrCreatePrivateKey(FederationOptions.ParticipantIdFor(cluster));
             keys.Add(key);
-            participants.Add(new FederationParticipant(clients, options, cluster, key, loggers.CreateLogger<FederationParticipant>(), time));
+            foreach (var model in models) participants.Add(new FederationParticipant(clients, model, cluster, key, loggers.CreateLogger<FederationParticipant>(), time));
         }
 
-        var coordinator = new FederationCoordinator(clients, options, directory, loggers.CreateLogger<FederationCoordinator>(), time);
-        return new FederationHost(coordinator, participants, keys);
+        var coordinators = models.Select(model => new FederationCoordinator(clients, model, directory, loggers.CreateLogger<FederationCoordinator>(), time)).ToList();
+        return new FederationHost(coordinators, participants, keys);
     }
 
-    /// <summary>Runs a coordinator and the participants until <paramref name="cancellationToken"/> is cancelled (or MaxRounds ends the coordinator).</summary>
+    /// <summary>Runs the coordinators and the participants until <paramref name="cancellationToken"/> is cancelled (or MaxRounds ends the coordinator).</summary>
     public static async Task RunAsync(KafkaClientFactory clients, FederationOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         await using var host = Create(clients, options, loggers);
@@ -64,17 +68,17 @@ public sealed class FederationHost : IAsyncDisposable
         await host.StopAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>Starts the participants, then the coordinator.</summary>
+    /// <summary>Starts the participants, then the coordinators.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var participant in Participants) await participant.StartAsync(cancellationToken).ConfigureAwait(false);
-        await Coordinator.StartAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var coordinator in Coordinators) await coordinator.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Stops the coordinator, then the participants.</summary>
+    /// <summary>Stops the coordinators, then the participants.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await Coordinator.StopAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var coordinator in Coordinators) await coordinator.StopAsync(cancellationToken).ConfigureAwait(false);
         foreach (var participant in Participants) await participant.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -82,7 +86,7 @@ public sealed class FederationHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        Coordinator.Dispose();
+        foreach (var coordinator in Coordinators) coordinator.Dispose();
         foreach (var participant in Participants) participant.Dispose();
         foreach (var key in _keys) key.Dispose();
     }

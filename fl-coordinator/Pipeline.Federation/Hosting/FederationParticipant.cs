@@ -14,7 +14,7 @@ namespace Pipeline.Federation;
 /// for every round that selects it trains from the announced global version and publishes a signed ModelUpdate.
 /// </summary>
 /// <remarks>
-/// Two loops on dedicated threads: the data loop (consumer group <c>fl-participant-&lt;id&gt;</c>, committed, so a
+/// Two loops on dedicated threads: the data loop (consumer group <c>fl-participant-&lt;model&gt;-&lt;id&gt;</c>, committed, so a
 /// restart continues where it stopped) and the control loop (fl.rounds and fl.global-model read from the beginning by a
 /// throw-away group, so a restarted or newly joined participant starts from the latest global model). Announcements
 /// whose deadline has passed are ignored. Raw events never leave the participant; only parameters do.
@@ -78,7 +78,7 @@ public sealed partial class FederationParticipant : BackgroundService
 
     private void DataLoop(CancellationToken ct)
     {
-        var consumer = _clients.CreateConsumer($"fl-participant-{ParticipantId}", ParticipantId);
+        var consumer = _clients.CreateConsumer($"fl-participant-{_options.ModelName}-{ParticipantId}", ParticipantId);
         var lastCommit = _time.GetUtcNow();
         try
         {
@@ -170,6 +170,7 @@ public sealed partial class FederationParticipant : BackgroundService
                 }
 
                 if (Window.Count < _options.MinLocalSamples) continue;
+                if (pending.BaseVersion == 0 && Window.Count < _options.LocalWindow && !BootstrapWaitOver(pending)) continue;
                 GlobalModel? baseModel = null;
                 if (pending.BaseVersion > 0 && !_globals.TryGetValue(pending.BaseVersion, out baseModel)) continue; // wait for it
                 Answer(producer, pending, baseModel, ct);
@@ -209,6 +210,16 @@ public sealed partial class FederationParticipant : BackgroundService
 
         var layout = baseBundle?.Layout ?? _options.Layout();
         var local = Window.Featurize(layout);
+        if (round.LocalEpochs == 0)
+        {
+            if (baseBundle is null) return; // a calibration round always names a published candidate
+            var report = ParticipantTrainer.Calibrate(round, baseBundle, local, _options, ParticipantId, ClusterId, _key, _time.GetUtcNow());
+            producer.Produce(_clients.Topic(Topics.FlModelUpdates), new Message<string?, byte[]> { Key = _options.ModelName, Value = AvroSingleObject.Encode(report) });
+            producer.Flush(ct);
+            LogCalibrated(_logger, ParticipantId, round.Round, round.BaseVersion, report.SampleCount);
+            return;
+        }
+
         var (update, _) = ParticipantTrainer.Train(round, baseBundle, local, _options, ParticipantId, ClusterId, _key, _time.GetUtcNow(), ct);
         if (UpdateInterceptor is { } intercept) update = intercept(update, baseBundle, _key);
         var bytes = AvroSingleObject.Encode(update);
@@ -218,6 +229,11 @@ public sealed partial class FederationParticipant : BackgroundService
         LogPublished(_logger, ParticipantId, round.Round, round.BaseVersion, update.SampleCount, update.Parameters.Length);
         UpdatePublished?.Invoke(update);
     }
+
+    // The bootstrap round fixes the federation's standardizer (and NED's error scale), so it is worth waiting for a full
+    // window: a participant answers with less only once two thirds of the round's time have passed.
+    private bool BootstrapWaitOver(RoundAnnouncement round) =>
+        _time.GetUtcNow() >= round.AnnouncedAt + (round.Deadline - round.AnnouncedAt) * 2 / 3;
 
     private void Remember(GlobalModel global)
     {
@@ -246,6 +262,9 @@ public sealed partial class FederationParticipant : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Participant} sent its update for round {Round} (base version {BaseVersion}, {Samples} samples, {Bytes} parameter bytes)")]
     private static partial void LogPublished(ILogger logger, string participant, long round, long baseVersion, long samples, int bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Participant} sent its calibration report for round {Round} (candidate version {BaseVersion}, {Samples} samples)")]
+    private static partial void LogCalibrated(ILogger logger, string participant, long round, long baseVersion, long samples);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Participant} missed the deadline of round {Round} ({Events} local events, base version {BaseVersion})")]
     private static partial void LogMissedDeadline(ILogger logger, string participant, long round, int events, long baseVersion);

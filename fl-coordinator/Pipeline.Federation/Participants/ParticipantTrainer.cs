@@ -65,4 +65,45 @@ public static class ParticipantTrainer
         };
         return (UpdateSigner.Sign(update, key), new ModelBundle(local.Layout, standardizer, model));
     }
+
+    /// <summary>
+    /// A calibration report for a round announced with zero local epochs: scores the announced base model (the freshly
+    /// aggregated candidate) on <paramref name="local"/> and reports the (1 − contamination) quantile of those scores,
+    /// signed, with no parameters — so the global threshold is calibrated on the model that will score, not on each
+    /// participant's own local model.
+    /// </summary>
+    public static ModelUpdate Calibrate(RoundAnnouncement announcement, ModelBundle baseBundle, FeaturizedEvents local, FederationOptions options,
+        string participantId, string clusterId, ECDsa key, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(announcement);
+        ArgumentNullException.ThrowIfNull(baseBundle);
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(key);
+        var watch = Stopwatch.StartNew();
+        var inputs = local.ToInputs(baseBundle.Standardizer);
+        var scores = new float[inputs.Rows];
+        baseBundle.Detector.Score(inputs.Values, scores);
+        var update = new ModelUpdate
+        {
+            ModelName = announcement.ModelName,
+            Round = announcement.Round,
+            BaseVersion = announcement.BaseVersion,
+            ParticipantId = participantId,
+            ClusterId = clusterId,
+            DetectorKind = announcement.DetectorKind,
+            SampleCount = inputs.Rows,
+            Parameters = [],
+            Compression = ParameterCodec.NameOf(UpdateCompression.None),
+            LocalMetrics =
+            [
+                new NamedValue(RoundAggregator.ThresholdMetric, ThresholdCalibrator.FromContamination(scores, options.Contamination)),
+                new NamedValue(RoundAggregator.MeanScoreMetric, scores.Length == 0 ? 0 : scores.Average()),
+                new NamedValue("score_ms", watch.Elapsed.TotalMilliseconds),
+            ],
+            Nonce = Guid.NewGuid().ToString("N"),
+            CreatedAt = now,
+        };
+        return UpdateSigner.Sign(update, key);
+    }
 }

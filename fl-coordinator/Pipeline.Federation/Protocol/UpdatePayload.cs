@@ -51,6 +51,9 @@ public sealed class UpdatePayload
     /// <summary>Serialized non-NED detector.</summary>
     public byte[]? DetectorBytes { get; }
 
+    /// <summary>What an accepted calibration report carries: no parameters, only the kind of the model it scored.</summary>
+    internal static UpdatePayload CalibrationReport(DetectorKind kind) => new(kind, null, null, default, null, null);
+
     /// <summary>A payload carrying <paramref name="model"/>'s parameter vector.</summary>
     public static UpdatePayload ForNed(NedDetector model, RunningStandardizer? standardizer)
     {

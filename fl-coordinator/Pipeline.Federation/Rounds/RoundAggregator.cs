@@ -22,6 +22,52 @@ public static class RoundAggregator
     /// <summary>Name of the local metric carrying the participant's mean local score.</summary>
     public const string MeanScoreMetric = "mean_score";
 
+    /// <summary>
+    /// Metric on a published GlobalModel: 0 marks a candidate awaiting calibration (scoring processors skip it), 1 a
+    /// calibrated model; models without it are calibrated (<c>Federation:Calibration=local</c>).
+    /// </summary>
+    public const string CalibratedMetric = "calibrated";
+
+    /// <summary><paramref name="model"/> marked as an uncalibrated candidate (its threshold is the local-model median).</summary>
+    public static GlobalModel AsCandidate(GlobalModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model with { Metrics = [.. model.Metrics, new NamedValue(CalibratedMetric, 0)] };
+    }
+
+    /// <summary>
+    /// The calibrated version <paramref name="version"/> of <paramref name="candidate"/>: the same bundle with the
+    /// sample-weighted median of the reported quantiles of the candidate's scores as threshold (the candidate's own
+    /// threshold when no report arrived).
+    /// </summary>
+    public static (GlobalModel Model, ModelBundle Bundle) Calibrate(GlobalModel candidate, ModelBundle bundle, RoundCollector reports, long version, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        ArgumentNullException.ThrowIfNull(bundle);
+        ArgumentNullException.ThrowIfNull(reports);
+        if (!reports.IsCalibration) throw new ArgumentException($"Round {reports.Announcement.Round} is a training round, not a calibration round.", nameof(reports));
+        var accepted = reports.Accepted;
+        var threshold = WeightedMedian([.. accepted.Select(a => (Metric(a.Update, ThresholdMetric), (double)a.Update.SampleCount)).Where(p => double.IsFinite(p.Item1))]);
+        if (!double.IsFinite(threshold)) threshold = candidate.Threshold;
+        var calibrated = new ModelBundle(bundle.Layout, bundle.Standardizer, bundle.Detector.WithThreshold(threshold));
+        var model = candidate with
+        {
+            Version = version,
+            Round = reports.Announcement.Round,
+            Model = calibrated.Serialize(),
+            Threshold = threshold,
+            Metrics =
+            [
+                .. candidate.Metrics.Where(m => m.Name != CalibratedMetric),
+                new NamedValue(CalibratedMetric, 1),
+                new NamedValue("calibration_reports", accepted.Count),
+                new NamedValue("local_threshold", candidate.Threshold),
+            ],
+            CreatedAt = now,
+        };
+        return (model, calibrated);
+    }
+
     /// <summary>Closes <paramref name="collector"/>'s round as version <paramref name="version"/>.</summary>
     public static (RoundResult Result, ModelBundle? Bundle) Close(RoundCollector collector, IAggregationStrategy strategy, int minParticipants, bool skipShortOfQuorum,
         long version, DateTimeOffset now, int seed = 0)

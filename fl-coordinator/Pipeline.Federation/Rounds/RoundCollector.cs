@@ -76,6 +76,12 @@ public sealed class RoundCollector
     /// <summary>Parameter bytes of the accepted updates.</summary>
     public long ParameterBytesAccepted { get; private set; }
 
+    /// <summary>
+    /// True for a calibration round (announced with zero local epochs): participants score the base model — the
+    /// aggregated candidate — on their window and report its score quantile instead of training.
+    /// </summary>
+    public bool IsCalibration => Announcement.LocalEpochs == 0;
+
     /// <summary>True once every selected participant has an accepted update.</summary>
     public bool AllAnswered => Announcement.SelectedParticipants.All(_accepted.ContainsKey);
 
@@ -124,6 +130,7 @@ public sealed class RoundCollector
         if (u.BaseVersion != Announcement.BaseVersion) return Reject(RejectionReason.StaleBaseVersion, $"trained from version {u.BaseVersion}, round {u.Round} starts from {Announcement.BaseVersion}");
         if (u.DetectorKind != Announcement.DetectorKind) return Reject(RejectionReason.WrongKind, $"detector '{u.DetectorKind}', round is '{Announcement.DetectorKind}'");
         if (u.SampleCount <= 0) return Reject(RejectionReason.InvalidSampleCount, $"sample count {u.SampleCount}");
+        if (IsCalibration) return CheckReport(u, Reject, out payload);
         try
         {
             var compression = ParameterCodec.Parse(u.Compression);
@@ -143,6 +150,17 @@ public sealed class RoundCollector
         }
 
         return payload.Vector is not null ? CheckVector(payload, Reject) : CheckDetector(payload, Reject);
+    }
+
+    // A calibration report: no parameters, a finite non-negative score quantile of the base (candidate) model.
+    private RejectedUpdate? CheckReport(ModelUpdate u, Func<RejectionReason, string, RejectedUpdate> reject, out UpdatePayload? payload)
+    {
+        payload = null;
+        if (u.Parameters.Length != 0) return reject(RejectionReason.Malformed, $"a calibration report carries no parameters, got {u.Parameters.Length} bytes");
+        var quantile = u.LocalMetrics.FirstOrDefault(m => m.Name == RoundAggregator.ThresholdMetric)?.Value ?? double.NaN;
+        if (!double.IsFinite(quantile) || quantile < 0) return reject(RejectionReason.NonFinite, $"reported quantile {quantile}");
+        payload = UpdatePayload.CalibrationReport(DetectorKinds.Parse(Announcement.DetectorKind));
+        return null;
     }
 
     private RejectedUpdate? CheckVector(UpdatePayload payload, Func<RejectionReason, string, RejectedUpdate> reject)

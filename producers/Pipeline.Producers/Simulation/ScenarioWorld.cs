@@ -43,6 +43,7 @@ public sealed class ScenarioWorld
         ClusterIds = clusters;
         FactoryIds = factories;
         DeviceIds = [.. devices.Select(d => (IReadOnlyList<(string DeviceId, int Factory)>)d)];
+        Sites = BuildSites(clusters, factories, DeviceIds, seed);
         Apps = BuildApps(scenario.Endpoints.Apps ?? DefaultApps.All, seed);
         Organisations = [.. scenario.Endpoints.Organisations.Select(BuildOrganisation)];
     }
@@ -56,6 +57,23 @@ public sealed class ScenarioWorld
 
     /// <summary>Factory ids per cluster: c01-f01, ...</summary>
     public IReadOnlyList<IReadOnlyList<string>> FactoryIds { get; }
+
+    /// <summary>
+    /// Every factory's site and its devices' positions (km): the clusters' centres lie on a ring of
+    /// <see cref="RingRadiusKm"/>, each factory within <see cref="FactorySpreadKm"/> of its cluster's centre, each device
+    /// within <see cref="DeviceSpreadKm"/> of its factory. Derived from the seed alone (its own random streams), so the
+    /// event streams are unchanged by it.
+    /// </summary>
+    public IReadOnlyList<FactorySite> Sites { get; }
+
+    /// <summary>Radius of the ring the clusters' centres lie on.</summary>
+    public const double RingRadiusKm = 12;
+
+    /// <summary>Largest distance of a factory from its cluster's centre.</summary>
+    public const double FactorySpreadKm = 2.5;
+
+    /// <summary>Largest distance of a device from its factory's site.</summary>
+    public const double DeviceSpreadKm = 0.6;
 
     /// <summary>Device ids per cluster (c01-f01-LIT101, ...) with the index of their factory.</summary>
     internal IReadOnlyList<IReadOnlyList<(string DeviceId, int Factory)>> DeviceIds { get; }
@@ -121,6 +139,37 @@ public sealed class ScenarioWorld
             .Select(e => new CatalogueEndpoint { EndpointId = e.EndpointId, Organisation = e.Organisation, Platform = e.Platform, Kind = e.Kind })
             .ToList();
         return new WhitelistCatalogue { Scenario = Scenario.Name, Seed = Seed, Apps = apps, Endpoints = endpoints };
+    }
+
+    private static FactorySite[] BuildSites(string[] clusters, string[][] factories, IReadOnlyList<IReadOnlyList<(string DeviceId, int Factory)>> devices, long seed)
+    {
+        var sites = new List<FactorySite>();
+        for (var c = 0; c < clusters.Length; c++)
+        {
+            var angle = (2 * Math.PI * c / clusters.Length) + SeededRandom.For(seed, $"site/{clusters[c]}").Uniform(-0.3, 0.3);
+            var (cx, cy) = (RingRadiusKm * Math.Cos(angle), RingRadiusKm * Math.Sin(angle));
+            for (var f = 0; f < factories[c].Length; f++)
+            {
+                var random = SeededRandom.For(seed, $"site/{factories[c][f]}");
+                var (x, y) = Around(random, cx, cy, FactorySpreadKm);
+                var own = new List<DeviceSite>();
+                foreach (var (deviceId, _) in devices[c].Where(d => d.Factory == f))
+                {
+                    var (dx, dy) = Around(random, x, y, DeviceSpreadKm);
+                    own.Add(new DeviceSite(deviceId, dx, dy));
+                }
+                sites.Add(new FactorySite(factories[c][f], clusters[c], x, y, own));
+            }
+        }
+        return [.. sites];
+    }
+
+    // A point uniformly distributed in the disc of the given radius around (x, y), rounded to metres.
+    private static (double X, double Y) Around(SeededRandom random, double x, double y, double radius)
+    {
+        var r = radius * Math.Sqrt(random.NextDouble());
+        var a = 2 * Math.PI * random.NextDouble();
+        return (Math.Round(x + (r * Math.Cos(a)), 3), Math.Round(y + (r * Math.Sin(a)), 3));
     }
 
     private static IEnumerable<SimulatedMessage> Merge(EventSource[] sources)

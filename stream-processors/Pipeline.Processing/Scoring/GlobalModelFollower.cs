@@ -8,7 +8,8 @@ using Pipeline.Platform.Kafka;
 namespace Pipeline.Processing.Scoring;
 
 /// <summary>Follows the compacted fl.global-model topic from its beginning and offers every model
-/// for this processor's topics to a <see cref="ModelRegistry"/> (which keeps the newest version).</summary>
+/// for this processor's topics to a <see cref="ModelRegistry"/> (which keeps the newest version). Uncalibrated
+/// federation candidates are skipped: their calibrated version follows.</summary>
 /// <remarks>Uses its own consumer in a group of its own (a fresh id per instance, never committed),
 /// so every instance reads the whole topic. A record that does not decode, or whose bundle is
 /// invalid, is logged and skipped: the previous model stays in use and the processor never crashes
@@ -97,7 +98,7 @@ public sealed partial class GlobalModelFollower
             return false;
         }
         var key = _keys.FirstOrDefault(k => ScoringModelDecoder.Applies(record.Stream, k));
-        if (key is null)
+        if (key is null || ScoringModelDecoder.IsUncalibratedCandidate(record))
         {
             return false;
         }

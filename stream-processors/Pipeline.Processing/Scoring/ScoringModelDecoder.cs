@@ -24,6 +24,14 @@ public static class ScoringModelDecoder
         return new BundleScoringModel(bundle, model.Version, model.Threshold);
     }
 
+    /// <summary>Whether <paramref name="model"/> is a federation candidate still awaiting threshold calibration (metric
+    /// <c>calibrated</c> = 0, see fl-coordinator's Federation:Calibration): participants score it, processors must not.</summary>
+    public static bool IsUncalibratedCandidate(GlobalModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model.Metrics.Any(m => m.Name == "calibrated" && m.Value == 0);
+    }
+
     /// <summary>Whether a GlobalModel.Stream value ("chain", "iiot" or a topic) covers a catalogue topic.</summary>
     public static bool Applies(string declaredStream, string catalogueTopic) =>
         declaredStream == catalogueTopic || ScoredStreams.TopicsOf(declaredStream).Contains(catalogueTopic);
