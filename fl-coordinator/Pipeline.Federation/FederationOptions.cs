@@ -257,8 +257,13 @@ public sealed class FederationOptions
     {
         DetectorKind.Ned => new NedOptions
         {
-            HiddenLayers = HiddenWidths, Epochs = epochs, BatchSize = batchSize, LearningRate = learningRate, Momentum = Momentum,
-            Seed = Seed, Contamination = Contamination,
+            HiddenLayers = HiddenWidths,
+            Epochs = epochs,
+            BatchSize = batchSize,
+            LearningRate = learningRate,
+            Momentum = Momentum,
+            Seed = Seed,
+            Contamination = Contamination,
         },
         DetectorKind.IsolationForest => new IsolationForestOptions { Seed = Seed, Contamination = Contamination },
         DetectorKind.PcaMahalanobis => new PcaMahalanobisOptions { Seed = Seed, Contamination = Contamination },

@@ -100,8 +100,17 @@ public sealed class CalibrationUnitTests : IDisposable
 
     private RoundAnnouncement Announcement(long round, long baseVersion, int epochs) => new()
     {
-        ModelName = _options.ModelName, Round = round, BaseVersion = baseVersion, DetectorKind = "pca", Stream = Topics.IiotTelemetry,
-        SelectedParticipants = [.. _keys.Keys.Order(StringComparer.Ordinal)], MinParticipants = 1, Deadline = DateTimeOffset.UnixEpoch.AddHours(1),
-        LocalEpochs = epochs, BatchSize = 32, LearningRate = 0.03, AnnouncedAt = DateTimeOffset.UnixEpoch,
+        ModelName = _options.ModelName,
+        Round = round,
+        BaseVersion = baseVersion,
+        DetectorKind = "pca",
+        Stream = Topics.IiotTelemetry,
+        SelectedParticipants = [.. _keys.Keys.Order(StringComparer.Ordinal)],
+        MinParticipants = 1,
+        Deadline = DateTimeOffset.UnixEpoch.AddHours(1),
+        LocalEpochs = epochs,
+        BatchSize = 32,
+        LearningRate = 0.03,
+        AnnouncedAt = DateTimeOffset.UnixEpoch,
     };
 }

@@ -131,8 +131,13 @@ public sealed partial class FederationCoordinator : BackgroundService
                         var announced = _time.GetUtcNow();
                         var calibration = announcement with
                         {
-                            Round = round, BaseVersion = CurrentVersion, SelectedParticipants = result.Accepted, MinParticipants = 1, LocalEpochs = 0,
-                            Deadline = announced.AddSeconds(_options.RoundTimeoutSeconds), AnnouncedAt = announced,
+                            Round = round,
+                            BaseVersion = CurrentVersion,
+                            SelectedParticipants = result.Accepted,
+                            MinParticipants = 1,
+                            LocalEpochs = 0,
+                            Deadline = announced.AddSeconds(_options.RoundTimeoutSeconds),
+                            AnnouncedAt = announced,
                         };
                         producer.Produce(_clients.Topic(Topics.FlRounds), new Message<string?, byte[]> { Key = model, Value = AvroSingleObject.Encode(calibration) });
                         producer.Flush(ct);
