@@ -175,7 +175,9 @@ public static class DetectionQualityBenchmark
             if (File.Exists(candidate)) return candidate;
         }
 
-        throw new FileNotFoundException("producers/scenarios/default.json was not found above the bench's directory; pass --scenario FILE.");
+        var local = Path.Combine(Directory.GetCurrentDirectory(), "producers", "scenarios", "default.json");
+        if (File.Exists(local)) return local;
+        throw new FileNotFoundException("producers/scenarios/default.json was not found above the bench's directory or in the current one; pass --scenario FILE.");
     }
 
     internal static string? Option(string[] args, string name)

@@ -345,49 +345,52 @@ public sealed class NedDetector : IAnomalyDetector
 
     private static void Train(float[] data, int rows, int[] sizes, float[][] weights, float[][] biases, NedOptions options, Random random, CancellationToken cancellationToken)
     {
-        var d = sizes[0];
-
-        // Bit-for-bit reproducible training needs a fixed reduction order: with several intra-op threads libtorch's
-        // GEMM splits work by thread availability. Layers this narrow gain nothing from more threads anyway.
-        if (torch.get_num_threads() != 1) torch.set_num_threads(1);
-        using var module = BuildModule(sizes, weights, biases, options.Activation);
-        module.train();
-        using var optimizer = options.Optimizer == NedOptimizer.Adam
-            ? (optim.Optimizer)optim.Adam(module.parameters(), options.LearningRate)
-            : optim.SGD(module.parameters(), options.LearningRate, options.Momentum);
-        var order = new int[rows];
-        for (var i = 0; i < rows; i++) order[i] = i;
-        var batch = new float[options.BatchSize * d];
-        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        lock (TorchTraining.Gate)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            random.Shuffle(order);
-            for (var start = 0; start < rows; start += options.BatchSize)
+            var d = sizes[0];
+
+            // Bit-for-bit reproducible training needs a fixed reduction order: with several intra-op threads libtorch's
+            // GEMM splits work by thread availability. Layers this narrow gain nothing from more threads anyway.
+            if (torch.get_num_threads() != 1) torch.set_num_threads(1);
+            using var module = BuildModule(sizes, weights, biases, options.Activation);
+            module.train();
+            using var optimizer = options.Optimizer == NedOptimizer.Adam
+                ? (optim.Optimizer)optim.Adam(module.parameters(), options.LearningRate)
+                : optim.SGD(module.parameters(), options.LearningRate, options.Momentum);
+            var order = new int[rows];
+            for (var i = 0; i < rows; i++) order[i] = i;
+            var batch = new float[options.BatchSize * d];
+            for (var epoch = 0; epoch < options.Epochs; epoch++)
             {
-                var count = Math.Min(options.BatchSize, rows - start);
-                for (var i = 0; i < count; i++)
+                cancellationToken.ThrowIfCancellationRequested();
+                random.Shuffle(order);
+                for (var start = 0; start < rows; start += options.BatchSize)
                 {
-                    data.AsSpan(order[start + i] * d, d).CopyTo(batch.AsSpan(i * d, d));
+                    var count = Math.Min(options.BatchSize, rows - start);
+                    for (var i = 0; i < count; i++)
+                    {
+                        data.AsSpan(order[start + i] * d, d).CopyTo(batch.AsSpan(i * d, d));
+                    }
+
+                    using var scope = NewDisposeScope();
+                    // tensor(float[]) wraps the pinned managed array; clone into libtorch's aligned allocation, since kernels
+                    // choose their code path (and rounding order) by alignment.
+                    using var view = tensor(batch, [options.BatchSize, d]);
+                    var input = view.narrow(0, 0, count).clone();
+                    optimizer.zero_grad();
+                    var loss = nn.functional.mse_loss(module.call(input), input);
+                    loss.backward();
+                    optimizer.step();
                 }
-
-                using var scope = NewDisposeScope();
-                // tensor(float[]) wraps the pinned managed array; clone into libtorch's aligned allocation, since kernels
-                // choose their code path (and rounding order) by alignment.
-                using var view = tensor(batch, [options.BatchSize, d]);
-                var input = view.narrow(0, 0, count).clone();
-                optimizer.zero_grad();
-                var loss = nn.functional.mse_loss(module.call(input), input);
-                loss.backward();
-                optimizer.step();
             }
-        }
 
-        // Copy the trained parameters back into the canonical arrays.
-        var linears = module.modules().OfType<TorchSharp.Modules.Linear>().ToArray();
-        for (var l = 0; l < linears.Length; l++)
-        {
-            linears[l].weight!.data<float>().CopyTo(weights[l]);
-            linears[l].bias!.data<float>().CopyTo(biases[l]);
+            // Copy the trained parameters back into the canonical arrays.
+            var linears = module.modules().OfType<TorchSharp.Modules.Linear>().ToArray();
+            for (var l = 0; l < linears.Length; l++)
+            {
+                linears[l].weight!.data<float>().CopyTo(weights[l]);
+                linears[l].bias!.data<float>().CopyTo(biases[l]);
+            }
         }
     }
 }
