@@ -97,7 +97,7 @@ public static class BundleTrainer
             standardised[i] = (inputs.Values[i] - start.InputMean[j]) / start.InputScale[j];
         }
 
-        RunSgd(standardised, inputs.Rows, sizes, weights, biases, start.Activation, options, cancellationToken);
+        TorchTraining.TrainAutoencoder(standardised, inputs.Rows, sizes, weights, biases, options with { Activation = start.Activation }, new Random(options.Seed), cancellationToken);
         var model = new NedDetector(sizes, weights, biases, start.InputMean, start.InputScale, start.Activation, double.PositiveInfinity, inputs.Rows, start.LogErrorWeights);
 
         var scores = new float[inputs.Rows];
@@ -115,65 +115,5 @@ public static class BundleTrainer
         var entities = new string[events.Count];
         for (var i = 0; i < events.Count; i++) entities[i] = featurize(featurizer, events[i], features.AsSpan(i * d, d));
         return new FeaturizedEvents(layout, features, entities);
-    }
-
-    // Mini-batch training of the dense autoencoder on already standardised rows, starting from the given parameters
-    // (layout as in NedDetector: weight l is sizes[l+1] × sizes[l], row-major) and writing the result back into them.
-    private static void RunSgd(float[] rows, int count, int[] sizes, float[][] weights, float[][] biases, NedActivation activation, NedOptions options, CancellationToken cancellationToken)
-    {
-        lock (TorchTraining.Gate)
-        {
-            if (torch.get_num_threads() != 1) torch.set_num_threads(1);
-            var d = sizes[0];
-            var linears = new List<TorchSharp.Modules.Linear>();
-            var layers = new List<nn.Module<Tensor, Tensor>>();
-            using (no_grad())
-            {
-                for (var l = 0; l < weights.Length; l++)
-                {
-                    var linear = nn.Linear(sizes[l], sizes[l + 1]);
-                    using var w = tensor(weights[l], [sizes[l + 1], sizes[l]]);
-                    using var b = tensor(biases[l], [sizes[l + 1]]);
-                    linear.weight!.copy_(w);
-                    linear.bias!.copy_(b);
-                    linears.Add(linear);
-                    layers.Add(linear);
-                    if (l < weights.Length - 1) layers.Add(activation == NedActivation.Relu ? nn.ReLU() : nn.Tanh());
-                }
-            }
-
-            using var network = nn.Sequential(layers);
-            network.train();
-            using var optimizer = options.Optimizer == NedOptimizer.Adam
-                ? (optim.Optimizer)optim.Adam(network.parameters(), options.LearningRate)
-                : optim.SGD(network.parameters(), options.LearningRate, options.Momentum);
-            var random = new Random(options.Seed);
-            var order = Enumerable.Range(0, count).ToArray();
-            var batchSize = Math.Min(options.BatchSize, count);
-            var batch = new float[batchSize * d];
-            for (var epoch = 0; epoch < options.Epochs; epoch++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                random.Shuffle(order);
-                for (var start = 0; start < count; start += batchSize)
-                {
-                    var n = Math.Min(batchSize, count - start);
-                    for (var i = 0; i < n; i++) rows.AsSpan(order[start + i] * d, d).CopyTo(batch.AsSpan(i * d, d));
-                    using var scope = NewDisposeScope();
-                    using var pinned = tensor(batch, [batchSize, d]);
-                    var x = pinned.narrow(0, 0, n).clone();
-                    optimizer.zero_grad();
-                    var loss = nn.functional.mse_loss(network.call(x), x);
-                    loss.backward();
-                    optimizer.step();
-                }
-            }
-
-            for (var l = 0; l < linears.Count; l++)
-            {
-                linears[l].weight!.data<float>().CopyTo(weights[l]);
-                linears[l].bias!.data<float>().CopyTo(biases[l]);
-            }
-        }
     }
 }

@@ -127,7 +127,7 @@ public sealed class NedDetector : IAnomalyDetector
 
         var standardised = new float[data.Values.Length];
         Standardise(data.Values, standardised, mean, scale);
-        Train(standardised, data.Rows, layerSizes, weights, biases, options, random, cancellationToken);
+        TorchTraining.TrainAutoencoder(standardised, data.Rows, layerSizes, weights, biases, options, random, cancellationToken);
 
         var model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows);
         if (options.ResidualWeighting)
@@ -314,83 +314,6 @@ public sealed class NedDetector : IAnomalyDetector
         {
             var j = i % d;
             target[i] = (source[i] - mean[j]) / scale[j];
-        }
-    }
-
-    private static nn.Module<Tensor, Tensor> BuildModule(int[] sizes, float[][] weights, float[][] biases, NedActivation activation)
-    {
-        var layers = new List<nn.Module<Tensor, Tensor>>();
-        using var noGrad = no_grad();
-        for (var l = 0; l < sizes.Length - 1; l++)
-        {
-            var linear = nn.Linear(sizes[l], sizes[l + 1]);
-            using (var w = tensor(weights[l], [sizes[l + 1], sizes[l]]))
-            using (var b = tensor(biases[l], [sizes[l + 1]]))
-            {
-                linear.weight!.copy_(w);
-                linear.bias!.copy_(b);
-            }
-
-            layers.Add(linear);
-            if (l < sizes.Length - 2)
-            {
-                layers.Add(activation == NedActivation.Relu ? nn.ReLU() : nn.Tanh());
-            }
-        }
-
-        var module = nn.Sequential(layers);
-        module.eval();
-        return module;
-    }
-
-    private static void Train(float[] data, int rows, int[] sizes, float[][] weights, float[][] biases, NedOptions options, Random random, CancellationToken cancellationToken)
-    {
-        lock (TorchTraining.Gate)
-        {
-            var d = sizes[0];
-
-            // Bit-for-bit reproducible training needs a fixed reduction order: with several intra-op threads libtorch's
-            // GEMM splits work by thread availability. Layers this narrow gain nothing from more threads anyway.
-            if (torch.get_num_threads() != 1) torch.set_num_threads(1);
-            using var module = BuildModule(sizes, weights, biases, options.Activation);
-            module.train();
-            using var optimizer = options.Optimizer == NedOptimizer.Adam
-                ? (optim.Optimizer)optim.Adam(module.parameters(), options.LearningRate)
-                : optim.SGD(module.parameters(), options.LearningRate, options.Momentum);
-            var order = new int[rows];
-            for (var i = 0; i < rows; i++) order[i] = i;
-            var batch = new float[options.BatchSize * d];
-            for (var epoch = 0; epoch < options.Epochs; epoch++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                random.Shuffle(order);
-                for (var start = 0; start < rows; start += options.BatchSize)
-                {
-                    var count = Math.Min(options.BatchSize, rows - start);
-                    for (var i = 0; i < count; i++)
-                    {
-                        data.AsSpan(order[start + i] * d, d).CopyTo(batch.AsSpan(i * d, d));
-                    }
-
-                    using var scope = NewDisposeScope();
-                    // tensor(float[]) wraps the pinned managed array; clone into libtorch's aligned allocation, since kernels
-                    // choose their code path (and rounding order) by alignment.
-                    using var view = tensor(batch, [options.BatchSize, d]);
-                    var input = view.narrow(0, 0, count).clone();
-                    optimizer.zero_grad();
-                    var loss = nn.functional.mse_loss(module.call(input), input);
-                    loss.backward();
-                    optimizer.step();
-                }
-            }
-
-            // Copy the trained parameters back into the canonical arrays.
-            var linears = module.modules().OfType<TorchSharp.Modules.Linear>().ToArray();
-            for (var l = 0; l < linears.Length; l++)
-            {
-                linears[l].weight!.data<float>().CopyTo(weights[l]);
-                linears[l].bias!.data<float>().CopyTo(biases[l]);
-            }
         }
     }
 }
