@@ -6,7 +6,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Pipeline.Chaincode;
-using Grpc.Net.Client;
 using Pipeline.Ledger;
 using Pipeline.Ledger.Fabric.Client;
 using Pipeline.Ledger.Fabric.Msp;
@@ -410,14 +409,14 @@ internal static class LedgerCommands
 
                 var user = ClientIdentity.User("bench-user", "Org1MSP");
                 await using var gateways = parse.GetValue(transport) == "gateway"
-                    ? await BenchGateways.StartAsync(network, logging: null, cancellationToken).ConfigureAwait(false)
+                    ? await EmbeddedPeerGateways.StartAsync(network, "Org1MSP", MspLayout.User, loggerFactory: null, cancellationToken).ConfigureAwait(false)
                     : null;
                 Func<int, string, Task> verify = gateways is null
                     ? (peerIndex, json) => network.Peers[peerIndex].EvaluateAsync(WhitelistFunctions.VerifyExecutions, [json], user, cancellationToken)
-                    : (peerIndex, json) => gateways.Contracts[peerIndex].EvaluateTransactionAsync(WhitelistFunctions.VerifyExecutions, [json], cancellationToken);
+                    : (peerIndex, json) => gateways.GetContract(network.Peers[peerIndex].Id).EvaluateTransactionAsync(WhitelistFunctions.VerifyExecutions, [json], cancellationToken);
                 Console.WriteLine(gateways is null
                     ? "transport: in-process calls"
-                    : $"transport: Fabric Gateway gRPC, signed proposals as user@Org1MSP to {string.Join(", ", gateways.Endpoints)}");
+                    : $"transport: Fabric Gateway gRPC, signed proposals as user@Org1MSP to {string.Join(", ", gateways.Endpoints.Select(e => e.Address))}");
 
                 // Warm-up (JIT, RocksDB block cache, gRPC connections) on every peer, not timed.
                 for (var p = 0; p < network.Peers.Count; p++)

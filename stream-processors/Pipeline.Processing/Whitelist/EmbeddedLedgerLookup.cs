@@ -1,4 +1,3 @@
-using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Pipeline.Chaincode;
@@ -22,12 +21,12 @@ namespace Pipeline.Processing.Whitelist;
 public sealed class EmbeddedLedgerLookup : IAsyncDisposable
 {
     private readonly List<PeerLoadReporter> _reporters;
-    private readonly List<IAsyncDisposable> _owned;
+    private readonly EmbeddedPeerGateways? _gateways;
 
-    private EmbeddedLedgerLookup(List<PeerLoadReporter> reporters, RedisPeerSelector selector, IWhitelistLookup lookup, List<IAsyncDisposable> owned)
+    private EmbeddedLedgerLookup(List<PeerLoadReporter> reporters, RedisPeerSelector selector, IWhitelistLookup lookup, EmbeddedPeerGateways? gateways)
     {
         _reporters = reporters;
-        _owned = owned;
+        _gateways = gateways;
         Selector = selector;
         Lookup = lookup;
     }
@@ -68,14 +67,14 @@ public sealed class EmbeddedLedgerLookup : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggers);
         var wrapped = Options.Create(options);
         var registry = new RedisPeerRegistry(redis, wrapped);
-        var owned = new List<IAsyncDisposable>();
         IReadOnlyList<GatewayEndpoint> endpoints = [];
         Func<int, string> endpointOf = i => $"embedded://{network.Peers[i].Id}";
-        Func<string, Contract>? contracts = null;
+        EmbeddedPeerGateways? gateways = null;
         if (transport == WhitelistTransport.Gateway)
         {
-            (endpoints, contracts) = await StartGatewaysAsync(network, mspId, gatewayIdentity, loggers, owned, cancellationToken).ConfigureAwait(false);
-            var byIndex = endpoints;
+            gateways = await EmbeddedPeerGateways.StartAsync(network, mspId, gatewayIdentity, loggers, cancellationToken).ConfigureAwait(false);
+            var byIndex = gateways.Endpoints;
+            endpoints = byIndex;
             endpointOf = i => byIndex[i].Address;
         }
 
@@ -90,10 +89,10 @@ public sealed class EmbeddedLedgerLookup : IAsyncDisposable
             reporters.Add(reporter);
         }
         var selector = new RedisPeerSelector(redis, wrapped, loggers.CreateLogger<RedisPeerSelector>());
-        IWhitelistLookup lookup = contracts is null
+        IWhitelistLookup lookup = gateways is null
             ? new LedgerWhitelistLookup(selector, network.GetPeer, ClientIdentity.User("whitelist-processor", mspId))
-            : new GatewayWhitelistLookup(selector, contracts, id => LedgerPeerLoadSource.Read(network.GetPeer(id)));
-        return new EmbeddedLedgerLookup(reporters, selector, lookup, owned) { GatewayEndpoints = endpoints };
+            : new GatewayWhitelistLookup(selector, id => ContractOf(gateways, id), id => LedgerPeerLoadSource.Read(network.GetPeer(id)));
+        return new EmbeddedLedgerLookup(reporters, selector, lookup, gateways) { GatewayEndpoints = endpoints };
     }
 
     public async ValueTask DisposeAsync()
@@ -104,58 +103,14 @@ public sealed class EmbeddedLedgerLookup : IAsyncDisposable
             reporter.Dispose();
         }
 
-        for (var i = _owned.Count - 1; i >= 0; i--)
+        if (_gateways is not null)
         {
-            await _owned[i].DisposeAsync().ConfigureAwait(false);
+            await _gateways.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private static async Task<(IReadOnlyList<GatewayEndpoint>, Func<string, Contract>)> StartGatewaysAsync(
-        LedgerNetwork network, string mspId, string identityName, ILoggerFactory loggers, List<IAsyncDisposable> owned, CancellationToken cancellationToken)
-    {
-        var dir = network.Options.DataDirectory;
-        if (!File.Exists(MspLayout.CaCertificate(dir, mspId)))
-        {
-            MspGenerator.Generate(dir, mspId);
-        }
-
-        var membership = MembershipRegistry.Load(dir);
-        owned.Add(new Releasing(membership.Dispose));
-        var endorser = Signer.FromLedgerDirectory(dir, mspId, MspLayout.Peer);
-        owned.Add(new Releasing(endorser.Dispose));
-        var host = await EmbeddedGatewayHost.StartAsync(
-            network,
-            membership,
-            mspId,
-            Identity.FromLedgerDirectory(dir, mspId, MspLayout.Peer).CertificatePem,
-            bytes => endorser.Sign(bytes.Span),
-            basePort: 0,
-            loggers,
-            cancellationToken).ConfigureAwait(false);
-        owned.Add(host);
-
-        var identity = Identity.FromLedgerDirectory(dir, mspId, identityName);
-        var signer = Signer.FromLedgerDirectory(dir, mspId, identityName);
-        owned.Add(new Releasing(signer.Dispose));
-        var contracts = new Dictionary<string, Contract>(StringComparer.Ordinal);
-        foreach (var endpoint in host.Endpoints)
-        {
-            var channel = GrpcChannel.ForAddress(endpoint.Address);
-            owned.Add(new Releasing(channel.Dispose));
-            contracts[endpoint.PeerId] = Gateway.Connect(identity, signer, channel).GetNetwork(network.Options.ChannelName).GetContract(network.ContractName);
-        }
-
-        return (host.Endpoints, id => contracts.TryGetValue(id, out var contract)
+    private static Contract ContractOf(EmbeddedPeerGateways gateways, string peerId) =>
+        gateways.TryGetContract(peerId, out var contract)
             ? contract
-            : throw new WhitelistLookupException($"peer {id} has no gateway in this process (peers added after start are reached in-process only)", id));
-    }
-
-    private sealed class Releasing(Action release) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync()
-        {
-            release();
-            return ValueTask.CompletedTask;
-        }
-    }
+            : throw new WhitelistLookupException($"peer {peerId} has no gateway in this process (peers added after start are reached in-process only)", peerId);
 }

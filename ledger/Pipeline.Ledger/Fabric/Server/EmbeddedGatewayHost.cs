@@ -19,22 +19,33 @@ namespace Pipeline.Ledger.Fabric.Server;
 /// </summary>
 /// <remarks>
 /// The network, registry and key belong to the caller; dispose this host before the network.
-/// Peers added to the network later get no gateway. Thread-safe.
+/// Peers added to the network later (<see cref="LedgerNetwork.AddPeerAsync"/>) get a gateway only
+/// through <see cref="AddPeerAsync"/>. Thread-safe.
 /// </remarks>
 public sealed class EmbeddedGatewayHost : IAsyncDisposable
 {
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _starting = new(1, 1);
     private readonly List<WebApplication> _servers;
     private readonly CommitTracker _tracker;
+    private readonly Func<LedgerPeer, GatewayService> _serviceFor;
+    private readonly int _basePort;
+    private readonly ILogger _logger;
+    private List<GatewayEndpoint> _endpoints;
+    private bool _disposed;
 
-    private EmbeddedGatewayHost(List<WebApplication> servers, CommitTracker tracker, List<GatewayEndpoint> endpoints)
+    private EmbeddedGatewayHost(CommitTracker tracker, Func<LedgerPeer, GatewayService> serviceFor, int basePort, ILogger logger)
     {
-        _servers = servers;
+        _servers = [];
+        _endpoints = [];
         _tracker = tracker;
-        Endpoints = endpoints;
+        _serviceFor = serviceFor;
+        _basePort = basePort;
+        _logger = logger;
     }
 
-    /// <summary>One endpoint per peer, in peer order.</summary>
-    public IReadOnlyList<GatewayEndpoint> Endpoints { get; }
+    /// <summary>One endpoint per served peer: the network's peers at start in peer order, then those added by <see cref="AddPeerAsync"/>.</summary>
+    public IReadOnlyList<GatewayEndpoint> Endpoints => Volatile.Read(ref _endpoints);
 
     /// <summary>
     /// Starts one gateway per peer. Peer <c>i</c> listens on <paramref name="basePort"/> + i, or on a
@@ -75,42 +86,106 @@ public sealed class EmbeddedGatewayHost : IAsyncDisposable
         loggerFactory ??= NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger<EmbeddedGatewayHost>();
         var tracker = new CommitTracker(network);
-        var servers = new List<WebApplication>();
-        var endpoints = new List<GatewayEndpoint>();
+        var host = new EmbeddedGatewayHost(
+            tracker, peer => new GatewayService(network, peer, membership, endorser, endorserMspId, endorserSign, tracker, logger), basePort, logger);
         try
         {
-            for (var i = 0; i < network.Peers.Count; i++)
+            foreach (var peer in network.Peers)
             {
-                var peer = network.Peers[i];
-                var service = new GatewayService(network, peer, membership, endorser, endorserMspId, endorserSign, tracker, logger);
-                var server = Build(service, basePort == 0 ? 0 : basePort + i);
-                servers.Add(server);
-                await server.StartAsync(cancellationToken).ConfigureAwait(false);
-                var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-                service.Address = new Uri(address).Authority;
-                endpoints.Add(new GatewayEndpoint(peer.Id, address));
-                GatewayLog.Listening(logger, peer.Id, address);
+                await host.AddPeerAsync(peer, cancellationToken).ConfigureAwait(false);
             }
         }
         catch
         {
-            foreach (var server in servers)
-            {
-                await server.DisposeAsync().ConfigureAwait(false);
-            }
-
-            tracker.Dispose();
+            await host.DisposeAsync().ConfigureAwait(false);
             throw;
         }
 
-        return new EmbeddedGatewayHost(servers, tracker, endpoints);
+        return host;
+    }
+
+    /// <summary>
+    /// Starts a gateway for <paramref name="peer"/> (typically a replica from <see cref="LedgerNetwork.AddPeerAsync"/>),
+    /// on <c>basePort</c> + its position among the served peers, or on a free port; returns its
+    /// endpoint. A peer already served keeps its gateway and gets its endpoint back.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The host was disposed.</exception>
+    public async Task<GatewayEndpoint> AddPeerAsync(LedgerPeer peer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+
+        // One start at a time: the port of a fixed-port host follows the order of starts.
+        await _starting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_endpoints.FirstOrDefault(e => e.PeerId == peer.Id) is { } existing)
+                {
+                    return existing;
+                }
+            }
+
+            var service = _serviceFor(peer);
+            var server = Build(service, _basePort == 0 ? 0 : _basePort + _endpoints.Count);
+            try
+            {
+                await server.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
+            var address = server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            service.Address = new Uri(address).Authority;
+            var endpoint = new GatewayEndpoint(peer.Id, address);
+            bool disposed;
+            lock (_gate)
+            {
+                disposed = _disposed;
+                if (!disposed)
+                {
+                    _servers.Add(server);
+                    Volatile.Write(ref _endpoints, [.. _endpoints, endpoint]);
+                }
+            }
+
+            if (disposed)
+            {
+                await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw new ObjectDisposedException(nameof(EmbeddedGatewayHost), $"the host was disposed while {peer.Id}'s gateway started");
+            }
+
+            GatewayLog.Listening(_logger, peer.Id, address);
+            return endpoint;
+        }
+        finally
+        {
+            _starting.Release();
+        }
     }
 
     /// <summary>Stops every gateway (open streams end).</summary>
     public async ValueTask DisposeAsync()
     {
+        List<WebApplication> servers;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            servers = [.. _servers];
+        }
+
         _tracker.Dispose();
-        foreach (var server in _servers)
+        foreach (var server in servers)
         {
             await server.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await server.DisposeAsync().ConfigureAwait(false);
