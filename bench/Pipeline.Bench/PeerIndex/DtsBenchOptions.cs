@@ -46,6 +46,9 @@ internal sealed class DtsBenchOptions
 
     public bool SkipIndexAlone { get; private set; }
 
+    /// <summary>Transports to run the whole cell set over, in order (the second set reuses the same ledger and index).</summary>
+    public DtsTransport[] Transports { get; private set; } = [DtsTransport.InProcess];
+
     public static string Usage => """
         peer-index [--users 100,250,500,1000] [--executables 350] [--max-queries 350000]
                    [--duration SECONDS per cell, 0 = run every setting to completion (default 5)]
@@ -53,6 +56,8 @@ internal sealed class DtsBenchOptions
                    [--busy-slots 6,8] [--busy-ms 1000] [--backoff-ms 2]
                    [--scale-replicas 2] [--index-seconds 3] [--index-only] [--skip-index]
                    [--per-query (also run DynamicThrottle with an index round trip per query)]
+                   [--transport inprocess|gateway|inprocess,gateway (default inprocess; a list runs every
+                    cell once per transport and prints gateway / in-process ratios)]
         """;
 
     public static DtsBenchOptions Parse(IReadOnlyList<string> args)
@@ -97,6 +102,20 @@ internal sealed class DtsBenchOptions
                 case "--index-only": options.SkipExperiment = true; break;
                 case "--skip-index": options.SkipIndexAlone = true; break;
                 case "--per-query": options.ComparePerQuery = true; break;
+                case "--transport":
+                    options.Transports = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .Select(t => t.ToLowerInvariant() switch
+                        {
+                            "inprocess" or "in-process" => DtsTransport.InProcess,
+                            "gateway" => DtsTransport.Gateway,
+                            _ => throw new ArgumentException($"--transport entry '{t}' must be inprocess or gateway."),
+                        }).Distinct().ToArray();
+                    if (options.Transports.Length == 0)
+                    {
+                        throw new ArgumentException("--transport needs inprocess, gateway or both (comma-separated).");
+                    }
+
+                    break;
                 default: throw new ArgumentException($"unknown option '{args[i]}'.\n{Usage}");
             }
         }

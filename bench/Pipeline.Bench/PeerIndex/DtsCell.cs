@@ -7,6 +7,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Pipeline.Chaincode;
 using Pipeline.Ledger;
+using Pipeline.Ledger.Fabric.Client;
+using Pipeline.Ledger.Fabric.Server;
 using Pipeline.PeerIndex;
 using StackExchange.Redis;
 
@@ -14,6 +16,7 @@ namespace Pipeline.Bench.PeerIndex;
 
 /// <summary>Figures of one cell: a strategy at a number of users, homogeneous or with a busy peer.</summary>
 internal sealed record DtsCellResult(
+    DtsTransport Transport,
     string Strategy,
     int Users,
     int BusySlots,
@@ -30,6 +33,7 @@ internal sealed record DtsCellResult(
     double MeanOccupancyPercent,
     long OverloadSamples,
     long NoCapacityAnswers,
+    long FailedQueries,
     double BusyPeerShare,
     CellProfile Profile)
 {
@@ -44,7 +48,8 @@ internal sealed record DtsCellResult(
 /// <param name="GapP50Micros">Median time a worker spent between one query's answer and sending its next query.</param>
 /// <param name="GapMeanMicros">Mean of the same gap: the time a D_THROTTLE slot idles per query (Single and RoundRobin queue at the peer, which hides it).</param>
 /// <param name="GapP99Micros">99th percentile of the same gap.</param>
-/// <param name="EvaluateP50Micros">Median time from sending a query to its answer (slot wait + service).</param>
+/// <param name="EvaluateP50Micros">Median time from sending a query to its answer (slot wait + service, and over the Gateway transport the gRPC round trip, signing and the peer's checks).</param>
+/// <param name="EvaluateP99Micros">99th percentile of the same time.</param>
 /// <param name="BenchCores">CPU seconds the benchmark process used per wall second (2 = both cores).</param>
 /// <param name="RedisCores">CPU seconds redis-server used per wall second.</param>
 internal sealed record CellProfile(
@@ -54,6 +59,7 @@ internal sealed record CellProfile(
     double GapMeanMicros,
     double GapP99Micros,
     double EvaluateP50Micros,
+    double EvaluateP99Micros,
     double BenchCores,
     double RedisCores);
 
@@ -66,6 +72,8 @@ internal sealed record CellProfile(
 /// D_THROTTLE a worker keeps its reservation for its next query while the peer's fresh load stays
 /// below the available line (<see cref="RedisPeerSelector.CanKeepReservation"/>), unless the cell
 /// runs in per-query mode, where every query goes through the index.
+/// The verify itself takes the cell's <see cref="DtsTransport"/>: an in-process call, or a signed
+/// proposal through the chosen peer's Fabric Gateway over gRPC; nothing else changes with it.
 /// </summary>
 internal sealed class DtsCell
 {
@@ -78,6 +86,7 @@ internal sealed class DtsCell
     private readonly IConnectionMultiplexer _redis;
     private readonly LedgerNetwork _ledger;
     private readonly IReadOnlyList<string> _hashes;
+    private readonly EmbeddedPeerGateways? _gateways;
     private readonly ClientIdentity _user = ClientIdentity.User("endpoint-agent", "Org1MSP");
     private readonly ConcurrentQueue<Verification> _retry = new();
     private readonly ConcurrentQueue<double> _lookupMicros = new();
@@ -92,10 +101,19 @@ internal sealed class DtsCell
     private long _noCapacity;
     private long _indexCalls;
     private long _kept;
+    private long _failed;
     private bool _keepReservations;
+    private DtsTransport _transport;
 
-    public DtsCell(DtsBenchOptions options, IConnectionMultiplexer redis, int redisPid, LedgerNetwork ledger, IReadOnlyList<string> hashes)
+    /// <param name="options">Benchmark settings.</param>
+    /// <param name="redis">Connection to the index's redis-server.</param>
+    /// <param name="redisPid">redis-server's process id (its CPU use is profiled).</param>
+    /// <param name="ledger">The embedded ledger, seeded.</param>
+    /// <param name="hashes">The whitelisted executables one launch verifies.</param>
+    /// <param name="gateways">Every peer's Gateway service and a client per peer; required by cells over <see cref="DtsTransport.Gateway"/>.</param>
+    public DtsCell(DtsBenchOptions options, IConnectionMultiplexer redis, int redisPid, LedgerNetwork ledger, IReadOnlyList<string> hashes, EmbeddedPeerGateways? gateways)
     {
+        _gateways = gateways;
         _redisPid = redisPid;
         _options = options;
         _redis = redis;
@@ -104,14 +122,18 @@ internal sealed class DtsCell
         _sources = new(ledger.Peers.Take(options.Peers).ToDictionary(p => p.Id, p => new LedgerLoadSource(p)));
     }
 
+    /// <param name="transport">How verify queries reach the chosen peer.</param>
     /// <param name="strategy">The selection strategy.</param>
     /// <param name="users">Concurrent users, one launch each.</param>
     /// <param name="busySlots">Slots of peer0 that background work holds (0 = equal peers).</param>
     /// <param name="maxReplicas">When above 0, D_THROTTLE's scale requests go to a <see cref="PeerScaler"/> that adds up to this many ledger replicas.</param>
     /// <param name="perQueryIndex">Every query goes through the index (no kept reservations): the mode that shows the round trip's cost.</param>
     /// <param name="cancellationToken">Cancels the cell.</param>
-    public async Task<DtsCellResult> RunAsync(PeerSelectionStrategy strategy, int users, int busySlots, int maxReplicas, bool perQueryIndex, CancellationToken cancellationToken)
+    public async Task<DtsCellResult> RunAsync(DtsTransport transport, PeerSelectionStrategy strategy, int users, int busySlots, int maxReplicas, bool perQueryIndex, CancellationToken cancellationToken)
     {
+        _transport = transport == DtsTransport.Gateway && _gateways is null
+            ? throw new InvalidOperationException("a Gateway cell needs the peers' gateways (none were started)")
+            : transport;
         _keepReservations = !perQueryIndex;
         var indexOptions = new PeerIndexOptions
         {
@@ -126,9 +148,21 @@ internal sealed class DtsCell
         var reporters = new ConcurrentQueue<PeerLoadReporter>();
         async Task JoinAsync(LedgerPeer peer, int ordinal)
         {
+            var endpoint = $"embedded://{peer.Id}";
+            if (_transport == DtsTransport.Gateway)
+            {
+                // A replica the scaler started mid-cell is reached like the others: through its own gateway.
+                endpoint = (await _gateways!.AddPeerAsync(peer, cancellationToken).ConfigureAwait(false)).Address;
+            }
+
+            if (ordinal >= _options.Peers)
+            {
+                Console.Error.WriteLine($"  scaler: replica {peer.Id} joined the index at {endpoint}");
+            }
+
             var source = _sources.GetOrAdd(peer.Id, _ => new LedgerLoadSource(peer));
             var reporter = new PeerLoadReporter(
-                registry, source, new PeerRegistration(peer.Id, "Org1MSP", $"embedded://{peer.Id}", ordinal), wrapped, NullLogger<PeerLoadReporter>.Instance);
+                registry, source, new PeerRegistration(peer.Id, "Org1MSP", endpoint, ordinal), wrapped, NullLogger<PeerLoadReporter>.Instance);
             await reporter.ReportOnceAsync(cancellationToken).ConfigureAwait(false);
             await reporter.StartAsync(cancellationToken).ConfigureAwait(false);
             reporters.Enqueue(reporter);
@@ -227,6 +261,7 @@ internal sealed class DtsCell
         var launchSeconds = done.Select(l => (l.Finished - l.Started).TotalSeconds).ToList();
         var lookups = _lookupMicros.ToList();
         var gaps = _gapMicros.ToList();
+        var evaluations = _evaluateMicros.ToList();
         var routed = _perPeer.Values.Sum();
         var profile = new CellProfile(
             queries == 0 ? 0 : (double)indexCalls / queries,
@@ -234,10 +269,12 @@ internal sealed class DtsCell
             Percentiles.Of(gaps, 50),
             gaps.Count == 0 ? double.NaN : gaps.Average(),
             Percentiles.Of(gaps, 99),
-            Percentiles.Of(_evaluateMicros.ToList(), 50),
+            Percentiles.Of(evaluations, 50),
+            Percentiles.Of(evaluations, 99),
             benchCores,
             redisCores);
         var result = new DtsCellResult(
+            transport,
             strategy == PeerSelectionStrategy.DynamicThrottle && perQueryIndex ? "DynamicThrottle per-query" : strategy.ToString(),
             users,
             busySlots,
@@ -254,6 +291,7 @@ internal sealed class DtsCell
             sampler.MeanOccupancy,
             sampler.OverloadSamples,
             Interlocked.Read(ref _noCapacity),
+            Interlocked.Read(ref _failed),
             routed == 0 ? 0 : (double)_perPeer.GetValueOrDefault(busyPeer) / routed,
             profile);
         await WaitForIdleAsync(cancellationToken).ConfigureAwait(false);
@@ -356,6 +394,7 @@ internal sealed class DtsCell
     private async Task ChainAsync(RedisPeerSelector selector, ChannelReader<Verification> queue, Verification item, string peerId, StrongBox<int> owned, CancellationToken stop)
     {
         var answeredAt = 0L;
+        var onKeptReservation = false;
         try
         {
             while (true)
@@ -369,11 +408,24 @@ internal sealed class DtsCell
                         _gapMicros.Enqueue(Stopwatch.GetElapsedTime(answeredAt, sentAt).TotalMicroseconds);
                     }
 
-                    await _sources[peerId].Peer.EvaluateAsync(WhitelistFunctions.VerifyExecutions, [item.Hash], _user, stop).ConfigureAwait(false);
+                    if (!await VerifyAsync(peerId, item.Hash, stop).ConfigureAwait(false))
+                    {
+                        // Refused or timed out at the gateway: counted, and the verification goes back in the queue.
+                        Interlocked.Increment(ref _failed);
+                        _retry.Enqueue(item);
+                        return;
+                    }
+
                     answeredAt = Stopwatch.GetTimestamp();
                     _evaluateMicros.Enqueue(Stopwatch.GetElapsedTime(sentAt, answeredAt).TotalMicroseconds);
                     verified = true;
                     Interlocked.Increment(ref _completed);
+                    if (onKeptReservation)
+                    {
+                        // Counted once answered, so a query cut off by the time box does not count.
+                        Interlocked.Increment(ref _kept);
+                    }
+
                     _perPeer.AddOrUpdate(peerId, 1, (_, n) => n + 1);
                     item.Launch.CompleteOne();
                 }
@@ -398,7 +450,7 @@ internal sealed class DtsCell
                 if (_keepReservations && selector.CanKeepReservation(fresh))
                 {
                     // The peer is still admissible: the next query runs on this reservation, no round trip.
-                    Interlocked.Increment(ref _kept);
+                    onKeptReservation = true;
                     item = next;
                     continue;
                 }
@@ -415,6 +467,7 @@ internal sealed class DtsCell
                     return;
                 }
 
+                onKeptReservation = false;
                 item = next;
                 peerId = selection.PeerId;
             }
@@ -429,6 +482,43 @@ internal sealed class DtsCell
             Interlocked.Decrement(ref owned.Value);
             Interlocked.Exchange(ref _pulse, NewPulse()).TrySetResult();
         }
+    }
+
+    /// <summary>One verify on <paramref name="peerId"/> over the cell's transport; false when the gateway refused it or timed out.</summary>
+    private async Task<bool> VerifyAsync(string peerId, string hash, CancellationToken stop)
+    {
+        if (_transport == DtsTransport.InProcess)
+        {
+            await _sources[peerId].Peer.EvaluateAsync(WhitelistFunctions.VerifyExecutions, [hash], _user, stop).ConfigureAwait(false);
+            return true;
+        }
+
+        try
+        {
+            await _gateways!.GetContract(peerId).EvaluateTransactionAsync(WhitelistFunctions.VerifyExecutions, [hash], stop).ConfigureAwait(false);
+            return true;
+        }
+        catch (GatewayException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A few verifies on every peer over <paramref name="transport"/> (JIT, HTTP/2 connections), then
+    /// waits until the peers are idle again; nothing is recorded.
+    /// </summary>
+    public async Task WarmUpAsync(DtsTransport transport, CancellationToken cancellationToken)
+    {
+        _transport = transport;
+        var verifies = _sources.Keys.SelectMany(peerId => Enumerable.Range(0, _options.WorkerSlots).Select(i => VerifyAsync(peerId, _hashes[i % _hashes.Count], cancellationToken)));
+        var results = await Task.WhenAll(verifies).ConfigureAwait(false);
+        if (results.Any(ok => !ok))
+        {
+            throw new InvalidOperationException($"warm-up over {transport}: {results.Count(ok => !ok)} of {results.Length} verifies were refused");
+        }
+
+        await WaitForIdleAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<PeerSelection[]> TimedSelectAsync(RedisPeerSelector selector, int count, CancellationToken stop)
@@ -467,6 +557,7 @@ internal sealed class DtsCell
         _perPeer.Clear();
         Interlocked.Exchange(ref _completed, 0);
         Interlocked.Exchange(ref _noCapacity, 0);
+        Interlocked.Exchange(ref _failed, 0);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Pipeline.Chaincode;
 using Pipeline.Ledger;
+using Pipeline.Ledger.Fabric.Msp;
+using Pipeline.Ledger.Fabric.Server;
 using Pipeline.PeerIndex;
 using Pipeline.Testing;
 using StackExchange.Redis;
@@ -12,7 +14,8 @@ namespace Pipeline.Bench.PeerIndex;
 /// <summary>
 /// The <c>peer-index</c> benchmark mode: the DTS experiment (Single vs RoundRobin vs
 /// DynamicThrottle over embedded ledger peers, homogeneous and with one busy peer) and the index
-/// alone against redis-server. Starts its own redis-server on a free loopback port and its own
+/// alone against redis-server; the verify queries go in-process or through each peer's Fabric
+/// Gateway over gRPC (<c>--transport</c>), or both in turn. Starts its own redis-server on a free loopback port and its own
 /// ledger in a temporary directory; prints tables; never passes or fails.
 /// </summary>
 public static class PeerIndexBenchmark
@@ -78,39 +81,56 @@ public static class PeerIndexBenchmark
                 $"each user launches once and needs {options.ExecutablesPerLaunch} executables verified (VerifyExecutions); {options.Dispatchers} dispatchers x {options.MaxInFlightPerDispatcher} in flight; cell time box {(options.CellDuration > TimeSpan.Zero ? $"{options.CellDuration.TotalSeconds} s" : "none (run to completion)")}"));
             Console.WriteLine();
 
-            var cell = new DtsCell(options, connection, redisPid, ledger, hashes);
+            await using var gateways = options.Transports.Contains(DtsTransport.Gateway)
+                ? await EmbeddedPeerGateways.StartAsync(ledger, "Org1MSP", MspLayout.User, loggerFactory: null, cancellationToken).ConfigureAwait(false)
+                : null;
+            var cell = new DtsCell(options, connection, redisPid, ledger, hashes, gateways);
             var results = new List<DtsCellResult>();
-            async Task RunSetAsync(int users, int busySlots)
+            foreach (var transport in options.Transports)
             {
-                foreach (var (strategy, perQuery) in Cells(options))
+                Console.WriteLine(TransportHeader(transport, gateways));
+                Console.Error.WriteLine(TransportHeader(transport, gateways));
+                await cell.WarmUpAsync(transport, cancellationToken).ConfigureAwait(false);
+                async Task RunSetAsync(int users, int busySlots)
                 {
-                    var result = await cell.RunAsync(strategy, users, busySlots, maxReplicas: 0, perQuery, cancellationToken).ConfigureAwait(false);
-                    results.Add(result);
-                    Console.Error.WriteLine(Row(result, options));
+                    foreach (var (strategy, perQuery) in Cells(options))
+                    {
+                        var result = await cell.RunAsync(transport, strategy, users, busySlots, maxReplicas: 0, perQuery, cancellationToken).ConfigureAwait(false);
+                        results.Add(result);
+                        Console.Error.WriteLine(Row(result, options));
+                    }
+                }
+
+                foreach (var users in options.Users)
+                {
+                    await RunSetAsync(users, busySlots: 0).ConfigureAwait(false);
+                }
+
+                var heteroUsers = options.Users.Max();
+                foreach (var busy in options.BusySlots)
+                {
+                    await RunSetAsync(heteroUsers, busy).ConfigureAwait(false);
+                }
+
+                if (options.ScaleReplicas > 0)
+                {
+                    // Last of the set: the replicas it adds stay in the ledger network (later cells use the original peers).
+                    var scaled = await cell.RunAsync(transport, PeerSelectionStrategy.DynamicThrottle, heteroUsers, busySlots: 0, maxReplicas: options.ScaleReplicas, perQueryIndex: false, cancellationToken).ConfigureAwait(false);
+                    results.Add(scaled);
+                    Console.Error.WriteLine(Row(scaled, options));
                 }
             }
 
-            foreach (var users in options.Users)
-            {
-                await RunSetAsync(users, busySlots: 0).ConfigureAwait(false);
-            }
-
-            var heteroUsers = options.Users.Max();
-            foreach (var busy in options.BusySlots)
-            {
-                await RunSetAsync(heteroUsers, busy).ConfigureAwait(false);
-            }
-
-            if (options.ScaleReplicas > 0)
-            {
-                // Last: the replicas it adds stay in the ledger network.
-                var scaled = await cell.RunAsync(PeerSelectionStrategy.DynamicThrottle, heteroUsers, busySlots: 0, maxReplicas: options.ScaleReplicas, perQueryIndex: false, cancellationToken).ConfigureAwait(false);
-                results.Add(scaled);
-                Console.Error.WriteLine(Row(scaled, options));
-            }
-
             Console.WriteLine($"load average at end of experiment {LoadAverage()}");
-            PrintTable(results, options);
+            foreach (var transport in options.Transports)
+            {
+                PrintTable(results.Where(r => r.Transport == transport).ToList(), options, transport);
+            }
+
+            if (options.Transports.Length > 1)
+            {
+                PrintTransportCost(results, options);
+            }
         }
         finally
         {
@@ -179,7 +199,13 @@ public static class PeerIndexBenchmark
     }
 
     private static string Row(DtsCellResult r, DtsBenchOptions options) => string.Create(CultureInfo.InvariantCulture,
-        $"| {r.Strategy} | {PeerColumn(r, options)} | {r.Users} | {r.Queries:N0} | {r.Seconds:F1} | {r.QueriesPerSecond:N0} | {r.SecondsPer50k:F1} | {r.LookupP50Micros:F0} | {r.LookupP99Micros:F0} | {r.PeakLoadPercent:F0} | {r.PeakOccupancyPercent:F0} | {r.MeanOccupancyPercent:F0} | {r.OverloadSamples} | {r.BusyPeerShare * 100:F0} | {r.LaunchesDone} | {FormatSeconds(r.LaunchP50Seconds)} | {r.NoCapacityAnswers:N0} |");
+        $"| {TransportName(r.Transport)} | {r.Strategy} | {PeerColumn(r, options)} | {r.Users} | {r.Queries:N0} | {r.Seconds:F1} | {r.QueriesPerSecond:N0} | {r.SecondsPer50k:F1} | {r.LookupP50Micros:F0} | {r.LookupP99Micros:F0} | {r.PeakLoadPercent:F0} | {r.PeakOccupancyPercent:F0} | {r.MeanOccupancyPercent:F0} | {r.OverloadSamples} | {r.BusyPeerShare * 100:F0} | {r.LaunchesDone} | {FormatSeconds(r.LaunchP50Seconds)} | {r.NoCapacityAnswers:N0} | {r.FailedQueries:N0} |");
+
+    private static string TransportName(DtsTransport transport) => transport == DtsTransport.Gateway ? "gateway" : "inprocess";
+
+    private static string TransportHeader(DtsTransport transport, EmbeddedPeerGateways? gateways) => transport == DtsTransport.Gateway
+        ? $"transport: gateway (each verify is a proposal signed as {gateways!.ClientIdentity.MspId} user, sent with the C# Fabric Gateway client over gRPC to the chosen peer's Gateway service, which checks the creator and the signature before evaluating; gateways {string.Join(", ", gateways.Endpoints.Select(e => $"{e.PeerId}={e.Address}"))}); load average {LoadAverage()}"
+        : $"transport: inprocess (each verify calls LedgerPeer.EvaluateAsync on the chosen peer directly); load average {LoadAverage()}";
 
     /// <summary>The 1-minute load average (other work on this machine skews every figure).</summary>
     internal static string LoadAverage()
@@ -200,10 +226,12 @@ public static class PeerIndexBenchmark
     private static string FormatSeconds(double seconds) =>
         double.IsNaN(seconds) ? "-" : seconds.ToString("F2", CultureInfo.InvariantCulture);
 
-    private static void PrintTable(List<DtsCellResult> results, DtsBenchOptions options)
+    private static void PrintTable(List<DtsCellResult> results, DtsBenchOptions options, DtsTransport transport)
     {
-        Console.WriteLine("| strategy | peers | users | queries | s | queries/s | s per 50k | lookup p50 us | lookup p99 us | peak CPU % | peak occupancy % | mean occupancy % | samples > 80 % | to peer0 % | launches done | launch p50 s | no-capacity answers |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine();
+        Console.WriteLine($"Transport {TransportName(transport)}:");
+        Console.WriteLine("| transport | strategy | peers | users | queries | s | queries/s | s per 50k | lookup p50 us | lookup p99 us | peak CPU % | peak occupancy % | mean occupancy % | samples > 80 % | to peer0 % | launches done | launch p50 s | no-capacity answers | failed queries |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             Console.WriteLine(Row(r, options));
@@ -211,17 +239,17 @@ public static class PeerIndexBenchmark
 
         Console.WriteLine();
         Console.WriteLine("Where the time goes (per cell, same order):");
-        Console.WriteLine("| strategy | peers | users | index calls / query | kept reservations % | refill gap p50 us | refill gap mean us | refill gap p99 us | query p50 us (wait + service) | bench CPU cores | redis CPU cores |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| transport | strategy | peers | users | index calls / query | kept reservations % | refill gap p50 us | refill gap mean us | refill gap p99 us | query p50 us (wait + service) | query p99 us | bench CPU cores | redis CPU cores |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             var p = r.Profile;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Strategy} | {PeerColumn(r, options)} | {r.Users} | {p.IndexCallsPerQuery:F2} | {p.KeptShare * 100:F0} | {p.GapP50Micros:F0} | {p.GapMeanMicros:F0} | {p.GapP99Micros:F0} | {p.EvaluateP50Micros:F0} | {p.BenchCores:F2} | {p.RedisCores:F2} |"));
+                $"| {TransportName(r.Transport)} | {r.Strategy} | {PeerColumn(r, options)} | {r.Users} | {p.IndexCallsPerQuery:F2} | {p.KeptShare * 100:F0} | {p.GapP50Micros:F0} | {p.GapMeanMicros:F0} | {p.GapP99Micros:F0} | {p.EvaluateP50Micros:F0} | {p.EvaluateP99Micros:F0} | {p.BenchCores:F2} | {p.RedisCores:F2} |"));
         }
 
         Console.WriteLine();
-        Console.WriteLine("Ratios (queries/s):");
+        Console.WriteLine($"Ratios (queries/s, transport {TransportName(transport)}):");
         foreach (var users in options.Users)
         {
             var at = results.Where(r => r.Users == users && r.BusySlots == 0 && r.PeersAtEnd == r.PeersAtStart).ToDictionary(r => r.Strategy);
@@ -258,6 +286,34 @@ public static class PeerIndexBenchmark
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"    {users} users: queries/s per slot: Single {single.QueriesPerSecond / options.WorkerSlots:F0}, DynamicThrottle {dts.QueriesPerSecond / (options.Peers * admitted):F0} (of its {options.Peers * admitted} admitted slots)"));
             }
+        }
+    }
+
+    /// <summary>The same cells over both transports side by side: what the gRPC path costs against in-process calls.</summary>
+    private static void PrintTransportCost(List<DtsCellResult> results, DtsBenchOptions options)
+    {
+        Console.WriteLine();
+        Console.WriteLine("Transport cost (same cells, gateway against inprocess):");
+        Console.WriteLine("| strategy | peers | users | inprocess queries/s | gateway queries/s | gateway / inprocess | inprocess query p50 / p99 us | gateway query p50 / p99 us | inprocess launch p50 s | gateway launch p50 s | inprocess bench CPU cores | gateway bench CPU cores | gateway failed queries |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var inProcess = results.Where(r => r.Transport == DtsTransport.InProcess).ToList();
+        var gateway = results.Where(r => r.Transport == DtsTransport.Gateway).ToList();
+        var ratios = new List<double>();
+        for (var i = 0; i < Math.Min(inProcess.Count, gateway.Count); i++)
+        {
+            // Both sets ran the same cells in the same order.
+            var a = inProcess[i];
+            var g = gateway[i];
+            var ratio = g.QueriesPerSecond / a.QueriesPerSecond;
+            ratios.Add(ratio);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {a.Strategy} | {PeerColumn(a, options)}{(g.PeersAtEnd != a.PeersAtEnd ? $" / gateway {g.PeersAtStart}->{g.PeersAtEnd}" : string.Empty)} | {a.Users} | {a.QueriesPerSecond:N0} | {g.QueriesPerSecond:N0} | {ratio:F2} | {a.Profile.EvaluateP50Micros:F0} / {a.Profile.EvaluateP99Micros:F0} | {g.Profile.EvaluateP50Micros:F0} / {g.Profile.EvaluateP99Micros:F0} | {FormatSeconds(a.LaunchP50Seconds)} | {FormatSeconds(g.LaunchP50Seconds)} | {a.Profile.BenchCores:F2} | {g.Profile.BenchCores:F2} | {g.FailedQueries:N0} |"));
+        }
+
+        if (ratios.Count > 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  gateway / inprocess queries/s over {ratios.Count} cells: median {Percentiles.Of(ratios, 50):F2}, min {ratios.Min():F2}, max {ratios.Max():F2}"));
         }
     }
 
