@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Pipeline.Platform;
+using Prometheus;
 using Pipeline.Platform.Kafka;
 
 namespace Pipeline.Cli;
@@ -25,10 +27,40 @@ internal static class CliHost
         Recursive = true,
     };
 
+    public static readonly Option<int?> MetricsPort = new("--metrics-port")
+    {
+        Description = "Serve this process's Prometheus metrics (processing, peer index, federation, runtime) at http://127.0.0.1:PORT/metrics while the command runs.",
+        Recursive = true,
+    };
+
     public static void AddGlobalOptions(RootCommand root)
     {
         root.Options.Add(Set);
         root.Options.Add(BootstrapServers);
+        root.Options.Add(MetricsPort);
+    }
+
+    /// <summary>Starts the Prometheus endpoint when <c>--metrics-port</c> was given (null otherwise).
+    /// It exports prometheus-net's default registry, which includes every .NET <c>Meter</c> of the
+    /// process (Pipeline.Processing, Pipeline.PeerIndex, ...).</summary>
+    public static IDisposable? StartMetricServer(ParseResult parse)
+    {
+        if (parse.GetValue(MetricsPort) is not { } port)
+        {
+            return null;
+        }
+        if (port is < 1 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(parse), port, "--metrics-port must be between 1 and 65535");
+        }
+        try
+        {
+            return new MetricServer("127.0.0.1", port).Start();
+        }
+        catch (HttpListenerException e)
+        {
+            throw new InvalidOperationException($"cannot serve metrics on 127.0.0.1:{port}: {e.Message}", e);
+        }
     }
 
     public static IConfigurationRoot Configuration(ParseResult parse) =>

@@ -29,4 +29,17 @@ root.Subcommands.Add(ChaincodeCommands.Create());
 using var stop = new CancellationTokenSource();
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);
+var parse = root.Parse(args);
+IDisposable? metrics;
+try
+{
+    metrics = CliHost.StartMetricServer(parse);
+}
+catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException)
+{
+    return CliHost.Fail(e.Message);
+}
+using (metrics)
+{
+    return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);
+}

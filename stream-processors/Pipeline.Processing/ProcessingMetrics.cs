@@ -8,7 +8,7 @@ namespace Pipeline.Processing;
 /// (prometheus-net or OpenTelemetry can export it), plus plain totals for summaries and tests.</summary>
 /// <remarks>Thread-safe. Instruments: processing_events, processing_alerts{type},
 /// processing_dlq_messages{reason}, processing_lookup_failures, processing_verdicts{decision},
-/// processing_batch_latency_ms, processing_end_to_end_latency_ms, processing_stage_ms{stage}, processing_consumer_lag{topic,partition},
+/// processing_batch_latency_ms, processing_end_to_end_latency_ms, processing_lookup_latency_ms{peer}, processing_stage_ms{stage}, processing_consumer_lag{topic,partition},
 /// processing_model_version{model}.</remarks>
 public sealed class ProcessingMetrics : IDisposable
 {
@@ -24,6 +24,7 @@ public sealed class ProcessingMetrics : IDisposable
     private readonly Histogram<double> _batchLatency;
     private readonly Histogram<double> _endToEnd;
     private readonly Histogram<double> _stage;
+    private readonly Histogram<double> _lookupLatency;
     private readonly ConcurrentDictionary<string, long> _stageTicks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
     private readonly ConcurrentDictionary<string, long> _modelVersions = new();
@@ -49,6 +50,7 @@ public sealed class ProcessingMetrics : IDisposable
         _unscored = _meter.CreateCounter<long>("processing_unscored", "events", "Events passed through without a model.");
         _batchLatency = _meter.CreateHistogram<double>("processing_batch_latency_ms", "ms", "Consume of a batch's first message to its commit.");
         _endToEnd = _meter.CreateHistogram<double>("processing_end_to_end_latency_ms", "ms", "Event time to alert detection time.");
+        _lookupLatency = _meter.CreateHistogram<double>("processing_lookup_latency_ms", "ms", "Whitelist lookup time (reserve a peer, query it, release), by peer; failed lookups under peer=\"none\".");
         _stage = _meter.CreateHistogram<double>("processing_stage_ms", "ms", "Time one batch spent in a stage (consume, process, decode, score, alerts, deliver, commit).");
         _meter.CreateObservableGauge("processing_consumer_lag", () => _lag.Select(p => new Measurement<long>(
             p.Value, tag, new("topic", p.Key.Topic), new("partition", p.Key.Partition))), "messages", "High watermark minus committed position.");
@@ -117,6 +119,10 @@ public sealed class ProcessingMetrics : IDisposable
         Interlocked.Increment(ref allowed ? ref _allowed : ref _denied);
         _verdicts.Add(1, _tag, new("decision", allowed ? "allow" : "deny"));
     }
+
+    /// <summary>Records one whitelist lookup's latency against the peer that answered it (null: none did).</summary>
+    public void LookupCompleted(string? peerId, long microseconds) =>
+        _lookupLatency.Record(microseconds / 1000.0, _tag, new("peer", peerId ?? "none"));
 
     public void PassedThrough(int count)
     {

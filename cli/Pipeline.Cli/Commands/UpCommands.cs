@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using Confluent.Kafka;
 using Pipeline.Contracts;
 using Pipeline.Contracts.Avro;
 using Pipeline.Platform.Kafka;
 using Pipeline.Platform.Redis;
+using Pipeline.Processing.Engine;
 
 namespace Pipeline.Cli.Commands;
 
@@ -67,6 +69,9 @@ internal static class UpCommands
                 "--bootstrap-servers", bootstrap,
                 "--set", $"PeerIndex:Redis={redis.Endpoint}",
                 "--set", $"Ledger:DataDirectory={ledgerDir}",
+                // The mock cluster parks an empty fetch for the whole fetch.wait.max.ms (librdkafka's default 500 ms
+                // would be the floor of every alert's latency); a process owning the broker sets this itself.
+                .. (broker is null ? Array.Empty<string>() : ["--set", $"Kafka:Consumer:FetchWaitMaxMs={BatchConsumerLoop.EmbeddedFetchWaitMs}"]),
             ];
             string[] scenarioArgs = scenario is null ? ["--seed", $"{seed}"] : ["--scenario", scenario.FullName, "--seed", $"{seed}"];
             Console.WriteLine($"kafka     {bootstrap}{(broker is null ? "" : " (embedded)")}");
@@ -103,7 +108,7 @@ internal static class UpCommands
                 await StopChildrenAsync().ConfigureAwait(false);
             }
             Console.WriteLine();
-            Summary.Print(new KafkaClientFactory(bootstrap, kafka));
+            Summary.Print(new KafkaClientFactory(bootstrap, kafka), CliHost.Configuration(parse)["PeerIndex:Strategy"] ?? "DynamicThrottle");
             Console.WriteLine("detection quality against the labels:");
             await RunToEndAsync("evaluate", ["evaluate", .. common], CancellationToken.None, echo: true).ConfigureAwait(false);
             return 0;
@@ -122,16 +127,18 @@ internal static class UpCommands
             return Process.Start(start) ?? throw new InvalidOperationException($"could not start {name}");
         }
 
+        /// <summary>Starts a long-running child with its own Prometheus endpoint (<c>--metrics-port</c>).</summary>
         private void Start(string name, string[] args)
         {
-            var process = Launch(name, args);
+            var metricsPort = Platform.LoopbackPorts.Free();
+            var process = Launch(name, [.. args, "--metrics-port", $"{metricsPort}"]);
             // Children log to their own streams; keep only their warnings and errors on ours.
             process.OutputDataReceived += (_, e) => Relay(name, e.Data, errorsOnly: true);
             process.ErrorDataReceived += (_, e) => Relay(name, e.Data, errorsOnly: true);
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             _children.Add((name, process));
-            Console.WriteLine($"{name,-18} pid {process.Id}: pipeline {string.Join(' ', args.TakeWhile(a => a != "--bootstrap-servers"))}");
+            Console.WriteLine($"{name,-14} pid {process.Id,-7} metrics :{metricsPort,-5}  pipeline {string.Join(' ', args.TakeWhile(a => a != "--bootstrap-servers"))}");
         }
 
         private async Task<int> RunToEndAsync(string name, string[] args, CancellationToken cancellationToken, bool echo = false)
@@ -175,15 +182,15 @@ internal static class UpCommands
             }
         }
 
-        /// <summary>SIGINT to every child (they flush and leave their groups), then kill what is
-        /// still running after 20 s.</summary>
+        /// <summary>SIGTERM to every child (handled like Ctrl+C: they flush and leave their groups), then kill
+        /// what is still running after 20 s.</summary>
         private async Task StopChildrenAsync()
         {
             foreach (var (_, process) in _children.AsEnumerable().Reverse())
             {
                 if (!process.HasExited)
                 {
-                    _ = Signal.Interrupt(process.Id);
+                    _ = Signal.Terminate(process.Id);
                 }
             }
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(20));
@@ -221,7 +228,7 @@ internal static class UpCommands
     /// <summary>Counts read back from the topics after the run.</summary>
     private static class Summary
     {
-        public static void Print(KafkaClientFactory clients)
+        public static void Print(KafkaClientFactory clients, string strategy)
         {
             using var consumer = clients.CreateConsumer($"pipeline-up-summary-{Guid.NewGuid():N}", "pipeline-up-summary");
             Console.WriteLine("events per topic:");
@@ -235,14 +242,53 @@ internal static class UpCommands
             {
                 Console.WriteLine($"  {group.Key.Stream,-22} {group.Key.AlertType,-16} {group.Count(),8:N0}");
             }
-            Console.WriteLine("global models:");
-            foreach (var model in ReadAll<GlobalModel>(consumer, clients, Topics.FlGlobalModel))
-            {
-                var metrics = string.Join(", ", model.Metrics.Select(m => $"{m.Name}={m.Value:0.###}"));
-                Console.WriteLine($"  {model.ModelName} v{model.Version} round {model.Round} {model.DetectorKind}: {metrics}");
-            }
+            PrintModels(ReadAll<GlobalModel>(consumer, clients, Topics.FlGlobalModel));
+            PrintPeers(ReadAll<ExecutionVerdict>(consumer, clients, Topics.EndpointVerdicts), strategy);
             consumer.Close();
         }
+
+        /// <summary>The versions processors used (candidates awaiting calibration are left out), one line per round:
+        /// participants, samples, threshold and the detection quality the participants measured on their labelled
+        /// windows (in-sample; docs/federation.md).</summary>
+        private static void PrintModels(List<GlobalModel> models)
+        {
+            Console.WriteLine("global models (calibrated versions; auc/precision/recall on the participants' labelled windows):");
+            foreach (var model in models.GroupBy(m => m.ModelName).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var used = model.Where(m => Metric(m, "calibrated") is not 0).OrderBy(m => m.Version).ToList();
+                Console.WriteLine($"  {model.Key} ({model.First().DetectorKind}): {used.Count} versions, latest v{(used.Count > 0 ? used[^1].Version : 0)}");
+                Console.WriteLine($"    {"version",8} {"round",6} {"parts",6} {"samples",9} {"threshold",10} {"auc",6} {"precision",9} {"recall",7}");
+                foreach (var m in used)
+                {
+                    Console.WriteLine(
+                        $"    {m.Version,8} {m.Round,6} {m.Participants.Count,6} {Format(Metric(m, "samples"), "N0"),9} {m.Threshold,10:0.####} " +
+                        $"{Format(Metric(m, "auc"), "0.000"),6} {Format(Metric(m, "precision"), "0.000"),9} {Format(Metric(m, "recall"), "0.000"),7}");
+                }
+            }
+        }
+
+        private static double? Metric(GlobalModel model, string name) =>
+            model.Metrics.FirstOrDefault(m => m.Name == name) is { } metric ? metric.Value : null;
+
+        private static string Format(double? value, string format) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
+
+        /// <summary>How the peer strategy spread the whitelist lookups: share, latency and denials per peer.</summary>
+        private static void PrintPeers(List<ExecutionVerdict> verdicts, string strategy)
+        {
+            Console.WriteLine($"whitelist lookups by peer (PeerIndex:Strategy {strategy}):");
+            Console.WriteLine($"  {"peer",-22} {"lookups",8} {"share",7} {"p50 ms",8} {"p99 ms",8} {"denied",8}");
+            foreach (var peer in verdicts.GroupBy(v => v.PeerId ?? "(failed)").OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                var micros = peer.Select(v => v.LatencyMicros).Order().ToArray();
+                Console.WriteLine(
+                    $"  {peer.Key,-22} {micros.Length,8:N0} {(double)micros.Length / verdicts.Count,7:P1} " +
+                    $"{Quantile(micros, 0.50) / 1000.0,8:0.00} {Quantile(micros, 0.99) / 1000.0,8:0.00} {peer.Count(v => v.Decision != "allow"),8:N0}");
+            }
+        }
+
+        /// <summary>Nearest-rank quantile of sorted values.</summary>
+        private static long Quantile(long[] sorted, double q) =>
+            sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
 
         /// <summary>Messages currently held by a catalogue topic (0 when it does not exist).</summary>
         private static long Count(IConsumer<string?, byte[]> consumer, KafkaClientFactory clients, string catalogueName)

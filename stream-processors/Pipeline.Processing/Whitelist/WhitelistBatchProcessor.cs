@@ -89,6 +89,7 @@ public sealed class WhitelistBatchProcessor : IBatchProcessor
             {
                 _metrics.LookupFailed();
             }
+            _metrics.LookupCompleted(peerId, micros);
             var verdict = new ExecutionVerdict
             {
                 EndpointId = execution.EndpointId,
