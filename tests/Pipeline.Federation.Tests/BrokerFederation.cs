@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts;
 using Pipeline.Contracts.Avro;
 using Pipeline.Detection;
 using Pipeline.Platform.Kafka;
+using Pipeline.Producers.Simulation;
 using Pipeline.Testing;
 
 namespace Pipeline.Federation.Tests;
@@ -14,13 +16,15 @@ namespace Pipeline.Federation.Tests;
 /// <c>iiot.telemetry</c>, and a <see cref="FederationHost"/> runs the real coordinator and one real participant per
 /// cluster (each reads its own cluster's readings from the topic into its window). Optionally participant
 /// <c>fl-c05</c> is Byzantine (its signed updates are rewritten by <see cref="UpdatePoisoner"/> before they are sent).
+/// With <c>attacks</c> each reading carries the simulators' <c>label</c> header (as the producers send it).
 /// </summary>
 internal static class BrokerFederation
 {
     /// <summary>Runs until <paramref name="enough"/> says so for the published models so far, or the coordinator's MaxRounds end.</summary>
     /// <returns>The published global models in version order.</returns>
     public static async Task<IReadOnlyList<ModelBundle>> RunAsync(KafkaFixture kafka, FederationOptions options, IReadOnlyDictionary<string, List<DeviceReading>> train,
-        Attack attack, Func<IReadOnlyList<ModelBundle>, bool> enough, TimeSpan timeout)
+        Attack attack, Func<IReadOnlyList<ModelBundle>, bool> enough, TimeSpan timeout,
+        IReadOnlyDictionary<string, bool[]>? attacks = null, Action<GlobalModel>? published = null)
     {
         var prefix = $"conv-{Guid.NewGuid():N}.";
         foreach (var topic in new[] { Topics.FlRounds, Topics.FlModelUpdates, Topics.FlGlobalModel, Topics.IiotTelemetry }) kafka.Broker.CreateTopic(prefix + topic, 1);
@@ -33,21 +37,31 @@ internal static class BrokerFederation
         options.Clusters = string.Join(",", train.Keys.Order(StringComparer.Ordinal));
         using (var producer = clients.CreateProducer("convergence-data"))
         {
-            foreach (var reading in train.Values.SelectMany(r => r))
+            foreach (var (cluster, readings) in train)
             {
-                producer.Produce(clients.Topic(Topics.IiotTelemetry), new Message<string?, byte[]> { Key = reading.FactoryId, Value = AvroSingleObject.Encode(reading) });
+                for (var i = 0; i < readings.Count; i++)
+                {
+                    var message = new Message<string?, byte[]> { Key = readings[i].FactoryId, Value = AvroSingleObject.Encode(readings[i]) };
+                    if (attacks is not null)
+                    {
+                        var label = attacks[cluster][i] ? AttackLabels.SensorSpoofing : AttackLabels.Normal;
+                        message.Headers = new Headers { { AttackLabels.HeaderName, Encoding.UTF8.GetBytes(label) } };
+                    }
+
+                    producer.Produce(clients.Topic(Topics.IiotTelemetry), message);
+                }
             }
 
             producer.Flush(TimeSpan.FromSeconds(30));
         }
 
-        var published = new ConcurrentQueue<GlobalModel>();
+        var queue = new ConcurrentQueue<GlobalModel>();
         var models = new List<ModelBundle>();
         var completed = 0;
         await using var host = FederationHost.Create(clients, options, NullLoggerFactory.Instance);
         host.Coordinator.RoundCompleted += r =>
         {
-            if (r.Model is { } model) published.Enqueue(model);
+            if (r.Model is { } model) queue.Enqueue(model);
             Interlocked.Increment(ref completed);
         };
         if (attack != Attack.None)
@@ -61,14 +75,15 @@ internal static class BrokerFederation
         while (DateTime.UtcNow < deadline)
         {
             var arrived = false;
-            while (published.TryDequeue(out var model))
+            while (queue.TryDequeue(out var model))
             {
+                published?.Invoke(model);
                 models.Add(ModelBundle.Deserialize(model.Model));
                 arrived = true;
             }
 
             if (arrived && enough(models)) break;
-            if (Volatile.Read(ref completed) >= options.MaxRounds && published.IsEmpty) break;
+            if (Volatile.Read(ref completed) >= options.MaxRounds && queue.IsEmpty) break;
             await Task.Delay(50);
         }
 

@@ -1,3 +1,4 @@
+using Pipeline.Contracts;
 using Pipeline.Detection;
 using Pipeline.Testing;
 using Xunit.Abstractions;
@@ -42,12 +43,24 @@ public sealed class FederationConvergenceTests(KafkaFixture kafka, ITestOutputHe
         var central = data.Auc(data.Central(options.Layout(), options.DetectorOptions(12, options.BatchSize, options.LearningRate)));
         var target = 0.95 * central;
 
-        var models = await BrokerFederation.RunAsync(kafka, options, data.Train, Attack.None, m => data.Auc(m[^1]) >= target, TimeSpan.FromMinutes(4));
+        var published = new List<GlobalModel>();
+
+        var models = await BrokerFederation.RunAsync(kafka, options, data.Train, Attack.None, m => data.Auc(m[^1]) >= target, TimeSpan.FromMinutes(4), data.TrainAttacks, published.Add);
 
         var aucs = models.Select(data.Auc).ToList();
-        output.WriteLine($"central AUC {central:F4}, target {target:F4}; global AUC by version: {string.Join(" ", aucs.Select(a => a.ToString("F4")))}");
+        var inSample = published.Select(m => m.Metrics.SingleOrDefault(x => x.Name == WindowEvaluation.AucMetric)?.Value ?? double.NaN).ToList();
+        output.WriteLine($"central AUC {central:F4}, target {target:F4}; global AUC by version: {string.Join(" ", aucs.Select(a => a.ToString("F4")))}; "
+            + $"in-sample AUC on the participants' labelled windows: {string.Join(" ", inSample.Select(a => double.IsNaN(a) ? "absent" : a.ToString("F4")))}");
         Assert.InRange(models.Count, 1, 10);
         Assert.True(aucs[^1] >= target, $"after {models.Count} rounds the global AUC is {aucs[^1]:F4}, below 0.95 × central {central:F4}");
+
+        // The label header travelled with every reading into the participants' windows: each calibrated version carries
+        // the pooled precision, and an AUC resting on exactly the windows that hold both classes (on this seed the
+        // training windows hold no attack, so none — the metric is then absent, not NaN or 0).
+        var bothClasses = data.TrainAttacks.Values.Where(a => a.Contains(true) && a.Contains(false)).Sum(a => a.Length);
+        Assert.All(published, m => Assert.Contains(m.Metrics, x => x.Name == WindowEvaluation.PrecisionMetric));
+        if (bothClasses == 0) Assert.All(published, m => Assert.DoesNotContain(m.Metrics, x => x.Name is WindowEvaluation.AucMetric or WindowEvaluation.LabelledMetric));
+        else Assert.All(published, m => Assert.Contains(m.Metrics, x => x.Name == WindowEvaluation.LabelledMetric && x.Value == bothClasses));
     }
 
     [Fact]

@@ -146,6 +146,12 @@ public sealed partial class FederationCoordinator : BackgroundService
                         (published, bundle) = RoundAggregator.Calibrate(candidate, bundle!, reports, CurrentVersion + 1, _time.GetUtcNow());
                         foreach (var rejected in reports.Rejected) LogRejected(_logger, model, rejected.Round, rejected.ParticipantId, rejected.Reason, rejected.Detail);
                         LogCalibrated(_logger, model, published.Version, round, reports.Accepted.Count, candidate.Threshold, published.Threshold);
+                        if (Metric(published, WindowEvaluation.AucMetric) is { } auc)
+                        {
+                            LogEvaluated(_logger, model, published.Version, auc, Metric(published, WindowEvaluation.LabelledMetric) ?? 0,
+                                Metric(published, WindowEvaluation.PrecisionMetric) ?? double.NaN, Metric(published, WindowEvaluation.RecallMetric) ?? double.NaN);
+                        }
+
                         result = result with { Model = published };
                     }
 
@@ -283,6 +289,8 @@ public sealed partial class FederationCoordinator : BackgroundService
         _keys = new Dictionary<string, ECDsa>(fresh, StringComparer.Ordinal);
     }
 
+    private static double? Metric(GlobalModel model, string name) => model.Metrics.FirstOrDefault(m => m.Name == name)?.Value;
+
     /// <inheritdoc />
     public override void Dispose()
     {
@@ -304,6 +312,9 @@ public sealed partial class FederationCoordinator : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Model} version {Version} calibrated in round {Round} from {Reports} report(s): threshold {LocalThreshold:G4} (local models) -> {Threshold:G4} (aggregated model)")]
     private static partial void LogCalibrated(ILogger logger, string model, long version, long round, int reports, double localThreshold, double threshold);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Model} version {Version} on the participants' labelled windows (in-sample): AUC {Auc:F3} on {Labelled} events, precision {Precision:F3}, recall {Recall:F3}")]
+    private static partial void LogEvaluated(ILogger logger, string model, long version, double auc, double labelled, double precision, double recall);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Model} round {Round} {Status}: {Reason}")]
     private static partial void LogRoundNotPublished(ILogger logger, string model, long round, RoundStatus status, string reason);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,6 +7,7 @@ using Pipeline.Contracts;
 using Pipeline.Contracts.Avro;
 using Pipeline.Detection;
 using Pipeline.Platform.Kafka;
+using Pipeline.Producers.Simulation;
 
 namespace Pipeline.Federation;
 
@@ -17,7 +19,9 @@ namespace Pipeline.Federation;
 /// Two loops on dedicated threads: the data loop (consumer group <c>fl-participant-&lt;model&gt;-&lt;id&gt;</c>, committed, so a
 /// restart continues where it stopped) and the control loop (fl.rounds and fl.global-model read from the beginning by a
 /// throw-away group, so a restarted or newly joined participant starts from the latest global model). Announcements
-/// whose deadline has passed are ignored. Raw events never leave the participant; only parameters do.
+/// whose deadline has passed are ignored. Raw events never leave the participant; only parameters do. An event's
+/// <c>label</c> header, when present (simulators), is kept with it so calibration reports can carry in-sample
+/// detection quality (<see cref="WindowEvaluation"/>).
 /// </remarks>
 public sealed partial class FederationParticipant : BackgroundService
 {
@@ -91,7 +95,7 @@ public sealed partial class FederationParticipant : BackgroundService
                     try
                     {
                         var (cluster, @event) = Decode(value);
-                        if (cluster == ClusterId) Window.Add(@event);
+                        if (cluster == ClusterId) Window.Add(@event, Label(result.Message.Headers));
                     }
                     catch (AvroContractException)
                     {
@@ -209,11 +213,11 @@ public sealed partial class FederationParticipant : BackgroundService
         }
 
         var layout = baseBundle?.Layout ?? _options.Layout();
-        var local = Window.Featurize(layout);
+        var (local, labels) = Window.FeaturizeWithLabels(layout);
         if (round.LocalEpochs == 0)
         {
             if (baseBundle is null) return; // a calibration round always names a published candidate
-            var report = ParticipantTrainer.Calibrate(round, baseBundle, local, _options, ParticipantId, ClusterId, _key, _time.GetUtcNow());
+            var report = ParticipantTrainer.Calibrate(round, baseBundle, local, _options, ParticipantId, ClusterId, _key, _time.GetUtcNow(), labels);
             producer.Produce(_clients.Topic(Topics.FlModelUpdates), new Message<string?, byte[]> { Key = _options.ModelName, Value = AvroSingleObject.Encode(report) });
             producer.Flush(ct);
             LogCalibrated(_logger, ParticipantId, round.Round, round.BaseVersion, report.SampleCount);
@@ -240,6 +244,10 @@ public sealed partial class FederationParticipant : BackgroundService
         _globals[global.Version] = global;
         while (_globals.Count > 4) _globals.Remove(_globals.Keys.First());
     }
+
+    // Ground truth travels only in the simulators' header, never in the payload; a real deployment sends none.
+    private static string? Label(Headers? headers) =>
+        headers is not null && headers.TryGetLastBytes(AttackLabels.HeaderName, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
 
     private (string Cluster, object Event) Decode(byte[] value) => _options.Stream switch
     {

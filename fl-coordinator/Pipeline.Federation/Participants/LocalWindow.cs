@@ -5,12 +5,14 @@ namespace Pipeline.Federation;
 
 /// <summary>
 /// The participant's bounded window of its own cluster's most recent events (raw data never leaves it): a ring of
-/// <see cref="DeviceReading"/>, <see cref="BlockEvent"/> or <see cref="TransactionEvent"/> depending on the stream.
+/// <see cref="DeviceReading"/>, <see cref="BlockEvent"/> or <see cref="TransactionEvent"/> depending on the stream, each
+/// with its ground-truth label when the message carried one (the simulators' <c>label</c> header; null otherwise).
 /// </summary>
 /// <remarks>Thread-safe: the telemetry loop adds while the round loop snapshots.</remarks>
 public sealed class LocalWindow
 {
     private readonly object[] _events;
+    private readonly string?[] _labels;
     private readonly Lock _gate = new();
     private int _next;
     private int _count;
@@ -26,6 +28,7 @@ public sealed class LocalWindow
 
         Stream = stream;
         _events = new object[capacity];
+        _labels = new string?[capacity];
     }
 
     /// <summary>The stream whose events the window holds.</summary>
@@ -43,9 +46,12 @@ public sealed class LocalWindow
     /// <summary>Total events ever added.</summary>
     public long Added { get; private set; }
 
-    /// <summary>Adds an event of the window's stream type (the oldest is dropped when full).</summary>
+    /// <summary>
+    /// Adds an event of the window's stream type (the oldest is dropped when full) with its ground-truth
+    /// <paramref name="label"/> (<c>normal</c> or an attack type; null when unknown).
+    /// </summary>
     /// <exception cref="ArgumentException">An event of another type.</exception>
-    public void Add(object @event)
+    public void Add(object @event, string? label = null)
     {
         var fits = Stream switch
         {
@@ -57,6 +63,7 @@ public sealed class LocalWindow
         lock (_gate)
         {
             _events[_next] = @event;
+            _labels[_next] = label;
             _next = (_next + 1) % _events.Length;
             if (_count < _events.Length) _count++;
             Added++;
@@ -64,22 +71,36 @@ public sealed class LocalWindow
     }
 
     /// <summary>Featurizes a snapshot of the window, oldest event first, with <paramref name="layout"/>.</summary>
-    public FeaturizedEvents Featurize(BundleLayout layout)
+    public FeaturizedEvents Featurize(BundleLayout layout) => FeaturizeWithLabels(layout).Events;
+
+    /// <summary>
+    /// Featurizes a snapshot of the window, oldest event first, with <paramref name="layout"/>, and returns the labels of
+    /// the same events in the same order (null = unlabelled).
+    /// </summary>
+    public (FeaturizedEvents Events, IReadOnlyList<string?> Labels) FeaturizeWithLabels(BundleLayout layout)
     {
         ArgumentNullException.ThrowIfNull(layout);
         if (layout.Stream != Stream) throw new ArgumentException($"The layout scores {layout.Stream}; the window holds {Stream}.", nameof(layout));
         object[] snapshot;
+        string?[] labels;
         lock (_gate)
         {
             snapshot = new object[_count];
-            for (var i = 0; i < _count; i++) snapshot[i] = _events[(_next - _count + i + _events.Length) % _events.Length];
+            labels = new string?[_count];
+            for (var i = 0; i < _count; i++)
+            {
+                var slot = (_next - _count + i + _events.Length) % _events.Length;
+                snapshot[i] = _events[slot];
+                labels[i] = _labels[slot];
+            }
         }
 
-        return Stream switch
+        var events = Stream switch
         {
             Topics.IiotTelemetry => BundleTrainer.Featurize(layout, snapshot.Cast<DeviceReading>().ToList()),
             Topics.ChainBlocks => BundleTrainer.Featurize(layout, snapshot.Cast<BlockEvent>().ToList()),
             _ => BundleTrainer.Featurize(layout, snapshot.Cast<TransactionEvent>().ToList()),
         };
+        return (events, labels);
     }
 }

@@ -70,10 +70,13 @@ public static class ParticipantTrainer
     /// A calibration report for a round announced with zero local epochs: scores the announced base model (the freshly
     /// aggregated candidate) on <paramref name="local"/> and reports the (1 − contamination) quantile of those scores,
     /// signed, with no parameters — so the global threshold is calibrated on the model that will score, not on each
-    /// participant's own local model.
+    /// participant's own local model. With <paramref name="labels"/> (the window's ground truth, null = unlabelled) the
+    /// report also carries <see cref="WindowEvaluation.Measure"/>'s in-sample evaluation of the candidate on the labelled
+    /// events.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> does not have one entry per event.</exception>
     public static ModelUpdate Calibrate(RoundAnnouncement announcement, ModelBundle baseBundle, FeaturizedEvents local, FederationOptions options,
-        string participantId, string clusterId, ECDsa key, DateTimeOffset now)
+        string participantId, string clusterId, ECDsa key, DateTimeOffset now, IReadOnlyList<string?>? labels = null)
     {
         ArgumentNullException.ThrowIfNull(announcement);
         ArgumentNullException.ThrowIfNull(baseBundle);
@@ -84,6 +87,7 @@ public static class ParticipantTrainer
         var inputs = local.ToInputs(baseBundle.Standardizer);
         var scores = new float[inputs.Rows];
         baseBundle.Detector.Score(inputs.Values, scores);
+        var evaluation = labels is null ? [] : WindowEvaluation.Measure(scores, labels, options.Contamination);
         var update = new ModelUpdate
         {
             ModelName = announcement.ModelName,
@@ -100,6 +104,7 @@ public static class ParticipantTrainer
                 new NamedValue(RoundAggregator.ThresholdMetric, ThresholdCalibrator.FromContamination(scores, options.Contamination)),
                 new NamedValue(RoundAggregator.MeanScoreMetric, scores.Length == 0 ? 0 : scores.Average()),
                 new NamedValue("score_ms", watch.Elapsed.TotalMilliseconds),
+                .. evaluation,
             ],
             Nonce = Guid.NewGuid().ToString("N"),
             CreatedAt = now,

@@ -38,7 +38,9 @@ public static class RoundAggregator
     /// <summary>
     /// The calibrated version <paramref name="version"/> of <paramref name="candidate"/>: the same bundle with the
     /// sample-weighted median of the reported quantiles of the candidate's scores as threshold (the candidate's own
-    /// threshold when no report arrived).
+    /// threshold when no report arrived). When reports carry an evaluation on labelled events, the model also gets
+    /// <see cref="WindowEvaluation.Aggregate"/>'s metrics (<c>auc</c>, <c>labelled</c>, <c>precision</c>, <c>recall</c>)
+    /// at that threshold — in-sample, on the participants' training windows.
     /// </summary>
     public static (GlobalModel Model, ModelBundle Bundle) Calibrate(GlobalModel candidate, ModelBundle bundle, RoundCollector reports, long version, DateTimeOffset now)
     {
@@ -62,6 +64,7 @@ public static class RoundAggregator
                 new NamedValue(CalibratedMetric, 1),
                 new NamedValue("calibration_reports", accepted.Count),
                 new NamedValue("local_threshold", candidate.Threshold),
+                .. WindowEvaluation.Aggregate(accepted.Select(a => a.Update.LocalMetrics), threshold),
             ],
             CreatedAt = now,
         };
