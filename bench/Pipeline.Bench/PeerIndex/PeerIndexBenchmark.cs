@@ -91,30 +91,38 @@ public static class PeerIndexBenchmark
                 Console.WriteLine(TransportHeader(transport, gateways));
                 Console.Error.WriteLine(TransportHeader(transport, gateways));
                 await cell.WarmUpAsync(transport, cancellationToken).ConfigureAwait(false);
-                async Task RunSetAsync(int users, int busySlots)
+            }
+
+            // Every cell runs once per transport back to back, so both see the same machine load.
+            async Task RunSetAsync(int users, int busySlots)
+            {
+                foreach (var (strategy, perQuery) in Cells(options))
                 {
-                    foreach (var (strategy, perQuery) in Cells(options))
+                    foreach (var transport in options.Transports)
                     {
                         var result = await cell.RunAsync(transport, strategy, users, busySlots, maxReplicas: 0, perQuery, cancellationToken).ConfigureAwait(false);
                         results.Add(result);
                         Console.Error.WriteLine(Row(result, options));
                     }
                 }
+            }
 
-                foreach (var users in options.Users)
-                {
-                    await RunSetAsync(users, busySlots: 0).ConfigureAwait(false);
-                }
+            foreach (var users in options.Users)
+            {
+                await RunSetAsync(users, busySlots: 0).ConfigureAwait(false);
+            }
 
-                var heteroUsers = options.Users.Max();
-                foreach (var busy in options.BusySlots)
-                {
-                    await RunSetAsync(heteroUsers, busy).ConfigureAwait(false);
-                }
+            var heteroUsers = options.Users.Max();
+            foreach (var busy in options.BusySlots)
+            {
+                await RunSetAsync(heteroUsers, busy).ConfigureAwait(false);
+            }
 
-                if (options.ScaleReplicas > 0)
+            if (options.ScaleReplicas > 0)
+            {
+                foreach (var transport in options.Transports)
                 {
-                    // Last of the set: the replicas it adds stay in the ledger network (later cells use the original peers).
+                    // Last: the replicas it adds stay in the ledger network (a later scale cell adds its own).
                     var scaled = await cell.RunAsync(transport, PeerSelectionStrategy.DynamicThrottle, heteroUsers, busySlots: 0, maxReplicas: options.ScaleReplicas, perQueryIndex: false, cancellationToken).ConfigureAwait(false);
                     results.Add(scaled);
                     Console.Error.WriteLine(Row(scaled, options));
@@ -294,8 +302,8 @@ public static class PeerIndexBenchmark
     {
         Console.WriteLine();
         Console.WriteLine("Transport cost (same cells, gateway against inprocess):");
-        Console.WriteLine("| strategy | peers | users | inprocess queries/s | gateway queries/s | gateway / inprocess | inprocess query p50 / p99 us | gateway query p50 / p99 us | inprocess launch p50 s | gateway launch p50 s | inprocess bench CPU cores | gateway bench CPU cores | gateway failed queries |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| strategy | peers | users | inprocess queries/s | gateway queries/s | gateway / inprocess | inprocess query p50 / p99 us | gateway query p50 / p99 us | inprocess launch p50 s | gateway launch p50 s | inprocess bench CPU cores | gateway bench CPU cores | inprocess bench CPU us / query | gateway bench CPU us / query | gateway failed queries |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var inProcess = results.Where(r => r.Transport == DtsTransport.InProcess).ToList();
         var gateway = results.Where(r => r.Transport == DtsTransport.Gateway).ToList();
         var ratios = new List<double>();
@@ -307,7 +315,7 @@ public static class PeerIndexBenchmark
             var ratio = g.QueriesPerSecond / a.QueriesPerSecond;
             ratios.Add(ratio);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {a.Strategy} | {PeerColumn(a, options)}{(g.PeersAtEnd != a.PeersAtEnd ? $" / gateway {g.PeersAtStart}->{g.PeersAtEnd}" : string.Empty)} | {a.Users} | {a.QueriesPerSecond:N0} | {g.QueriesPerSecond:N0} | {ratio:F2} | {a.Profile.EvaluateP50Micros:F0} / {a.Profile.EvaluateP99Micros:F0} | {g.Profile.EvaluateP50Micros:F0} / {g.Profile.EvaluateP99Micros:F0} | {FormatSeconds(a.LaunchP50Seconds)} | {FormatSeconds(g.LaunchP50Seconds)} | {a.Profile.BenchCores:F2} | {g.Profile.BenchCores:F2} | {g.FailedQueries:N0} |"));
+                $"| {a.Strategy} | {PeerColumn(a, options)}{(g.PeersAtEnd != a.PeersAtEnd ? $" / gateway {g.PeersAtStart}->{g.PeersAtEnd}" : string.Empty)} | {a.Users} | {a.QueriesPerSecond:N0} | {g.QueriesPerSecond:N0} | {ratio:F2} | {a.Profile.EvaluateP50Micros:F0} / {a.Profile.EvaluateP99Micros:F0} | {g.Profile.EvaluateP50Micros:F0} / {g.Profile.EvaluateP99Micros:F0} | {FormatSeconds(a.LaunchP50Seconds)} | {FormatSeconds(g.LaunchP50Seconds)} | {a.Profile.BenchCores:F2} | {g.Profile.BenchCores:F2} | {CpuMicrosPerQuery(a):F0} | {CpuMicrosPerQuery(g):F0} | {g.FailedQueries:N0} |"));
         }
 
         if (ratios.Count > 0)
@@ -316,6 +324,9 @@ public static class PeerIndexBenchmark
                 $"  gateway / inprocess queries/s over {ratios.Count} cells: median {Percentiles.Of(ratios, 50):F2}, min {ratios.Min():F2}, max {ratios.Max():F2}"));
         }
     }
+
+    /// <summary>CPU time of the benchmark process (client, gateways and peers alike) per answered query.</summary>
+    private static double CpuMicrosPerQuery(DtsCellResult r) => r.Profile.BenchCores * 1e6 / r.QueriesPerSecond;
 
     private static string PerQueryRatio(Dictionary<string, DtsCellResult> at) =>
         at.ContainsKey("DynamicThrottle per-query")
