@@ -12,13 +12,10 @@ namespace Pipeline.Dashboard.Tests;
 /// <summary>The dashboard in-process against an embedded broker and a real redis-server, rendered by headless Chromium.</summary>
 public sealed class DashboardPageTests(KafkaFixture kafka, RedisServer redis) : IClassFixture<KafkaFixture>, IClassFixture<RedisServer>
 {
-    private const string ChromiumName = "chromium";
-    private const string ChromiumInstall = "apt-get update && apt-get install -y chromium chromium-driver";
-
     [Fact]
     public async Task Page_AlertsAndPeerLoads_AppearInRenderedDom()
     {
-        var chromium = Tools.Require(ChromiumName, ChromiumInstall);
+        HeadlessChromium.Require();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var prefix = $"dash{Guid.NewGuid():N}.";
         kafka.Broker.CreateTopic(prefix + Topics.Alerts, 1);
@@ -58,7 +55,7 @@ public sealed class DashboardPageTests(KafkaFixture kafka, RedisServer redis) : 
         await using var host = await DashboardHost.StartAsync(options, clients, peerIndex, LoggerFactory.Create(b => b.AddConsole()), cts.Token);
         await WaitUntil(() => host.State.Alerts().Count == 3 && host.State.Peers().Peers.Count == 2, TimeSpan.FromSeconds(30), () => $"alerts (have {host.State.Alerts().Count}) and peers (have {host.State.Peers().Peers.Count}) to reach the dashboard");
 
-        var dom = RunChromium(chromium, "--dump-dom", host.Url);
+        var dom = HeadlessChromium.DumpDom(host.Url);
         File.WriteAllText(Path.Combine(Path.GetTempPath(), "pipeline-dashboard-dom.html"), dom);
         Assert.Equal(3, CountOccurrences(dom, "data-alert-id=\"alert-"));
         Assert.Contains("miner-0-suspect", dom, StringComparison.Ordinal);
@@ -68,7 +65,7 @@ public sealed class DashboardPageTests(KafkaFixture kafka, RedisServer redis) : 
         Assert.Contains("42.0", dom, StringComparison.Ordinal);
 
         var screenshot = Path.Combine(Path.GetTempPath(), "pipeline-dashboard.png");
-        RunChromium(chromium, "--screenshot=" + screenshot + " --window-size=1400,1000", host.Url);
+        HeadlessChromium.Screenshot(host.Url, screenshot);
         Assert.True(new FileInfo(screenshot).Length > 0);
 
         using var http = new HttpClient();
@@ -98,28 +95,6 @@ public sealed class DashboardPageTests(KafkaFixture kafka, RedisServer redis) : 
                 throw new TimeoutException($"timed out after {timeout} waiting for {what()}");
             }
             await Task.Delay(50); // poll interval of a deadline-bounded wait, not a race fix
-        }
-    }
-
-    private static string RunChromium(string chromium, string mode, Uri url)
-    {
-        var profile = Directory.CreateTempSubdirectory("chromium-profile-");
-        try
-        {
-            var args = new List<string>
-            {
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile.FullName, "--virtual-time-budget=8000",
-            };
-            args.AddRange(mode.Split(' '));
-            args.Add(url.ToString());
-            var result = Tools.Run(chromium, args, timeout: TimeSpan.FromSeconds(90));
-            Assert.True(result.ExitCode == 0, $"chromium exited {result.ExitCode}: {result.Stderr}");
-            return result.Stdout;
-        }
-        finally
-        {
-            profile.Delete(recursive: true);
         }
     }
 }

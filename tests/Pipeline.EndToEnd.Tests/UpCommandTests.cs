@@ -23,6 +23,18 @@ public sealed partial class UpCommandTests
             TimeSpan.FromMinutes(1),
             "scoring-iiot's /metrics to count events and report lag");
 
+        // The live dashboard of the running stack, rendered by headless Chromium, shows alerts and the ledger peers' loads.
+        HeadlessChromium.Require();
+        var dashboard = new Uri(up.Stdout.Select(l => DashboardLine().Match(l)).Single(m => m.Success).Groups["url"].Value);
+        up.WaitUntil(
+            () => TryGet(http, new Uri(dashboard, "api/alerts").ToString()).Contains("alertId", StringComparison.OrdinalIgnoreCase)
+                && TryGet(http, new Uri(dashboard, "api/peers").ToString()).Contains("peer0", StringComparison.Ordinal),
+            TimeSpan.FromMinutes(1),
+            "alerts and peers on the dashboard's API");
+        var dom = HeadlessChromium.DumpDom(dashboard);
+        Assert.Contains("data-alert-id=", dom, StringComparison.Ordinal);
+        Assert.Contains("data-peer-id=\"peer0\"", dom, StringComparison.Ordinal);
+
         Assert.True(up.WaitForExit(TimeSpan.FromMinutes(5)), "pipeline up did not finish");
         var output = string.Join('\n', up.Stdout);
         Assert.True(up.ExitCode == 0, $"exit {up.ExitCode}\n{output}\n{string.Join('\n', up.Stderr)}");
@@ -49,6 +61,9 @@ public sealed partial class UpCommandTests
             return "";
         }
     }
+
+    [GeneratedRegex(@"^dashboard (?<url>http://\S+)")]
+    private static partial Regex DashboardLine();
 
     [GeneratedRegex(@"^(?<name>\S+)\s+pid \d+\s+metrics :(?<port>\d+)")]
     private static partial Regex MetricsLine();
