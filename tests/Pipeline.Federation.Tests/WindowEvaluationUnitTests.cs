@@ -76,6 +76,28 @@ public sealed class WindowEvaluationUnitTests : IDisposable
     }
 
     [Fact]
+    public void Calibrate_OneLabelledReport_PrecisionAndRecallAreDetectionMetricsAtThePublishedThreshold()
+    {
+        var (candidate, bundle) = Candidate();
+        var reports = Collector(candidate);
+        var (cluster, readings) = Windows.Last();
+        var id = FederationOptions.ParticipantIdFor(cluster);
+        var local = BundleTrainer.Featurize(bundle.Layout, [.. readings.Select(r => r.Reading)]);
+        var report = ParticipantTrainer.Calibrate(reports.Announcement, bundle, local, _options, id, cluster, _keys[id], DateTimeOffset.UnixEpoch, [.. readings.Select(r => r.Attack ? "slow_drift" : "normal")]);
+        Assert.Null(reports.Offer(report, 100));
+
+        var (model, _) = RoundAggregator.Calibrate(candidate, bundle, reports, candidate.Version + 1, DateTimeOffset.UnixEpoch);
+
+        // One report: the published threshold is its own quantile, a grid point, so the pooled figures are exact.
+        var scores = new float[local.Count];
+        bundle.Detector.Score(local.ToInputs(bundle.Standardizer).Values, scores);
+        var expected = DetectionMetrics.Evaluate(scores, [.. readings.Select(r => r.Attack)], model.Threshold);
+        Assert.Equal(expected.Precision, Metric(model.Metrics, WindowEvaluation.PrecisionMetric), 12);
+        Assert.Equal(expected.Recall, Metric(model.Metrics, WindowEvaluation.RecallMetric), 12);
+        Assert.Equal(expected.RocAuc, Metric(model.Metrics, WindowEvaluation.AucMetric), 12);
+    }
+
+    [Fact]
     public void Calibrate_UnlabelledWindows_ModelHasNoEvaluationMetric()
     {
         var (candidate, bundle) = Candidate();
