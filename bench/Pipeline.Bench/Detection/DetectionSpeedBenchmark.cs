@@ -33,6 +33,7 @@ public static class DetectionSpeedBenchmark
         Console.WriteLine();
 
         var ours = new Dictionary<string, (double Fit, double Score, double Auc)>();
+        var coldFits = new Dictionary<string, double>();
         var runs = new (string Name, Func<IAnomalyDetector> Fit)[]
         {
             ("isolation_forest", () => IsolationForestDetector.Fit(train, new IsolationForestOptions { Trees = Trees, Seed = seed })),
@@ -48,9 +49,16 @@ public static class DetectionSpeedBenchmark
         foreach (var (name, fit) in runs)
         {
             ct.ThrowIfCancellationRequested();
+            // The first fit in the process also pays the JIT (tier-0 code, on-stack replacement of hot loops);
+            // scikit-learn's compiled kernels have no such cost, and a long-running service pays it once. The first
+            // fit is reported as "cold"; the comparison uses the second, warm one.
             var clock = Stopwatch.StartNew();
+            _ = fit();
+            coldFits[name] = clock.Elapsed.TotalSeconds;
+            clock.Restart();
             var detector = fit();
             var fitSeconds = clock.Elapsed.TotalSeconds;
+            detector.Score(test.Values, scores); // warm the scoring path too
             clock.Restart();
             detector.Score(test.Values, scores);
             var scoreSeconds = clock.Elapsed.TotalSeconds;
@@ -68,11 +76,11 @@ public static class DetectionSpeedBenchmark
         var vectorsPerSecond = repeats * (double)rows / throughputClock.Elapsed.TotalSeconds;
         var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
 
-        Console.WriteLine("| detector | fit s | score s (100k) | scored rows/s | ROC AUC |");
-        Console.WriteLine("|---|---|---|---|---|");
+        Console.WriteLine("| detector | cold fit s (first in process) | fit s | score s (100k) | scored rows/s | ROC AUC |");
+        Console.WriteLine("|---|---|---|---|---|---|");
         foreach (var (name, (fit, score, auc)) in ours)
         {
-            Console.WriteLine(string.Create(inv, $"| {name} | {fit:F3} | {score:F3} | {rows / score:N0} | {auc:F4} |"));
+            Console.WriteLine(string.Create(inv, $"| {name} | {coldFits[name]:F3} | {fit:F3} | {score:F3} | {rows / score:N0} | {auc:F4} |"));
         }
 
         Console.WriteLine();
