@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Pipeline.Contracts;
 using Pipeline.Detection;
 
@@ -15,8 +14,7 @@ public sealed class WindowEvaluationUnitTests : IDisposable
 
     private static readonly Lazy<(GlobalModel Candidate, ModelBundle Bundle)> SharedCandidate = new(BuildCandidate);
 
-    private readonly Dictionary<string, ECDsa> _keys = Windows.Keys.ToDictionary(FederationOptions.ParticipantIdFor, _ => ECDsa.Create(ECCurve.NamedCurves.nistP256));
-    private readonly FederationOptions _options = new() { ModelName = "evaluation", Detector = "pca", Contamination = 0.05 };
+    private readonly CalibrationRound _round = NewRound();
 
     [Fact]
     public void Calibrate_PartlyLabelledWindow_ReportsTheAucDetectionMetricsGivesOnTheLabelledScores()
@@ -33,7 +31,7 @@ public sealed class WindowEvaluationUnitTests : IDisposable
         var (local, labels) = window.FeaturizeWithLabels(bundle.Layout);
         var id = FederationOptions.ParticipantIdFor(cluster);
 
-        var report = ParticipantTrainer.Calibrate(Announcement(2, candidate.Version, 0), bundle, local, _options, id, cluster, _keys[id], DateTimeOffset.UnixEpoch, labels);
+        var report = ParticipantTrainer.Calibrate(_round.Announcement(2, candidate.Version, 0), bundle, local, _round.Options, id, cluster, _round.Keys[id], DateTimeOffset.UnixEpoch, labels);
 
         var scores = new float[local.Count];
         bundle.Detector.Score(local.ToInputs(bundle.Standardizer).Values, scores);
@@ -58,12 +56,12 @@ public sealed class WindowEvaluationUnitTests : IDisposable
     public void Calibrate_LabelledReports_ModelCarriesTheirAggregateAtThePublishedThreshold()
     {
         var (candidate, bundle) = Candidate();
-        var reports = Collector(candidate);
+        var reports = _round.Collector(candidate);
         foreach (var (cluster, readings) in Windows)
         {
             var id = FederationOptions.ParticipantIdFor(cluster);
             var labels = readings.Select(r => r.Attack ? "replay" : "normal").ToList();
-            var report = ParticipantTrainer.Calibrate(reports.Announcement, bundle, BundleTrainer.Featurize(bundle.Layout, [.. readings.Select(r => r.Reading)]), _options, id, cluster, _keys[id], DateTimeOffset.UnixEpoch, labels);
+            var report = ParticipantTrainer.Calibrate(reports.Announcement, bundle, BundleTrainer.Featurize(bundle.Layout, [.. readings.Select(r => r.Reading)]), _round.Options, id, cluster, _round.Keys[id], DateTimeOffset.UnixEpoch, labels);
             Assert.Null(reports.Offer(report, 100));
         }
 
@@ -79,11 +77,11 @@ public sealed class WindowEvaluationUnitTests : IDisposable
     public void Calibrate_OneLabelledReport_PrecisionAndRecallAreDetectionMetricsAtThePublishedThreshold()
     {
         var (candidate, bundle) = Candidate();
-        var reports = Collector(candidate);
+        var reports = _round.Collector(candidate);
         var (cluster, readings) = Windows.Last();
         var id = FederationOptions.ParticipantIdFor(cluster);
         var local = BundleTrainer.Featurize(bundle.Layout, [.. readings.Select(r => r.Reading)]);
-        var report = ParticipantTrainer.Calibrate(reports.Announcement, bundle, local, _options, id, cluster, _keys[id], DateTimeOffset.UnixEpoch, [.. readings.Select(r => r.Attack ? "slow_drift" : "normal")]);
+        var report = ParticipantTrainer.Calibrate(reports.Announcement, bundle, local, _round.Options, id, cluster, _round.Keys[id], DateTimeOffset.UnixEpoch, [.. readings.Select(r => r.Attack ? "slow_drift" : "normal")]);
         Assert.Null(reports.Offer(report, 100));
 
         var (model, _) = RoundAggregator.Calibrate(candidate, bundle, reports, candidate.Version + 1, DateTimeOffset.UnixEpoch);
@@ -101,12 +99,12 @@ public sealed class WindowEvaluationUnitTests : IDisposable
     public void Calibrate_UnlabelledWindows_ModelHasNoEvaluationMetric()
     {
         var (candidate, bundle) = Candidate();
-        var reports = Collector(candidate);
+        var reports = _round.Collector(candidate);
         foreach (var (cluster, readings) in Windows)
         {
             var id = FederationOptions.ParticipantIdFor(cluster);
             var unlabelled = new string?[readings.Count];
-            var report = ParticipantTrainer.Calibrate(reports.Announcement, bundle, BundleTrainer.Featurize(bundle.Layout, [.. readings.Select(r => r.Reading)]), _options, id, cluster, _keys[id], DateTimeOffset.UnixEpoch, unlabelled);
+            var report = ParticipantTrainer.Calibrate(reports.Announcement, bundle, BundleTrainer.Featurize(bundle.Layout, [.. readings.Select(r => r.Reading)]), _round.Options, id, cluster, _round.Keys[id], DateTimeOffset.UnixEpoch, unlabelled);
             Assert.DoesNotContain(report.LocalMetrics, m => m.Name == WindowEvaluation.LabelledMetric);
             Assert.Null(reports.Offer(report, 100));
         }
@@ -182,10 +180,7 @@ public sealed class WindowEvaluationUnitTests : IDisposable
         Assert.Throws<ArgumentException>(() => WindowEvaluation.Measure(new float[] { 1, 2 }, ["normal"], 0.1));
     }
 
-    public void Dispose()
-    {
-        foreach (var key in _keys.Values) key.Dispose();
-    }
+    public void Dispose() => _round.Dispose();
 
     private static IReadOnlyList<NamedValue> Report(double labelled, double attacks, double? auc, params (double Threshold, double Attacks, double Normals)[] grid)
     {
@@ -211,40 +206,14 @@ public sealed class WindowEvaluationUnitTests : IDisposable
 
     private (GlobalModel Candidate, ModelBundle Bundle) Candidate() => SharedCandidate.Value;
 
-    // One bootstrap round of PCA over the three windows: the candidate as the coordinator would publish it (built once
-    // for the class with throw-away keys; the reports in the tests are signed and checked with the instance's keys).
+    private static CalibrationRound NewRound() =>
+        new(Windows.ToDictionary(p => p.Key, p => p.Value.Select(r => r.Reading).ToList()), new FederationOptions { ModelName = "evaluation", Detector = "pca", Contamination = 0.05 });
+
+    // The bootstrap candidate, built once for the class with throw-away keys (the reports in the tests are signed and
+    // checked with the instance's keys).
     private static (GlobalModel Candidate, ModelBundle Bundle) BuildCandidate()
     {
-        using var test = new WindowEvaluationUnitTests();
-        var announcement = test.Announcement(round: 1, baseVersion: 0, epochs: 4);
-        var collector = new RoundCollector(announcement, null, test._options.Layout(), null, id => test._keys.GetValueOrDefault(id), new NonceLedger(), 0);
-        foreach (var (cluster, readings) in Windows)
-        {
-            var id = FederationOptions.ParticipantIdFor(cluster);
-            var (update, _) = ParticipantTrainer.Train(announcement, null, BundleTrainer.Featurize(test._options.Layout(), [.. readings.Select(r => r.Reading)]), test._options, id, cluster, test._keys[id], DateTimeOffset.UnixEpoch, CancellationToken.None);
-            Assert.Null(collector.Offer(update, 100));
-        }
-
-        var (result, bundle) = RoundAggregator.Close(collector, new FedAvgStrategy(), 1, false, 1, DateTimeOffset.UnixEpoch);
-        return (RoundAggregator.AsCandidate(result.Model!), bundle!);
+        using var round = NewRound();
+        return round.Candidate();
     }
-
-    private RoundCollector Collector(GlobalModel candidate) =>
-        new(Announcement(round: 2, baseVersion: candidate.Version, epochs: 0), ModelBundle.Deserialize(candidate.Model), _options.Layout(), null, id => _keys.GetValueOrDefault(id), new NonceLedger(), 0);
-
-    private RoundAnnouncement Announcement(long round, long baseVersion, int epochs) => new()
-    {
-        ModelName = _options.ModelName,
-        Round = round,
-        BaseVersion = baseVersion,
-        DetectorKind = "pca",
-        Stream = Topics.IiotTelemetry,
-        SelectedParticipants = [.. _keys.Keys.Order(StringComparer.Ordinal)],
-        MinParticipants = 1,
-        Deadline = DateTimeOffset.UnixEpoch.AddHours(1),
-        LocalEpochs = epochs,
-        BatchSize = 32,
-        LearningRate = 0.03,
-        AnnouncedAt = DateTimeOffset.UnixEpoch,
-    };
 }
