@@ -52,6 +52,23 @@ public sealed class CalibrationUnitTests : IDisposable
     }
 
     [Fact]
+    public void Calibrate_TrainingUpdateArrivingDuringCalibration_CountsItLateAndRejectedOnTheCalibratedModel()
+    {
+        var (candidate, bundle) = _round.Candidate();
+        var reports = _round.Collector(candidate);
+        var (cluster, readings) = Windows.First();
+        var id = FederationOptions.ParticipantIdFor(cluster);
+        var (late, _) = ParticipantTrainer.Train(_round.Announcement(round: 1, baseVersion: 0, epochs: 4), null, BundleTrainer.Featurize(_round.Options.Layout(), readings), _round.Options, id, cluster, _round.Keys[id], DateTimeOffset.UnixEpoch, CancellationToken.None);
+
+        Assert.Equal(RejectionReason.StaleRound, reports.Offer(late, 100)?.Reason);
+        var (model, _) = RoundAggregator.Calibrate(candidate, bundle, reports, candidate.Version + 1, DateTimeOffset.UnixEpoch);
+
+        Assert.Contains(new NamedValue(RoundAggregator.LateMetric, 0), candidate.Metrics);
+        Assert.Contains(new NamedValue(RoundAggregator.LateMetric, 1), model.Metrics);
+        Assert.Contains(new NamedValue(RoundAggregator.RejectedMetric, 1), model.Metrics);
+    }
+
+    [Fact]
     public void Calibrate_NoReports_KeepsTheCandidateThreshold()
     {
         var (candidate, bundle) = _round.Candidate();

@@ -144,7 +144,6 @@ public sealed partial class FederationCoordinator : BackgroundService
                         var reports = new RoundCollector(calibration, bundle, layout, nedSizes, Key, _nonces, 0);
                         Collect(consumer, reports, calibration.Deadline, ct);
                         (published, bundle) = RoundAggregator.Calibrate(candidate, bundle!, reports, CurrentVersion + 1, _time.GetUtcNow());
-                        foreach (var rejected in reports.Rejected) LogRejected(_logger, model, rejected.Round, rejected.ParticipantId, rejected.Reason, rejected.Detail);
                         LogCalibrated(_logger, model, published.Version, round, reports.Accepted.Count, candidate.Threshold, published.Threshold);
                         if (Metric(published, WindowEvaluation.AucMetric) is { } auc)
                         {
@@ -152,7 +151,9 @@ public sealed partial class FederationCoordinator : BackgroundService
                                 Metric(published, WindowEvaluation.PrecisionMetric) ?? double.NaN, Metric(published, WindowEvaluation.RecallMetric) ?? double.NaN);
                         }
 
-                        result = result with { Model = published };
+                        // A training update that misses the deadline usually arrives while the calibration round
+                        // collects: it is this round's late (and rejected) update all the same, logged with the rest below.
+                        result = result with { Model = published, Late = result.Late + reports.Late, Rejected = [.. result.Rejected, .. reports.Rejected] };
                     }
 
                     producer.Produce(_clients.Topic(Topics.FlGlobalModel), new Message<string?, byte[]> { Key = model, Value = AvroSingleObject.Encode(published) });

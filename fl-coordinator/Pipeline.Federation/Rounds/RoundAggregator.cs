@@ -19,6 +19,12 @@ public static class RoundAggregator
     /// <summary>Name of the local metric carrying a participant's score quantile.</summary>
     public const string ThresholdMetric = "threshold";
 
+    /// <summary>Metric on a published GlobalModel: updates of earlier rounds that arrived during its round (dropped).</summary>
+    public const string LateMetric = "late";
+
+    /// <summary>Metric on a published GlobalModel: updates rejected during its round, late ones included.</summary>
+    public const string RejectedMetric = "rejected";
+
     /// <summary>Name of the local metric carrying the participant's mean local score.</summary>
     public const string MeanScoreMetric = "mean_score";
 
@@ -40,7 +46,8 @@ public static class RoundAggregator
     /// sample-weighted median of the reported quantiles of the candidate's scores as threshold (the candidate's own
     /// threshold when no report arrived). When reports carry an evaluation on labelled events, the model also gets
     /// <see cref="WindowEvaluation.Aggregate"/>'s metrics (<c>auc</c>, <c>labelled</c>, <c>precision</c>, <c>recall</c>)
-    /// at that threshold — in-sample, on the participants' training windows.
+    /// at that threshold — in-sample, on the participants' training windows. Its <c>late</c> and <c>rejected</c> metrics
+    /// add the calibration round's to the candidate's (late training updates mostly arrive while reports are collected).
     /// </summary>
     public static (GlobalModel Model, ModelBundle Bundle) Calibrate(GlobalModel candidate, ModelBundle bundle, RoundCollector reports, long version, DateTimeOffset now)
     {
@@ -60,7 +67,12 @@ public static class RoundAggregator
             Threshold = threshold,
             Metrics =
             [
-                .. candidate.Metrics.Where(m => m.Name != CalibratedMetric),
+                .. candidate.Metrics.Where(m => m.Name != CalibratedMetric).Select(m => m.Name switch
+                {
+                    LateMetric => m with { Value = m.Value + reports.Late },
+                    RejectedMetric => m with { Value = m.Value + reports.Rejected.Count },
+                    _ => m,
+                }),
                 new NamedValue(CalibratedMetric, 1),
                 new NamedValue("calibration_reports", accepted.Count),
                 new NamedValue("local_threshold", candidate.Threshold),
@@ -150,8 +162,8 @@ public static class RoundAggregator
             Metrics =
             [
                 new NamedValue("accepted", accepted.Count),
-                new NamedValue("rejected", collector.Rejected.Count),
-                new NamedValue("late", collector.Late),
+                new NamedValue(RejectedMetric, collector.Rejected.Count),
+                new NamedValue(LateMetric, collector.Late),
                 new NamedValue("samples", samples),
                 new NamedValue("bytes_received", collector.BytesReceived),
                 new NamedValue("parameter_bytes_per_participant", collector.ParameterBytesAccepted / (double)accepted.Count),

@@ -26,10 +26,10 @@ public sealed record RoundResult
     /// <summary>Participants whose updates passed validation.</summary>
     public IReadOnlyList<string> Accepted { get; init; } = [];
 
-    /// <summary>Updates dropped, with reasons (late ones included as <see cref="RejectionReason.StaleRound"/>).</summary>
+    /// <summary>Updates dropped in the round, its calibration phase included, with reasons (late ones as <see cref="RejectionReason.StaleRound"/>).</summary>
     public IReadOnlyList<RejectedUpdate> Rejected { get; init; } = [];
 
-    /// <summary>Updates for earlier rounds that arrived during this one.</summary>
+    /// <summary>Updates for earlier rounds that arrived during this one (its calibration phase included); counted and dropped.</summary>
     public int Late { get; init; }
 
     /// <summary>Bytes of update messages received during the round.</summary>
