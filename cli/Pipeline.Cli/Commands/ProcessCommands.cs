@@ -81,7 +81,7 @@ internal static class ProcessCommands
     {
         var msp = new Option<string>("--msp")
         {
-            Description = "MSP id the ledger peers register under and the processor queries as.",
+            Description = "MSP id the embedded ledger peers register under and the processor queries as (external Fabric peers: Processing:Whitelist:FabricIdentity:MspId).",
             DefaultValueFactory = _ => "Org1MSP",
         };
         var command = new Command(
@@ -89,7 +89,9 @@ internal static class ProcessCommands
             "Verify every endpoint execution against the whitelist ledger (embedded peers opened from Ledger:DataDirectory, " +
             "selected through the Redis peer index at PeerIndex:Redis with PeerIndex:Strategy) and produce verdicts and alerts. " +
             "Config: Processing:Whitelist:OnLookupFailure (FailClosed|FailOpen), Processing:Whitelist:LookupTimeoutMs, " +
-            "Processing:Whitelist:Transport (InProcess|Gateway: each peer's Fabric Gateway gRPC service on loopback).")
+            "Processing:Whitelist:Transport (InProcess|Gateway: each peer's Fabric Gateway gRPC service on loopback). " +
+            "With Processing:Whitelist:FabricPeers:<i>:Id/:Endpoint/:TlsCaFile (and FabricIdentity:MspId/:CertificateFile/:KeyFile, Transport=Gateway) " +
+            "it queries an external Fabric network's peers instead, on channel Ledger:ChannelName, and starts no embedded peers.")
         {
             msp,
         };
@@ -107,8 +109,18 @@ internal static class ProcessCommands
                 processing.Validate();
                 whitelist.Validate();
                 using var kafka = await ConnectAsync(parse, logger, cancellationToken).ConfigureAwait(false);
-                await using var network = await LedgerNetwork.StartAsync(ledgerOptions, loggerFactory: logging, cancellationToken: cancellationToken).ConfigureAwait(false);
                 using var redis = await PeerIndexConnection.ConnectAsync(indexOptions.Redis).ConfigureAwait(false);
+                if (whitelist.UsesExternalFabric)
+                {
+                    // An external Fabric network: no embedded peers; the processor registers the configured peers itself.
+                    await using var fabric = await ExternalFabricLookup.StartAsync(
+                        whitelist, ledgerOptions.ChannelName, redis, indexOptions, logging, cancellationToken).ConfigureAwait(false);
+                    using var external = new WhitelistProcessor(kafka.Clients, fabric.Lookup, processing, whitelist, logging);
+                    await external.RunAsync(cancellationToken).ConfigureAwait(false);
+                    return 0;
+                }
+
+                await using var network = await LedgerNetwork.StartAsync(ledgerOptions, loggerFactory: logging, cancellationToken: cancellationToken).ConfigureAwait(false);
                 await using var ledger = await EmbeddedLedgerLookup.StartAsync(
                     network, redis, indexOptions, logging, parse.GetValue(msp) ?? "Org1MSP", whitelist.Transport, whitelist.GatewayIdentity, cancellationToken).ConfigureAwait(false);
                 using var processor = new WhitelistProcessor(kafka.Clients, ledger.Lookup, processing, whitelist, logging);
