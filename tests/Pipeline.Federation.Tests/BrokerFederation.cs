@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
-using System.Text;
-using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts;
-using Pipeline.Contracts.Avro;
 using Pipeline.Detection;
-using Pipeline.Platform.Kafka;
-using Pipeline.Producers.Simulation;
 using Pipeline.Testing;
 
 namespace Pipeline.Federation.Tests;
@@ -26,39 +21,15 @@ internal static class BrokerFederation
         Attack attack, Func<IReadOnlyList<ModelBundle>, bool> enough, TimeSpan timeout,
         IReadOnlyDictionary<string, bool[]>? attacks = null, Action<GlobalModel>? published = null)
     {
-        var prefix = $"conv-{Guid.NewGuid():N}.";
-        foreach (var topic in new[] { Topics.FlRounds, Topics.FlModelUpdates, Topics.FlGlobalModel, Topics.IiotTelemetry }) kafka.Broker.CreateTopic(prefix + topic, 1);
-        var clients = new KafkaClientFactory(kafka.BootstrapServers, new KafkaOptions { BootstrapServers = kafka.BootstrapServers, TopicPrefix = prefix });
-        options.KeyDirectory = Path.Combine(Path.GetTempPath(), prefix + "keys");
-
-        // Consumer group ids carry the model name but not the topic prefix: federations side by side on one broker need
-        // their own model names, or their coordinators share a group and re-read each other's rebalanced partitions.
-        options.ModelName = $"{options.ModelName}-{prefix[5..13]}";
+        await using var topics = FederationTopics.Create(kafka, "conv");
+        topics.Isolate(options);
         options.Clusters = string.Join(",", train.Keys.Order(StringComparer.Ordinal));
-        using (var producer = clients.CreateProducer("convergence-data"))
-        {
-            foreach (var (cluster, readings) in train)
-            {
-                for (var i = 0; i < readings.Count; i++)
-                {
-                    var message = new Message<string?, byte[]> { Key = readings[i].FactoryId, Value = AvroSingleObject.Encode(readings[i]) };
-                    if (attacks is not null)
-                    {
-                        var label = attacks[cluster][i] ? AttackLabels.SensorSpoofing : AttackLabels.Normal;
-                        message.Headers = new Headers { { AttackLabels.HeaderName, Encoding.UTF8.GetBytes(label) } };
-                    }
-
-                    producer.Produce(clients.Topic(Topics.IiotTelemetry), message);
-                }
-            }
-
-            producer.Flush(TimeSpan.FromSeconds(30));
-        }
+        topics.Produce(train, attacks);
 
         var queue = new ConcurrentQueue<GlobalModel>();
         var models = new List<ModelBundle>();
         var completed = 0;
-        await using var host = FederationHost.Create(clients, options, NullLoggerFactory.Instance);
+        await using var host = FederationHost.Create(topics.Clients, options, NullLoggerFactory.Instance);
         host.Coordinator.RoundCompleted += r =>
         {
             if (r.Model is { } model) queue.Enqueue(model);
@@ -91,7 +62,7 @@ internal static class BrokerFederation
         var history = host.Coordinator.History;
         if (models.Count == 0 || history.Any(r => r.Status != RoundStatus.Published || r.Rejected.Count > 0))
         {
-            throw new InvalidOperationException($"The federation under {prefix} did not run clean rounds in {timeout.TotalSeconds:F0} s: "
+            throw new InvalidOperationException($"The federation under {topics.Prefix} did not run clean rounds in {timeout.TotalSeconds:F0} s: "
                 + string.Join("; ", history.Select(r => $"round {r.Round} {r.Status} {r.Reason} accepted [{string.Join(",", r.Accepted)}] rejected [{string.Join(",", r.Rejected.Select(x => $"{x.ParticipantId}:{x.Reason}"))}]")));
         }
 

@@ -40,12 +40,15 @@ internal sealed class FederationTopics : IAsyncDisposable
     public ParticipantKeyDirectory Keys { get; }
 
     /// <summary>Creates the topics (one partition each, so arrival order is the order produced) and the key directory.</summary>
-    public static FederationTopics Create(KafkaFixture kafka, string hint)
+    /// <param name="kafka">The embedded broker.</param>
+    /// <param name="hint">Start of the topic prefix, names the test in the broker's topic list.</param>
+    /// <param name="consumer">Consumer settings laid over the factory's defaults (null = none).</param>
+    public static FederationTopics Create(KafkaFixture kafka, string hint, ConsumerConfig? consumer = null)
     {
         ArgumentNullException.ThrowIfNull(kafka);
         var prefix = $"{hint}-{Guid.NewGuid():N}.";
         foreach (var topic in new[] { Topics.FlRounds, Topics.FlModelUpdates, Topics.FlGlobalModel, Topics.IiotTelemetry }) kafka.Broker.CreateTopic(prefix + topic, 1);
-        var clients = new KafkaClientFactory(kafka.BootstrapServers, new KafkaOptions { BootstrapServers = kafka.BootstrapServers, TopicPrefix = prefix });
+        var clients = new KafkaClientFactory(kafka.BootstrapServers, new KafkaOptions { BootstrapServers = kafka.BootstrapServers, TopicPrefix = prefix, Consumer = consumer ?? new() });
         return new FederationTopics(prefix, clients, new ParticipantKeyDirectory(Path.Combine(Path.GetTempPath(), prefix + "keys")));
     }
 

@@ -1,4 +1,6 @@
+using Confluent.Kafka;
 using Pipeline.Contracts;
+using Pipeline.Testing;
 
 namespace Pipeline.Federation.Tests;
 
@@ -35,9 +37,9 @@ internal static class SmallFederation
     };
 
     /// <summary>Topics for one test with every cluster's readings already on <c>iiot.telemetry</c>.</summary>
-    public static FederationTopics Create(Pipeline.Testing.KafkaFixture kafka, string hint)
+    public static FederationTopics Create(KafkaFixture kafka, string hint, ConsumerConfig? consumer = null)
     {
-        var topics = FederationTopics.Create(kafka, hint);
+        var topics = FederationTopics.Create(kafka, hint, consumer);
         topics.Produce(Readings);
         return topics;
     }

@@ -1,9 +1,7 @@
 using System.Security.Cryptography;
 using Confluent.Kafka;
-using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts;
 using Pipeline.Contracts.Avro;
-using Pipeline.Platform.Kafka;
 using Pipeline.Testing;
 
 namespace Pipeline.Federation.Tests;
@@ -13,11 +11,8 @@ public sealed class UpdateIntegrityTests(KafkaFixture kafka) : IClassFixture<Kaf
     [Fact]
     public async Task Coordinator_TamperedStaleAndReplayedUpdates_RejectsEachWithItsReason()
     {
-        var prefix = $"it-{Guid.NewGuid():N}.";
-        foreach (var topic in new[] { Topics.FlRounds, Topics.FlModelUpdates, Topics.FlGlobalModel }) kafka.Broker.CreateTopic(prefix + topic, 1);
-        var clients = new KafkaClientFactory(kafka.BootstrapServers, new KafkaOptions { BootstrapServers = kafka.BootstrapServers, TopicPrefix = prefix });
-        var keyDir = new ParticipantKeyDirectory(Path.Combine(Path.GetTempPath(), prefix + "keys"));
-        using var key = keyDir.LoadOrCreatePrivateKey("fl-c01");
+        await using var topics = FederationTopics.Create(kafka, "it");
+        var key = topics.Register("c01");
         var options = new FederationOptions
         {
             ModelName = "integrity",
@@ -27,24 +22,22 @@ public sealed class UpdateIntegrityTests(KafkaFixture kafka) : IClassFixture<Kaf
             RoundIntervalSeconds = 0,
             MinParticipants = 1,
             Participants = "fl-c01",
-            KeyDirectory = keyDir.Path,
+            KeyDirectory = topics.Keys.Path,
         };
 
         var stale = Update(key, round: 0);
         var tampered = Update(key, round: 1) is var t ? t with { SampleCount = t.SampleCount + 1 } : null;
-        using (var producer = clients.CreateProducer("test"))
+        using (var producer = topics.Clients.CreateProducer("test"))
         {
             foreach (var update in new[] { tampered!, stale, stale })
             {
-                await producer.ProduceAsync(clients.Topic(Topics.FlModelUpdates), new Message<string?, byte[]> { Key = "integrity", Value = AvroSingleObject.Encode(update) });
+                await producer.ProduceAsync(topics.Clients.Topic(Topics.FlModelUpdates), new Message<string?, byte[]> { Key = "integrity", Value = AvroSingleObject.Encode(update) });
             }
         }
 
-        using var coordinator = new FederationCoordinator(clients, options, keyDir, NullLogger<FederationCoordinator>.Instance);
-        await coordinator.StartAsync(CancellationToken.None);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (coordinator.History.Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
-        await coordinator.StopAsync(CancellationToken.None);
+        var coordinator = await topics.StartCoordinatorAsync(options);
+        await Eventually.UntilAsync(() => coordinator.History.Count > 0, TimeSpan.FromSeconds(60), () => "the round to close");
+        await topics.StopAsync(coordinator);
 
         var result = Assert.Single(coordinator.History);
         Assert.Equal(RoundStatus.Skipped, result.Status);
