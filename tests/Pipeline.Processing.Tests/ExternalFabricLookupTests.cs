@@ -110,6 +110,33 @@ public sealed class ExternalFabricLookupTests(RedisServer redis) : IClassFixture
         Assert.Contains("SSL", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Index_CallInFlightToAConfiguredPeer_ShowsInFlightOverSlotsAsItsLoad()
+    {
+        await using var network = await StartNetworkAsync();
+        await using var gateways = await EmbeddedPeerGateways.StartAsync(network, Msp, MspLayout.User, cancellationToken: CancellationToken.None);
+        using var peerCa = new TestTls("peer TLS CA");
+        using var certificate = peerCa.IssueServer("peer0.orgtest.example.com");
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var front = await TlsGatewayFront.StartAsync(certificate, gateways.Endpoints[0].Address, () => gate.Task);
+        var options = TlsOptions(front.Address, peerCa.WriteCaPem(Path.Combine(_directory, "tlsca.pem")));
+        options.FabricPeers[0].Slots = 4;
+        var index = new PeerIndexOptions { Redis = redis.Endpoint, KeyPrefix = RedisServer.NewKeyPrefix(), ReportInterval = TimeSpan.FromMilliseconds(50) };
+        var registry = new RedisPeerRegistry(redis.Connection, Options.Create(index));
+        await using var external = await ExternalFabricLookup.StartAsync(options, network.Options.ChannelName, redis.Connection, index, NullLoggerFactory.Instance, CancellationToken.None);
+
+        var pending = external.Lookup.VerifyAsync(Queries, CancellationToken.None);
+        var busy = await WaitForPeerAsync(registry, "tls-peer", p => p.Load.InFlight == 1);
+        gate.SetResult();
+        var answer = await pending;
+        var idle = await WaitForPeerAsync(registry, "tls-peer", p => p.Load.InFlight == 0);
+
+        Assert.Equal(new PeerLoad(25, 0, 1), busy.Load);
+        Assert.Equal(front.Address, busy.Endpoint);
+        Assert.Equal(new PeerLoad(0, 0, 0), idle.Load);
+        Assert.Equal((await InProcessAnswerAsync(network)).Results, answer.Results);
+    }
+
     private static readonly WhitelistQuery[] Queries =
         [new(Hash("chrome"), "chrome"), new(Hash("regedit"), "regedit"), new(Hash("patched"), "chrome"), new(Hash("malware"), "dropper")];
 
@@ -146,6 +173,21 @@ public sealed class ExternalFabricLookupTests(RedisServer redis) : IClassFixture
         var index = new PeerIndexOptions { Redis = redis.Endpoint, KeyPrefix = RedisServer.NewKeyPrefix() };
         await using var inProcess = await EmbeddedLedgerLookup.StartAsync(network, redis.Connection, index, NullLoggerFactory.Instance, Msp, CancellationToken.None);
         return await inProcess.Lookup.VerifyAsync(Queries, CancellationToken.None);
+    }
+
+    /// <summary>The peer's index entry once <paramref name="condition"/> holds (its reporter publishes every 50 ms).</summary>
+    private static async Task<PeerSnapshot> WaitForPeerAsync(RedisPeerRegistry registry, string peerId, Func<PeerSnapshot, bool> condition)
+    {
+        PeerSnapshot? found = null;
+        await Polling.UntilAsync(
+            () =>
+            {
+                found = registry.ListAsync(CancellationToken.None).GetAwaiter().GetResult().SingleOrDefault(p => p.PeerId == peerId && condition(p));
+                return found is not null;
+            },
+            TimeSpan.FromSeconds(20),
+            () => $"peer {peerId} never reached the expected load in the index");
+        return found!;
     }
 
     private static string Hash(string seed) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)));

@@ -32,7 +32,10 @@ internal sealed class TlsGatewayFront : IAsyncDisposable
     /// <summary>https://127.0.0.1:port.</summary>
     public string Address { get; }
 
-    public static async Task<TlsGatewayFront> StartAsync(X509Certificate2 certificate, string upstreamAddress)
+    /// <param name="certificate">Server certificate with its key.</param>
+    /// <param name="upstreamAddress">The plaintext gateway (http://127.0.0.1:port).</param>
+    /// <param name="beforeForward">Awaited before each Evaluate is passed on (holds calls in flight), or null.</param>
+    public static async Task<TlsGatewayFront> StartAsync(X509Certificate2 certificate, string upstreamAddress, Func<Task>? beforeForward = null)
     {
         var upstream = GrpcChannel.ForAddress(upstreamAddress);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -44,6 +47,7 @@ internal sealed class TlsGatewayFront : IAsyncDisposable
         }));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(new Gateway.GatewayClient(upstream));
+        builder.Services.AddSingleton(new ForwardGate(beforeForward ?? (() => Task.CompletedTask)));
         var app = builder.Build();
         app.MapGrpcService<ForwardingGateway>();
         await app.StartAsync();
@@ -59,9 +63,14 @@ internal sealed class TlsGatewayFront : IAsyncDisposable
     }
 
     /// <summary>Evaluate only: what the whitelist lookup calls.</summary>
-    internal sealed class ForwardingGateway(Gateway.GatewayClient upstream) : Gateway.GatewayBase
+    internal sealed class ForwardingGateway(Gateway.GatewayClient upstream, ForwardGate gate) : Gateway.GatewayBase
     {
-        public override async Task<EvaluateResponse> Evaluate(EvaluateRequest request, ServerCallContext context) =>
-            await upstream.EvaluateAsync(request, cancellationToken: context.CancellationToken);
+        public override async Task<EvaluateResponse> Evaluate(EvaluateRequest request, ServerCallContext context)
+        {
+            await gate.Wait();
+            return await upstream.EvaluateAsync(request, cancellationToken: context.CancellationToken);
+        }
     }
+
+    internal sealed record ForwardGate(Func<Task> Wait);
 }
