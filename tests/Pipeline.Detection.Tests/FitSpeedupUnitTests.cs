@@ -31,6 +31,48 @@ public sealed class FitSpeedupUnitTests
         Assert.True(meanAbsolute < 0.02 * b.Average(), $"mean score difference {meanAbsolute} vs mean score {b.Average()}");
     }
 
+    [Theory]
+    [InlineData(5, 5)] // fewer centroids than SIMD lanes, features not a lane multiple
+    [InlineData(8, 16)]
+    [InlineData(13, 3)] // centroids over two lane blocks
+    public void KMeansFit_RunToConvergence_EachCentroidIsTheMeanOfTheRowsNearestToIt(int clusters, int columns)
+    {
+        // The bounded assignment may skip distance computations, never change the outcome: at convergence each
+        // centroid is the mean of the rows a brute-force search assigns to it, and the sizes are those row counts.
+        var data = TestData.Correlated(3000, columns, seed: 21, anomalyShare: 0.03, out _);
+
+        var model = KMeansDetector.Fit(data, new KMeansOptions { Clusters = clusters, Seed = 4, Tolerance = 0, MaxIterations = 1000 });
+
+        var centroids = model.Centroids.ToArray();
+        var sums = new double[clusters * columns];
+        var counts = new double[clusters];
+        for (var i = 0; i < data.Rows; i++)
+        {
+            var x = data.Row(i);
+            var nearest = 0;
+            var nearestDistance = double.PositiveInfinity;
+            for (var c = 0; c < clusters; c++)
+            {
+                double distance = 0;
+                for (var j = 0; j < columns; j++) distance += Math.Pow(x[j] - centroids[(c * columns) + j], 2);
+                if (distance < nearestDistance)
+                {
+                    nearestDistance = distance;
+                    nearest = c;
+                }
+            }
+
+            counts[nearest]++;
+            for (var j = 0; j < columns; j++) sums[(nearest * columns) + j] += x[j];
+        }
+
+        Assert.Equal(counts, model.ClusterSizes.ToArray());
+        for (var c = 0; c < clusters; c++)
+        {
+            for (var j = 0; j < columns; j++) Assert.Equal(sums[(c * columns) + j] / counts[c], centroids[(c * columns) + j], 1e-4);
+        }
+    }
+
     [Fact]
     public void KMeansOptions_NegativeTolerance_Throws()
     {
