@@ -16,6 +16,12 @@ public sealed class ProcessingOptions
     /// <summary>Longest time a batch stays open after its first message, in milliseconds.</summary>
     public int BatchTimeoutMs { get; set; } = 20;
 
+    /// <summary>How long an open batch waits for its next message once the consumer has nothing more
+    /// buffered, in milliseconds. 0 (default) processes what has arrived at once: batches are as large as
+    /// the backlog (up to <see cref="BatchSize"/>), so they fill under load and stay small, and fast, when
+    /// input is light. A value up to <see cref="BatchTimeoutMs"/> trades latency for fuller batches.</summary>
+    public int BatchLingerMs { get; set; }
+
     /// <summary>Consumer group; empty = "pipeline-scoring-&lt;stream&gt;" or "pipeline-whitelist".</summary>
     public string? GroupId { get; set; }
 
@@ -46,6 +52,10 @@ public sealed class ProcessingOptions
         if (BatchTimeoutMs is < 0 or > 60_000)
         {
             throw new ArgumentException($"Processing:BatchTimeoutMs must be 0..60000, got {BatchTimeoutMs}");
+        }
+        if (BatchLingerMs is < 0 or > 60_000)
+        {
+            throw new ArgumentException($"Processing:BatchLingerMs must be 0..60000, got {BatchLingerMs}");
         }
         if (RetryBackoffMs is < 0 or > 60_000)
         {

@@ -35,6 +35,7 @@ public static class ProcessingBenchmark
         var rateOverride = Arg(args, "--rate", 0);
         var batchSize = Arg(args, "--batch-size", new ProcessingOptions().BatchSize);
         var batchTimeoutMs = Arg(args, "--batch-timeout-ms", new ProcessingOptions().BatchTimeoutMs);
+        var batchLingerMs = Arg(args, "--batch-linger-ms", new ProcessingOptions().BatchLingerMs);
         var fetchWaitMs = Arg(args, "--fetch-wait-ms", -1);
         var lingerMs = Arg(args, "--linger-ms", -1);
         var seed = Arg(args, "--seed", 42);
@@ -55,9 +56,9 @@ public static class ProcessingBenchmark
         using var broker = bootstrap is null ? EmbeddedKafkaBroker.Start(1, Topics.All) : null;
         var clients = new KafkaClientFactory(bootstrap ?? broker!.BootstrapServers, kafka);
         var input = clients.Topic(Topics.IiotTelemetry);
-        var processing = new ProcessingOptions { BatchSize = batchSize, BatchTimeoutMs = batchTimeoutMs, SummaryIntervalSeconds = 0 };
+        var processing = new ProcessingOptions { BatchSize = batchSize, BatchTimeoutMs = batchTimeoutMs, BatchLingerMs = batchLingerMs, SummaryIntervalSeconds = 0 };
         var fetchWait = kafka.Consumer.FetchWaitMaxMs?.ToString(CultureInfo.InvariantCulture);
-        Console.WriteLine($"settings: Processing:BatchSize={processing.BatchSize} BatchTimeoutMs={processing.BatchTimeoutMs}; scorer consumer fetch.wait.max.ms=" +
+        Console.WriteLine($"settings: Processing:BatchSize={processing.BatchSize} BatchTimeoutMs={processing.BatchTimeoutMs} BatchLingerMs={processing.BatchLingerMs}; scorer consumer fetch.wait.max.ms=" +
             (fetchWait ?? (kafka.UsesEmbeddedBroker ? $"{BatchConsumerLoop.EmbeddedFetchWaitMs} (embedded-broker default)" : "500 (librdkafka default)")) +
             $", alert producer linger.ms={kafka.Producer.LingerMs?.ToString(CultureInfo.InvariantCulture) ?? "0 (loop default)"}; " +
             $"baseline consumers fetch.wait.max.ms={fetchWait ?? "500 (librdkafka default; never idle while draining)"}; " +
@@ -223,6 +224,7 @@ public static class ProcessingBenchmark
         Guarantee = p.Guarantee,
         BatchSize = p.BatchSize,
         BatchTimeoutMs = p.BatchTimeoutMs,
+        BatchLingerMs = p.BatchLingerMs,
         GroupId = group,
         SummaryIntervalSeconds = 0,
         RetryBackoffMs = p.RetryBackoffMs,

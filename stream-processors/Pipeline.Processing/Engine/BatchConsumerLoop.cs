@@ -5,7 +5,7 @@ using Pipeline.Platform.Kafka;
 
 namespace Pipeline.Processing.Engine;
 
-/// <summary>The Kafka side of a processor: consume up to N messages or T ms, dead-letter oversize
+/// <summary>The Kafka side of a processor: consume what has arrived (up to N messages or T ms), dead-letter oversize
 /// messages, hand the rest to an <see cref="IBatchProcessor"/>, produce its outputs and dead letters,
 /// and commit the batch's offsets once every one of them is acknowledged (or, under exactly_once_v2,
 /// commit outputs and offsets in one transaction).</summary>
@@ -170,8 +170,12 @@ public sealed partial class BatchConsumerLoop
         }
     }
 
+    /// <summary>Fills <see cref="_pending"/>: waits up to <see cref="IdlePoll"/> for a first message, then
+    /// takes what follows until the batch is full, its age reaches the batch timeout, or nothing more
+    /// arrives within the linger (zero: nothing more is buffered right now).</summary>
     private void Collect(IConsumer<string?, byte[]> consumer, CancellationToken cancellationToken)
     {
+        long lastArrival = 0;
         while (_pending.Count < _settings.BatchSize && !cancellationToken.IsCancellationRequested)
         {
             TimeSpan wait;
@@ -182,7 +186,16 @@ public sealed partial class BatchConsumerLoop
             else
             {
                 var left = _settings.BatchTimeout - Stopwatch.GetElapsedTime(_batchStarted);
-                wait = left > TimeSpan.Zero ? left : TimeSpan.Zero;
+                if (left <= TimeSpan.Zero)
+                {
+                    return;
+                }
+                var linger = _settings.BatchLinger - Stopwatch.GetElapsedTime(lastArrival);
+                wait = linger < left ? linger : left;
+                if (wait < TimeSpan.Zero)
+                {
+                    wait = TimeSpan.Zero;
+                }
             }
             ConsumeResult<string?, byte[]>? record;
             try
@@ -197,25 +210,19 @@ public sealed partial class BatchConsumerLoop
             }
             if (record is null || record.IsPartitionEOF)
             {
-                if (_pending.Count == 0)
+                if (_pending.Count == 0 || wait == TimeSpan.Zero)
                 {
                     return;
                 }
-                if (wait == TimeSpan.Zero)
-                {
-                    return;
-                }
+                // Consume may return early (a rebalance callback ran): the next round recomputes what is left.
                 continue;
             }
+            lastArrival = Stopwatch.GetTimestamp();
             if (_pending.Count == 0)
             {
-                _batchStarted = Stopwatch.GetTimestamp();
+                _batchStarted = lastArrival;
             }
             _pending.Add(record);
-            if (wait == TimeSpan.Zero && _pending.Count > 0 && Stopwatch.GetElapsedTime(_batchStarted) >= _settings.BatchTimeout)
-            {
-                return;
-            }
         }
     }
 

@@ -10,6 +10,8 @@ namespace Pipeline.Processing.Engine;
 /// <param name="MaxMessageBytes">Values larger than this are dead-lettered as oversize.</param>
 /// <param name="RetryBackoff">Pause before a failed batch is retried.</param>
 /// <param name="SummaryInterval">Period of the summary log line (zero: none).</param>
+/// <param name="BatchLinger">How long an open batch waits for its next message once nothing more is
+/// buffered (zero: process what has arrived at once).</param>
 public sealed record BatchLoopSettings(
     IReadOnlyList<string> Topics,
     string GroupId,
@@ -19,4 +21,5 @@ public sealed record BatchLoopSettings(
     ProcessingGuarantee Guarantee,
     int MaxMessageBytes,
     TimeSpan RetryBackoff,
-    TimeSpan SummaryInterval);
+    TimeSpan SummaryInterval,
+    TimeSpan BatchLinger);

@@ -57,7 +57,8 @@ public sealed partial class ScoringProcessor : BackgroundService
             processing.ParsedGuarantee,
             clients.Options.MaxMessageBytes,
             TimeSpan.FromMilliseconds(processing.RetryBackoffMs),
-            TimeSpan.FromSeconds(processing.SummaryIntervalSeconds));
+            TimeSpan.FromSeconds(processing.SummaryIntervalSeconds),
+            TimeSpan.FromMilliseconds(processing.BatchLingerMs));
         var logic = new ScoringBatchProcessor(stream, _topics.Inputs, _topics.Alerts, Models, scoring, Metrics);
         _loop = new BatchConsumerLoop(clients, logic, settings, Metrics, loggers.CreateLogger<BatchConsumerLoop>());
     }

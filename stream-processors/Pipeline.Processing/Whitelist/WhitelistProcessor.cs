@@ -38,7 +38,8 @@ public sealed class WhitelistProcessor : BackgroundService
             processing.ParsedGuarantee,
             clients.Options.MaxMessageBytes,
             TimeSpan.FromMilliseconds(processing.RetryBackoffMs),
-            TimeSpan.FromSeconds(processing.SummaryIntervalSeconds));
+            TimeSpan.FromSeconds(processing.SummaryIntervalSeconds),
+            TimeSpan.FromMilliseconds(processing.BatchLingerMs));
         var logic = new WhitelistBatchProcessor(lookup, topics.Verdicts, topics.Alerts, whitelist, Metrics);
         _loop = new BatchConsumerLoop(clients, logic, settings, Metrics, loggers.CreateLogger<BatchConsumerLoop>());
     }
