@@ -8,13 +8,65 @@ public sealed class FitSpeedupUnitTests
     [Fact]
     public void IsolationForestFit_MoreRowsThanCalibrationSample_ThresholdMatchesFullQuantile()
     {
-        var data = TestData.Correlated(IsolationForestDetector.CalibrationRows * 2, 6, seed: 11, anomalyShare: 0.02, out _);
+        var rows = 2 * IsolationForestDetector.CalibrationSampleSize(int.MaxValue, 0.02);
+        var data = TestData.Correlated(rows, 6, seed: 11, anomalyShare: 0.02, out _);
 
         var forest = IsolationForestDetector.Fit(data, new IsolationForestOptions { Trees = 30, Seed = 3, Contamination = 0.02 });
         var full = ThresholdCalibrator.FromContamination(TestData.ScoreAll(forest, data), 0.02);
 
         Assert.NotEqual(full, forest.Threshold); // calibrated on the subsample, not on every row
         Assert.Equal(full, forest.Threshold, 0.01);
+    }
+
+    [Fact]
+    public void IsolationForestFit_ZeroContamination_ThresholdIsLargestTrainingScore()
+    {
+        var data = TestData.Correlated(50_000, 4, seed: 13, anomalyShare: 0.01, out _);
+
+        var forest = IsolationForestDetector.Fit(data, new IsolationForestOptions { Trees = 20, Seed = 2, Contamination = 0 });
+
+        Assert.Equal(TestData.ScoreAll(forest, data).Max(), forest.Threshold);
+    }
+
+    [Theory]
+    [InlineData(100_000, 0.01, 40_000)]
+    [InlineData(100_000, 0.02, 20_000)]
+    [InlineData(100_000, 0.001, 100_000)]
+    [InlineData(1_000, 0.01, 1_000)]
+    [InlineData(100_000, 0.0, 100_000)]
+    public void CalibrationSampleSize_Contamination_ExpectsFourHundredRowsAboveThreshold(int rows, double contamination, int expected)
+    {
+        Assert.Equal(expected, IsolationForestDetector.CalibrationSampleSize(rows, contamination));
+    }
+
+    [Fact]
+    public void IsolationForestScore_HandBuiltTrees_AddsEachRowsLeafValue()
+    {
+        // Tree 0 over 2 features: x0 < 0 ? leaf 1.5 : (x1 < 2 ? leaf 2 : (x0 < 5 ? leaf 3 : leaf 3.25)).
+        // Tree 1: a root that is a leaf (0.5). Leaves at depths 1, 2 and 3, so rows of one block stop at different depths.
+        int[] feature = [0, -1, 1, -1, 0, -1, -1, -1];
+        float[] value = [0, 1.5f, 2, 2, 5, 3, 3.25f, 0.5f];
+        int[] left = [1, -1, 3, -1, 5, -1, -1, -1];
+        int[] right = [2, -1, 4, -1, 6, -1, -1, -1];
+        var blob = DetectorSerializer.Write(new ModelHeader(DetectorKind.IsolationForest, 2, 0.5, 16), w =>
+        {
+            w.Write(16);
+            w.WriteInts([7, 1]);
+            w.WriteInts(feature);
+            w.WriteFloats(value);
+            w.WriteInts(left);
+            w.WriteInts(right);
+        });
+        var forest = DetectorSerializer.Deserialize(blob);
+
+        // x < split is false for NaN, so NaN goes right.
+        float[] rows = [-1, 9, 1, 1, 1, 3, 6, 3, float.NaN, 0, 7, float.NaN];
+        double[] leafOfTree0 = [1.5, 2, 3, 3.25, 2, 3.25];
+        var scores = new float[6];
+        forest.Score(rows, scores);
+
+        var normaliser = 2 * IsolationForestDetector.AveragePathLength(16);
+        Assert.Equal(leafOfTree0.Select(h => (float)Math.Pow(2, -(h + 0.5) / normaliser)), scores);
     }
 
     [Fact]

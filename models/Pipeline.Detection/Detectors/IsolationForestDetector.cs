@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Pipeline.Detection;
 
 /// <summary>
@@ -6,11 +8,13 @@ namespace Pipeline.Detection;
 /// c(n) = 2H(n−1) − 2(n−1)/n the average unsuccessful-search path length of a binary search tree.
 /// </summary>
 /// <remarks>
-/// Trees are stored as flat node arrays (the serialized form) and packed into one 16-byte record per node for scoring,
-/// which walks blocks of rows tree by tree so a tree stays in the L1 cache; scoring does not allocate. The threshold is
-/// calibrated on at most <see cref="CalibrationRows"/> evenly spaced training rows (a 1 % quantile from 32k scores is
-/// as good as from all, and fitting then costs tree growth, as in scikit-learn). Federation merges trees sampled from
-/// each participant's forest in proportion to its sample count (<see cref="FederatedAggregator"/>).
+/// Trees are stored as flat node arrays (the serialized form) and packed into one 16-byte record per node for scoring
+/// (a leaf points to itself), which walks blocks of rows tree by tree, level by level, so a tree stays in the L1 cache,
+/// the rows' walks overlap and the left/right choice is a compare mask rather than a branch; scoring does not allocate.
+/// The threshold is calibrated on <see cref="CalibrationSampleSize"/> evenly spaced training rows: enough that about
+/// <see cref="CalibrationTailRows"/> of them are expected above the contamination quantile, all rows when contamination
+/// is 0. Federation merges trees sampled from each participant's forest in proportion to its sample count
+/// (<see cref="FederatedAggregator"/>).
 /// </remarks>
 public sealed class IsolationForestDetector : IAnomalyDetector
 {
@@ -22,10 +26,15 @@ public sealed class IsolationForestDetector : IAnomalyDetector
     private readonly int[] _right;
     private readonly int[] _roots;
     private readonly int[] _treeNodeCounts;
+    private readonly int[] _treeDepths;
     private readonly Node[] _nodes;
+    private readonly float[] _leafValues;
 
-    /// <summary>Largest number of training rows scored to calibrate the threshold.</summary>
-    public const int CalibrationRows = 32_768;
+    /// <summary>
+    /// Training rows expected above the threshold in the calibration sample: with n·c = 400 the share of rows above
+    /// the estimated (1 − c) quantile has a relative standard error of √((1 − c)/(n·c)) ≤ 5 %.
+    /// </summary>
+    public const int CalibrationTailRows = 400;
 
     private const int RowBlock = 64;
 
@@ -49,8 +58,44 @@ public sealed class IsolationForestDetector : IAnomalyDetector
         Threshold = threshold;
         TrainingSamples = samples;
         Normaliser = AveragePathLength(subsampleSize);
+        // Scoring form: a leaf becomes a node that points to itself on both sides (feature 0), so every row of a block
+        // can take the same number of steps through a tree without testing for leaves; leaf values sit apart.
         _nodes = new Node[feature.Length];
-        for (var i = 0; i < feature.Length; i++) _nodes[i] = new Node(value[i], feature[i], left[i], right[i]);
+        _leafValues = new float[feature.Length];
+        for (var i = 0; i < feature.Length; i++)
+        {
+            if (feature[i] < 0)
+            {
+                _nodes[i] = new Node(0, 0, i, i);
+                _leafValues[i] = value[i];
+            }
+            else
+            {
+                _nodes[i] = new Node(value[i], feature[i], left[i], right[i]);
+            }
+        }
+
+        _treeDepths = new int[treeNodeCounts.Length];
+        for (var t = 0; t < _treeDepths.Length; t++) _treeDepths[t] = Depth(_nodes, _roots[t], treeNodeCounts[t]);
+    }
+
+    // Same forest, other threshold: shares the (immutable) node arrays and their scoring form.
+    private IsolationForestDetector(IsolationForestDetector source, double threshold)
+    {
+        Dimension = source.Dimension;
+        SubsampleSize = source.SubsampleSize;
+        _feature = source._feature;
+        _value = source._value;
+        _left = source._left;
+        _right = source._right;
+        _treeNodeCounts = source._treeNodeCounts;
+        _roots = source._roots;
+        _nodes = source._nodes;
+        _leafValues = source._leafValues;
+        _treeDepths = source._treeDepths;
+        Threshold = threshold;
+        TrainingSamples = source.TrainingSamples;
+        Normaliser = source.Normaliser;
     }
 
     /// <inheritdoc />
@@ -73,6 +118,14 @@ public sealed class IsolationForestDetector : IAnomalyDetector
 
     private double Normaliser { get; }
 
+    /// <summary>
+    /// Number of training rows scored to calibrate the threshold for <paramref name="contamination"/>:
+    /// ⌈<see cref="CalibrationTailRows"/> / contamination⌉, at most <paramref name="rows"/>; all rows when contamination
+    /// is 0 (the threshold is then the largest training score).
+    /// </summary>
+    public static int CalibrationSampleSize(int rows, double contamination) =>
+        contamination > 0 ? (int)Math.Min(rows, Math.Ceiling(CalibrationTailRows / contamination)) : rows;
+
     /// <summary>Grows the forest on <paramref name="data"/> and calibrates the threshold on its scores.</summary>
     public static IsolationForestDetector Fit(FeatureMatrix data, IsolationForestOptions? options = null)
     {
@@ -85,6 +138,7 @@ public sealed class IsolationForestDetector : IAnomalyDetector
         var builder = new ForestBuilder(data, heightLimit);
         var sample = new int[data.Rows];
         for (var i = 0; i < sample.Length; i++) sample[i] = i;
+        var subset = new int[psi];
         var treeNodeCounts = new int[options.Trees];
         for (var t = 0; t < options.Trees; t++)
         {
@@ -95,14 +149,16 @@ public sealed class IsolationForestDetector : IAnomalyDetector
                 (sample[i], sample[j]) = (sample[j], sample[i]);
             }
 
+            // Grow partitions its rows in place, so it works on a copy: the sample order must stay that of the draws.
             var before = builder.Count;
-            var subset = sample.AsSpan(0, psi).ToArray();
+            sample.AsSpan(0, psi).CopyTo(subset);
             builder.Grow(subset, 0, psi, 0, random);
             treeNodeCounts[t] = builder.Count - before;
         }
 
         var unfitted = new IsolationForestDetector(data.Columns, psi, [.. builder.Feature], [.. builder.Value], [.. builder.Left], [.. builder.Right], treeNodeCounts, double.PositiveInfinity, data.Rows);
-        var calibration = data.Rows <= CalibrationRows ? data : data.Select(EvenlySpaced(data.Rows, CalibrationRows));
+        var calibrationRows = CalibrationSampleSize(data.Rows, options.Contamination);
+        var calibration = calibrationRows == data.Rows ? data : data.Select(EvenlySpaced(data.Rows, calibrationRows));
         var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(unfitted, calibration), options.Contamination);
         return (IsolationForestDetector)unfitted.WithThreshold(threshold);
     }
@@ -113,26 +169,63 @@ public sealed class IsolationForestDetector : IAnomalyDetector
         ScoreGuard.Check(rows, scores, Dimension);
         var d = Dimension;
         var nodes = _nodes;
+        var leaves = _leafValues;
         var scale = -1.0 / (Normaliser * _roots.Length);
         Span<double> totals = stackalloc double[RowBlock];
+        Span<int> at = stackalloc int[RowBlock];
         for (var start = 0; start < scores.Length; start += RowBlock)
         {
             var count = Math.Min(RowBlock, scores.Length - start);
             var block = rows.Slice(start * d, count * d);
+            var position = at[..count];
             totals.Clear();
-            foreach (var root in _roots)
+            for (var t = 0; t < _roots.Length; t++)
             {
-                for (var r = 0; r < count; r++)
-                {
-                    var x = block.Slice(r * d, d);
-                    var node = nodes[root];
-                    while (node.Feature >= 0) node = nodes[x[node.Feature] < node.Value ? node.Left : node.Right];
-                    totals[r] += node.Value;
-                }
+                // Level by level over the block: the rows' walks are independent, so the CPU overlaps their loads
+                // instead of waiting on one row's chain of node → feature → child.
+                position.Fill(_roots[t]);
+                Walk(block, d, nodes, position, _treeDepths[t]);
+                for (var r = 0; r < position.Length; r++) totals[r] += leaves[position[r]];
             }
 
             for (var r = 0; r < count; r++) scores[start + r] = (float)Math.Pow(2, totals[r] * scale);
         }
+    }
+
+    // Moves every row of the block `depth` steps down the tree (a row at a leaf stays there). Level by level over the
+    // block: the rows' walks are independent, so the CPU overlaps their loads instead of waiting on one row's chain of
+    // node → feature value → child. The left/right choice is a compare mask, not a branch (it would mispredict half
+    // the time); an unordered compare (NaN) goes right, as x < split is false.
+    private static void Walk(ReadOnlySpan<float> block, int d, Node[] nodes, Span<int> position, int depth)
+    {
+        for (var level = 0; level < depth; level++)
+        {
+            for (var r = 0; r < position.Length; r++)
+            {
+                var node = nodes[position[r]];
+                var left = Vector128.LessThan(Vector128.CreateScalarUnsafe(block[(r * d) + node.Feature]), Vector128.CreateScalarUnsafe(node.Value)).AsInt32().ToScalar();
+                position[r] = node.Right + ((node.Left - node.Right) & left);
+            }
+        }
+    }
+
+    // Longest root-to-leaf path (in edges) of the tree at nodes[root .. root + count).
+    private static int Depth(Node[] nodes, int root, int count)
+    {
+        // Children always come after their parent, so one forward pass assigns every node its depth.
+        var depth = new int[count];
+        var deepest = 0;
+        for (var i = root; i < root + count; i++)
+        {
+            var node = nodes[i];
+            if (node.Left == i) continue; // leaf
+            var childDepth = depth[i - root] + 1;
+            depth[node.Left - root] = childDepth;
+            depth[node.Right - root] = childDepth;
+            deepest = Math.Max(deepest, childDepth);
+        }
+
+        return deepest;
     }
 
     // Indices of `count` rows spread evenly over `rows` (deterministic, no random draw).
@@ -144,8 +237,7 @@ public sealed class IsolationForestDetector : IAnomalyDetector
     }
 
     /// <inheritdoc />
-    public IAnomalyDetector WithThreshold(double threshold) =>
-        new IsolationForestDetector(Dimension, SubsampleSize, _feature, _value, _left, _right, _treeNodeCounts, threshold, TrainingSamples);
+    public IAnomalyDetector WithThreshold(double threshold) => new IsolationForestDetector(this, threshold);
 
     /// <inheritdoc />
     public byte[] Serialize() => DetectorSerializer.Write(new ModelHeader(Kind, Dimension, Threshold, TrainingSamples), WritePayload);
@@ -242,7 +334,7 @@ public sealed class IsolationForestDetector : IAnomalyDetector
         writer.WriteInts(_right);
     }
 
-    // One node packed for scoring: split value (or depth + c(size) at a leaf), feature (< 0 at a leaf), children.
+    // One node packed for scoring: split value, feature and children; a leaf is its own child on both sides.
     private readonly record struct Node(float Value, int Feature, int Left, int Right);
 
     private sealed class ForestBuilder(FeatureMatrix data, int heightLimit)
