@@ -76,7 +76,7 @@ public sealed class CblofDetector : IAnomalyDetector
         var c = options.Clustering;
         var (centroids, sizes) = KMeansCore.Fit(data.Values, data.Rows, data.Columns, default, c.Clusters, c.MaxIterations, KMeansCore.ScaledTolerance(data.Values, data.Rows, data.Columns, c.Tolerance), c.Restarts, new Random(options.Seed));
         var model = new CblofDetector(data.Columns, centroids, sizes, options.Alpha, options.Beta, options.UseSizeWeights, double.PositiveInfinity, data.Rows);
-        return (CblofDetector)model.WithThreshold(ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(model, data), options.Contamination));
+        return (CblofDetector)model.WithThreshold(ScoreQuantile.FromContamination(ScoreGuard.ScoreAll(model, data), options.Contamination));
     }
 
     /// <inheritdoc />

@@ -159,7 +159,7 @@ public sealed class IsolationForestDetector : IAnomalyDetector
         var unfitted = new IsolationForestDetector(data.Columns, psi, [.. builder.Feature], [.. builder.Value], [.. builder.Left], [.. builder.Right], treeNodeCounts, double.PositiveInfinity, data.Rows);
         var calibrationRows = CalibrationSampleSize(data.Rows, options.Contamination);
         var calibration = calibrationRows == data.Rows ? data : data.Select(EvenlySpaced(data.Rows, calibrationRows));
-        var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(unfitted, calibration), options.Contamination);
+        var threshold = ScoreQuantile.FromContamination(ScoreGuard.ScoreAll(unfitted, calibration), options.Contamination);
         return (IsolationForestDetector)unfitted.WithThreshold(threshold);
     }
 

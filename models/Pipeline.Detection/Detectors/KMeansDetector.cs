@@ -45,7 +45,7 @@ public sealed class KMeansDetector : IAnomalyDetector
         options.Validate(data.Rows);
         var (centroids, sizes) = KMeansCore.Fit(data.Values, data.Rows, data.Columns, default, options.Clusters, options.MaxIterations, KMeansCore.ScaledTolerance(data.Values, data.Rows, data.Columns, options.Tolerance), options.Restarts, new Random(options.Seed));
         var model = new KMeansDetector(data.Columns, centroids, sizes, double.PositiveInfinity, data.Rows);
-        return (KMeansDetector)model.WithThreshold(ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(model, data), options.Contamination));
+        return (KMeansDetector)model.WithThreshold(ScoreQuantile.FromContamination(ScoreGuard.ScoreAll(model, data), options.Contamination));
     }
 
     /// <inheritdoc />

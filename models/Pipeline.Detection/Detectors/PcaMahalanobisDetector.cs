@@ -1,4 +1,7 @@
-using MathNet.Numerics.LinearAlgebra;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using Matrix = MathNet.Numerics.LinearAlgebra.Matrix<double>;
+using Symmetricity = MathNet.Numerics.LinearAlgebra.Symmetricity;
 
 namespace Pipeline.Detection;
 
@@ -9,7 +12,9 @@ namespace Pipeline.Detection;
 /// </summary>
 /// <remarks>
 /// The model carries its sufficient statistics (n, Σx, Σxxᵀ of the rows kept after trimming), so federation is exact:
-/// summing them over participants gives the model fitted on the union of the rows they kept.
+/// summing them over participants gives the model fitted on the union of the rows they kept. Σxxᵀ accumulates in
+/// double with SIMD lanes over the features; scoring projects a row on every used component at once (a lane per
+/// component); trimming and threshold calibration select order statistics instead of sorting.
 /// </remarks>
 public sealed class PcaMahalanobisDetector : IAnomalyDetector
 {
@@ -17,6 +22,7 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
     private readonly double[] _sumOuter;
     private readonly float[] _mean;
     private readonly float[] _whitening; // rows = vᵢ / √λᵢ of the used components
+    private readonly float[] _whiteningByFeature; // the used rows transposed, padded with zeros to a lane multiple
     private readonly int _usedComponents;
 
     private PcaMahalanobisDetector(int dimension, long count, double[] sum, double[] sumOuter, int components, double varianceRatio, bool includeResidual, double threshold)
@@ -31,6 +37,12 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
         Threshold = threshold;
         (_mean, _whitening, MajorComponents, Eigenvalues) = Decompose(dimension, count, sum, sumOuter, components, varianceRatio);
         _usedComponents = includeResidual ? dimension : MajorComponents;
+        var padded = PaddedComponents;
+        _whiteningByFeature = new float[dimension * padded];
+        for (var c = 0; c < _usedComponents; c++)
+        {
+            for (var j = 0; j < dimension; j++) _whiteningByFeature[(j * padded) + c] = _whitening[(c * dimension) + j];
+        }
     }
 
     /// <inheritdoc />
@@ -74,22 +86,18 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
         options.Validate(data.Columns);
         if (data.Rows < 2) throw new ArgumentException("PCA needs at least two rows.", nameof(data));
 
-        var kept = Enumerable.Range(0, data.Rows).ToArray();
-        var model = FromRows(data, kept, options);
+        var model = FromRows(data, null, options);
         var scores = new float[data.Rows];
         for (var round = 0; round < options.TrimIterations; round++)
         {
             var remove = (int)(options.TrimFraction * data.Rows);
-            if (remove == 0 || kept.Length - remove < data.Columns + 1) break;
+            if (remove == 0 || data.Rows - remove < data.Columns + 1) break;
             model.Score(data.Values, scores);
-
-            // Keep the rows of lowest distance; ties broken by index so the fit is deterministic.
-            kept = Enumerable.Range(0, data.Rows).OrderBy(i => scores[i]).ThenBy(i => i).Take(data.Rows - remove).Order().ToArray();
-            model = FromRows(data, kept, options);
+            model = FromRows(data, LowestScores(scores, data.Rows - remove), options);
         }
 
         model.Score(data.Values, scores);
-        return (PcaMahalanobisDetector)model.WithThreshold(ThresholdCalibrator.FromContamination(scores, options.Contamination));
+        return (PcaMahalanobisDetector)model.WithThreshold(ScoreQuantile.FromContamination(scores, options.Contamination));
     }
 
     /// <inheritdoc />
@@ -97,20 +105,25 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
     {
         ScoreGuard.Check(rows, scores, Dimension);
         var d = Dimension;
-        Span<float> centred = d <= 256 ? stackalloc float[d] : new float[d];
+        var padded = PaddedComponents;
+        var blocks = padded / Vector<float>.Count;
+        var columns = MemoryMarshal.Cast<float, Vector<float>>(_whiteningByFeature);
+        Span<float> projections = padded <= 256 ? stackalloc float[padded] : new float[padded];
+        var lanes = MemoryMarshal.Cast<float, Vector<float>>(projections);
         for (var r = 0; r < scores.Length; r++)
         {
+            // Every component's projection at once, a lane per component: feature by feature, x_j − μ_j times that
+            // feature's weight in each component, added in feature order (so each projection sums as a dot product would).
             var x = rows.Slice(r * d, d);
-            for (var j = 0; j < d; j++) centred[j] = x[j] - _mean[j];
-            float total = 0;
-            for (var c = 0; c < _usedComponents; c++)
+            lanes.Clear();
+            for (var j = 0; j < d; j++)
             {
-                var w = _whitening.AsSpan(c * d, d);
-                float projection = 0;
-                for (var j = 0; j < d; j++) projection += w[j] * centred[j];
-                total += projection * projection;
+                var centred = new Vector<float>(x[j] - _mean[j]);
+                for (var b = 0; b < blocks; b++) lanes[b] += columns[(j * blocks) + b] * centred;
             }
 
+            float total = 0;
+            for (var c = 0; c < _usedComponents; c++) total += projections[c] * projections[c];
             scores[r] = total;
         }
     }
@@ -151,15 +164,38 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
         return new PcaMahalanobisDetector(header.Dimension, header.TrainingSamples, sum, outer, components, ratio, residual, header.Threshold);
     }
 
-    private static PcaMahalanobisDetector FromRows(FeatureMatrix data, int[] rows, PcaMahalanobisOptions options)
+    private int PaddedComponents => (_usedComponents + Vector<float>.Count - 1) / Vector<float>.Count * Vector<float>.Count;
+
+    // The `keep` rows of lowest score, ties broken by lower index (so the fit is deterministic), in index order.
+    internal static int[] LowestScores(float[] scores, int keep)
+    {
+        var boundary = ScoreQuantile.Select(scores.ToArray(), keep - 1);
+        var below = 0;
+        foreach (var s in scores) if (s < boundary) below++;
+        var kept = new int[keep];
+        var atBoundary = keep - below;
+        var n = 0;
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (scores[i] < boundary || (scores[i] == boundary && atBoundary-- > 0)) kept[n++] = i;
+        }
+
+        return kept;
+    }
+
+    // Sufficient statistics Σx and Σxxᵀ (upper triangle, then mirrored) over the given rows (all when null), in double;
+    // each entry adds its row products in row order, the products a SIMD lane each.
+    private static PcaMahalanobisDetector FromRows(FeatureMatrix data, int[]? rows, PcaMahalanobisOptions options)
     {
         var d = data.Columns;
         var sum = new double[d];
         var outer = new double[d * d];
         var x = new double[d];
-        foreach (var r in rows)
+        var count = rows?.Length ?? data.Rows;
+        var lanes = Vector<double>.Count;
+        for (var n = 0; n < count; n++)
         {
-            var row = data.Row(r);
+            var row = data.Row(rows is null ? n : rows[n]);
             for (var j = 0; j < d; j++)
             {
                 x[j] = row[j];
@@ -168,9 +204,17 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
 
             for (var a = 0; a < d; a++)
             {
-                var xa = x[a];
-                var line = outer.AsSpan(a * d, d);
-                for (var b = a; b < d; b++) line[b] += xa * x[b];
+                var xa = new Vector<double>(x[a]);
+                var line = outer.AsSpan((a * d) + a, d - a);
+                var tail = x.AsSpan(a);
+                var b = 0;
+                for (; b + lanes <= line.Length; b += lanes)
+                {
+                    var updated = new Vector<double>(line[b..]) + (xa * new Vector<double>(tail[b..]));
+                    updated.CopyTo(line[b..]);
+                }
+
+                for (; b < line.Length; b++) line[b] += x[a] * tail[b];
             }
         }
 
@@ -179,7 +223,7 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
             for (var b = 0; b < a; b++) outer[(a * d) + b] = outer[(b * d) + a];
         }
 
-        return new PcaMahalanobisDetector(d, rows.Length, sum, outer, options.Components, options.VarianceRatio, options.IncludeResidual, double.PositiveInfinity);
+        return new PcaMahalanobisDetector(d, count, sum, outer, options.Components, options.VarianceRatio, options.IncludeResidual, double.PositiveInfinity);
     }
 
     private static (float[] Mean, float[] Whitening, int Major, double[] Eigenvalues) Decompose(
@@ -188,7 +232,7 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
         if (n < 2) throw new ArgumentException($"PCA needs at least two rows, the statistics hold {n}.");
         var mean = new double[d];
         for (var j = 0; j < d; j++) mean[j] = sum[j] / n;
-        var covariance = Matrix<double>.Build.Dense(d, d, (a, b) => (sumOuter[(a * d) + b] - (n * mean[a] * mean[b])) / (n - 1));
+        var covariance = Matrix.Build.Dense(d, d, (a, b) => (sumOuter[(a * d) + b] - (n * mean[a] * mean[b])) / (n - 1));
         var evd = covariance.Evd(Symmetricity.Symmetric);
         var values = evd.EigenValues.Select(v => v.Real).ToArray();
         var order = Enumerable.Range(0, d).OrderByDescending(i => values[i]).ThenBy(i => i).ToArray();
