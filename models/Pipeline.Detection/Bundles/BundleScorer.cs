@@ -45,16 +45,28 @@ public sealed class BundleScorer
     /// <summary>Scores IIoT readings, in order, into <paramref name="scores"/>.</summary>
     /// <exception cref="InvalidOperationException">The bundle scores another stream.</exception>
     /// <exception cref="ArgumentException"><paramref name="scores"/> is not as long as the batch.</exception>
-    public void Score(IReadOnlyList<DeviceReading> batch, Span<float> scores) =>
-        Score(batch, scores, static (f, e, s) => f.Featurize(e, s));
+    public void Score(IReadOnlyList<DeviceReading> batch, Span<float> scores)
+    {
+        var n = Begin(batch, scores);
+        for (var i = 0; i < n; i++) Add(i, _featurizer.Featurize(batch[i], _raw));
+        Finish(n, scores);
+    }
 
     /// <summary>Scores blocks, in order, into <paramref name="scores"/>.</summary>
-    public void Score(IReadOnlyList<BlockEvent> batch, Span<float> scores) =>
-        Score(batch, scores, static (f, e, s) => f.Featurize(e, s));
+    public void Score(IReadOnlyList<BlockEvent> batch, Span<float> scores)
+    {
+        var n = Begin(batch, scores);
+        for (var i = 0; i < n; i++) Add(i, _featurizer.Featurize(batch[i], _raw));
+        Finish(n, scores);
+    }
 
     /// <summary>Scores transactions, in order, into <paramref name="scores"/>.</summary>
-    public void Score(IReadOnlyList<TransactionEvent> batch, Span<float> scores) =>
-        Score(batch, scores, static (f, e, s) => f.Featurize(e, s));
+    public void Score(IReadOnlyList<TransactionEvent> batch, Span<float> scores)
+    {
+        var n = Begin(batch, scores);
+        for (var i = 0; i < n; i++) Add(i, _featurizer.Featurize(batch[i], _raw));
+        Finish(n, scores);
+    }
 
     /// <summary>
     /// The <paramref name="top"/> features of row <paramref name="index"/> of the last scored batch with the largest
@@ -87,7 +99,9 @@ public sealed class BundleScorer
         return result;
     }
 
-    private void Score<T>(IReadOnlyList<T> batch, Span<float> scores, Func<StreamFeaturizer, T, Span<float>, string> featurize)
+    // Per-event work is a direct call per stream (no delegate, no shared generic code), so each step is a small method
+    // the JIT can optimise on its own.
+    private int Begin<T>(IReadOnlyList<T> batch, Span<float> scores)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (scores.Length != batch.Count) throw new ArgumentException($"The batch has {batch.Count} events but the score span has {scores.Length}.", nameof(scores));
@@ -95,15 +109,20 @@ public sealed class BundleScorer
         if (_standardised.Length < n * _d) _standardised = new float[n * _d];
         if (_inputs.Length < n * _inputDimension) _inputs = new float[n * _inputDimension];
         _lastBatch = 0;
-        for (var i = 0; i < n; i++)
-        {
-            var entity = featurize(_featurizer, batch[i], _raw);
-            var z = _standardised.AsSpan(i * _d, _d);
-            Bundle.Standardizer.Transform(_raw, z);
-            if (_window is null) z.CopyTo(_inputs.AsSpan(i * _d, _d));
-            else _window.Push(entity, z, _inputs.AsSpan(i * _inputDimension, _inputDimension));
-        }
+        return n;
+    }
 
+    // Standardises the featurized row i and places it (alone, or in the entity's sequence window) in the detector input.
+    private void Add(int i, string entity)
+    {
+        var z = _standardised.AsSpan(i * _d, _d);
+        Bundle.Standardizer.Transform(_raw, z);
+        if (_window is null) z.CopyTo(_inputs.AsSpan(i * _d, _d));
+        else _window.Push(entity, z, _inputs.AsSpan(i * _inputDimension, _inputDimension));
+    }
+
+    private void Finish(int n, Span<float> scores)
+    {
         Bundle.Detector.Score(_inputs.AsSpan(0, n * _inputDimension), scores);
         _lastBatch = n;
     }

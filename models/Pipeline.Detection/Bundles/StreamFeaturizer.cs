@@ -39,7 +39,7 @@ internal sealed class StreamFeaturizer
     {
         if (_device is null) throw WrongStream(Topics.IiotTelemetry);
         _device.Featurize(reading, features);
-        return string.Concat(reading.ClusterId, "/", reading.FactoryId, "/", reading.DeviceId);
+        return _device.LastKey; // cluster/factory/device, the featurizer's cached key
     }
 
     public string Featurize(BlockEvent block, Span<float> features)

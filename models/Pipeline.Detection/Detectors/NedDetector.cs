@@ -164,7 +164,13 @@ public sealed class NedDetector : IAnomalyDetector
     // Standardises x into input and runs the layers; returns the reconstruction (a slice of one of the buffers).
     private ReadOnlySpan<float> Reconstruct(ReadOnlySpan<float> x, Span<float> input, Span<float> bufferA, Span<float> bufferB)
     {
-        for (var j = 0; j < x.Length; j++) input[j] = (x[j] - _inputMean[j]) / _inputScale[j];
+        var j = 0;
+        for (; j <= x.Length - Lanes; j += Lanes)
+        {
+            ((new Vector<float>(x[j..]) - new Vector<float>(_inputMean, j)) / new Vector<float>(_inputScale, j)).CopyTo(input[j..]);
+        }
+
+        for (; j < x.Length; j++) input[j] = (x[j] - _inputMean[j]) / _inputScale[j];
         ReadOnlySpan<float> current = input;
         var useA = true;
         for (var l = 0; l < _transposed.Length; l++)
@@ -249,34 +255,57 @@ public sealed class NedDetector : IAnomalyDetector
 
     private static int Pad(int width) => (width + Lanes - 1) / Lanes * Lanes;
 
-    // output = activation(bias + Σᵢ input[i] · Wᵀ[i, :]), vectorised over the (padded) output width.
+    // output = activation(bias + Σᵢ input[i] · Wᵀ[i, :]), vectorised over the (padded) output width. Up to four output
+    // vectors are accumulated in registers across the whole input (instead of a load and store of the output per input
+    // element); each output element still gets bias + w₀x₀ + w₁x₁ + … in input order with separate multiply and add, so
+    // the result is the same bits.
     private static void Layer(ReadOnlySpan<float> input, float[] transposed, float[] bias, Span<float> output, bool activate, NedActivation activation)
     {
         var padded = output.Length;
-        bias.CopyTo(output);
         var outputVectors = MemoryMarshal.Cast<float, Vector<float>>(output);
+        var biasVectors = MemoryMarshal.Cast<float, Vector<float>>(bias.AsSpan(0, padded));
         var weightVectors = MemoryMarshal.Cast<float, Vector<float>>(transposed.AsSpan());
         var perRow = padded / Lanes;
-        for (var i = 0; i < input.Length; i++)
+        var v = 0;
+        for (; v + 4 <= perRow; v += 4)
         {
-            var xi = new Vector<float>(input[i]);
-            var row = weightVectors.Slice(i * perRow, perRow);
-            for (var v = 0; v < perRow; v++) outputVectors[v] += row[v] * xi;
+            Vector<float> a0 = biasVectors[v], a1 = biasVectors[v + 1], a2 = biasVectors[v + 2], a3 = biasVectors[v + 3];
+            for (var i = 0; i < input.Length; i++)
+            {
+                var xi = new Vector<float>(input[i]);
+                var row = weightVectors.Slice((i * perRow) + v, 4);
+                a0 += row[0] * xi;
+                a1 += row[1] * xi;
+                a2 += row[2] * xi;
+                a3 += row[3] * xi;
+            }
+
+            outputVectors[v] = a0;
+            outputVectors[v + 1] = a1;
+            outputVectors[v + 2] = a2;
+            outputVectors[v + 3] = a3;
+        }
+
+        for (; v < perRow; v++)
+        {
+            var a = biasVectors[v];
+            for (var i = 0; i < input.Length; i++) a += weightVectors[(i * perRow) + v] * new Vector<float>(input[i]);
+            outputVectors[v] = a;
         }
 
         if (!activate) return;
         if (activation == NedActivation.Relu)
         {
-            for (var v = 0; v < perRow; v++) outputVectors[v] = Vector.Max(outputVectors[v], Vector<float>.Zero);
+            for (var u = 0; u < perRow; u++) outputVectors[u] = Vector.Max(outputVectors[u], Vector<float>.Zero);
         }
         else
         {
             // tanh(x) = 1 − 2 / (e^{2x} + 1); saturates correctly when e^{2x} overflows to +∞ or underflows to 0.
             var one = Vector<float>.One;
             var two = new Vector<float>(2f);
-            for (var v = 0; v < perRow; v++)
+            for (var u = 0; u < perRow; u++)
             {
-                outputVectors[v] = one - (two / (Vector.Exp(outputVectors[v] * two) + one));
+                outputVectors[u] = one - (two / (Vector.Exp(outputVectors[u] * two) + one));
             }
         }
     }

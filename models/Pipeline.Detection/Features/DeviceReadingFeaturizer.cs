@@ -108,34 +108,41 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         if (features.Length != Dimension) throw new ArgumentException($"Expected {Dimension} features, got a span of {features.Length}.", nameof(features));
 
         var k = _measurements.Length;
-        Array.Clear(_values);
-        Array.Clear(_present);
+        var values = _values;
+        var flags = _present;
+        Array.Clear(values);
+        Array.Clear(flags);
         var present = 0;
-        foreach (var m in @event.Measurements)
+        var measurements = @event.Measurements;
+        for (var p = 0; p < measurements.Count; p++)
         {
-            if (_index.TryGetValue(m.Name, out var i) && double.IsFinite(m.Value))
+            var m = measurements[p];
+            var i = IndexOf(m.Name, p);
+            if (i >= 0 && double.IsFinite(m.Value))
             {
-                _values[i] = (float)m.Value;
-                if (!_present[i]) present++;
-                _present[i] = true;
+                values[i] = (float)m.Value;
+                if (!flags[i]) present++;
+                flags[i] = true;
             }
         }
 
-        var key = string.Concat(@event.ClusterId, "/", @event.FactoryId, "/", @event.DeviceId);
-        var device = _devices.GetOrAdd(key, () => new DeviceState(k, _options.Window, _options.ReplayMemory), out _);
+        var device = Device(@event);
         var history = device.History;
         var warm = history.Seen > 0;
         var unchanged = 0;
+        var previous = history.Previous;
+        var baseline = history.Baseline;
         for (var i = 0; i < k; i++)
         {
-            var v = _values[i];
+            var v = values[i];
             var at = i * PerMeasurement;
+            var mean = history.Mean(i);
             features[at] = v;
-            features[at + 1] = warm ? v - history.Previous[i] : 0;
-            features[at + 2] = warm ? v - history.Mean(i) : 0;
-            features[at + 3] = (float)Math.Log10(history.Std(i) + 1e-4);
-            features[at + 4] = warm ? (float)(v - history.Baseline[i]) : 0;
-            if (warm && v == history.Previous[i]) unchanged++;
+            features[at + 1] = warm ? v - previous[i] : 0;
+            features[at + 2] = warm ? v - mean : 0;
+            features[at + 3] = (float)Math.Log10(history.Std(i, mean) + 1e-4);
+            features[at + 4] = warm ? (float)(v - baseline[i]) : 0;
+            if (warm && v == previous[i]) unchanged++;
         }
 
         var shared = k * PerMeasurement;
@@ -143,21 +150,73 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         features[shared + 1] = warm ? @event.Sequence - history.LastSequence : 0;
         features[shared + 2] = warm ? Math.Max(0, device.MaxSequence - @event.Sequence) : 0;
         features[shared + 3] = warm ? unchanged / (float)k : 0;
-        var fingerprint = Fingerprint(_values);
+        var fingerprint = Fingerprint(values);
         var run = device.Observe(fingerprint, out var repeat);
         features[shared + 4] = repeat ? 1 : 0;
         features[shared + 5] = (float)Math.Log2(1 + Math.Min(run, 1024));
         features[shared + 6] = k - present;
         features[shared + 7] = history.Filled / (float)_options.Window;
-        history.Push(_values, @event.Timestamp, @event.Sequence, _options.BaselineAlpha);
+        history.Push(values, @event.Timestamp, @event.Sequence, _options.BaselineAlpha);
         device.MaxSequence = Math.Max(device.MaxSequence, @event.Sequence);
 
         if (_options.UnitSlots > 0)
         {
-            var unit = _units.GetOrAdd(UnitOf(@event.ClusterId, @event.FactoryId, @event.DeviceId), () => new UnitState(k, 2.0 / (_options.Window + 1)), out _);
-            unit.Update(@event.DeviceId, _values, _present);
+            var unit = Unit(device);
+            unit.Update(device, values, flags);
             unit.Snapshot(features[(shared + Shared)..], _options.UnitSlots);
         }
+    }
+
+    /// <summary>The context key of the last featurized reading: cluster/factory/device (the cached string, not a copy).</summary>
+    internal string LastKey { get; private set; } = "";
+
+    // The configured index of a measurement name; readings usually list them in the configured order, so the name at
+    // the same position is compared first.
+    private int IndexOf(string name, int position)
+    {
+        if ((uint)position < (uint)_measurements.Length && string.Equals(_measurements[position], name, StringComparison.Ordinal)) return position;
+        return _index.TryGetValue(name, out var i) ? i : -1;
+    }
+
+    // The device's context, looked up by cluster/factory/device without allocating the key on a hit.
+    private DeviceState Device(DeviceReading reading)
+    {
+        var length = reading.ClusterId.Length + reading.FactoryId.Length + reading.DeviceId.Length + 2;
+        LruCache<DeviceState>.Entry entry;
+        if (length <= 256)
+        {
+            Span<char> key = stackalloc char[length];
+            reading.ClusterId.CopyTo(key);
+            var at = reading.ClusterId.Length;
+            key[at++] = '/';
+            reading.FactoryId.CopyTo(key[at..]);
+            at += reading.FactoryId.Length;
+            key[at++] = '/';
+            reading.DeviceId.CopyTo(key[at..]);
+            entry = _devices.GetOrAddEntry(key, (this, reading), static (_, s) => s.Item1.NewDevice(s.reading), out _);
+        }
+        else
+        {
+            entry = _devices.GetOrAddEntry(string.Concat(reading.ClusterId, "/", reading.FactoryId, "/", reading.DeviceId), (this, reading), static (_, s) => s.Item1.NewDevice(s.reading), out _);
+        }
+
+        LastKey = entry.Key;
+        return entry.Value;
+    }
+
+    private DeviceState NewDevice(DeviceReading reading) =>
+        new(_measurements.Length, _options.Window, _options.ReplayMemory, reading.DeviceId, UnitOf(reading.ClusterId, reading.FactoryId, reading.DeviceId));
+
+    // The device's process unit, made most recent in the unit cache: the device remembers its unit's cache entry, which
+    // is the entry a lookup by the unit key would find for as long as it is cached.
+    private UnitState Unit(DeviceState device)
+    {
+        if (device.UnitEntry is null || !_units.Touch(device.UnitEntry))
+        {
+            device.UnitEntry = _units.GetOrAddEntry(device.UnitKey, this, static (_, self) => new UnitState(self._measurements.Length, 2.0 / (self._options.Window + 1)), out _);
+        }
+
+        return device.UnitEntry.Value;
     }
 
     // 64-bit FNV-1a over the exact float bits of the reading.
@@ -177,7 +236,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         return hash;
     }
 
-    private sealed class DeviceState(int signals, int window, int replayMemory)
+    private sealed class DeviceState(int signals, int window, int replayMemory, string deviceId, string unitKey)
     {
         private readonly ulong[] _recent = new ulong[replayMemory];
         private readonly Dictionary<ulong, long> _latest = [];
@@ -186,6 +245,17 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         private int _run;
 
         public SignalHistory History { get; } = new(signals, window);
+
+        public string DeviceId { get; } = deviceId;
+
+        public string UnitKey { get; } = unitKey;
+
+        public LruCache<UnitState>.Entry? UnitEntry { get; set; }
+
+        // This device's slot in UnitEntry's unit (null while not looked up, or when the unit was full).
+        public UnitState? SlotUnit { get; set; }
+
+        public UnitState.Slot? Slot { get; set; }
 
         public long MaxSequence { get; set; } = long.MinValue;
 
@@ -221,23 +291,25 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         }
     }
 
-    // Latest and smoothed values of every device of one process unit, devices ordered by id.
+    // Latest and smoothed values of every device of one process unit, devices ordered by id (ordinal).
     private sealed class UnitState(int signals, double alpha)
     {
         private const int MaxDevicesPerUnit = 64;
-        private readonly SortedList<string, (float[] Values, float[] Smoothed, bool[] Present)> _devices = new(StringComparer.Ordinal);
+        private readonly List<string> _ids = [];
+        private readonly List<Slot> _slots = [];
 
-        public void Update(string deviceId, ReadOnlySpan<float> values, ReadOnlySpan<bool> present)
+        public void Update(DeviceState device, ReadOnlySpan<float> values, ReadOnlySpan<bool> present)
         {
-            if (!_devices.TryGetValue(deviceId, out var entry))
+            if (!ReferenceEquals(device.SlotUnit, this))
             {
-                if (_devices.Count >= MaxDevicesPerUnit) return;
-                entry = (new float[signals], new float[signals], new bool[signals]);
-                values.CopyTo(entry.Smoothed);
-                _devices.Add(deviceId, entry);
+                device.SlotUnit = this;
+                device.Slot = Find(device.DeviceId, values);
             }
 
-            for (var s = 0; s < signals; s++) entry.Smoothed[s] += (float)(alpha * (values[s] - entry.Smoothed[s]));
+            var entry = device.Slot;
+            if (entry is null) return;
+            var smoothed = entry.Smoothed;
+            for (var s = 0; s < signals; s++) smoothed[s] += (float)(alpha * (values[s] - smoothed[s]));
             values.CopyTo(entry.Values);
             present.CopyTo(entry.Present);
         }
@@ -247,19 +319,43 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         public void Snapshot(Span<float> target, int slots)
         {
             target.Clear();
-            var devices = _devices.Values;
+            var devices = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_slots);
             var half = signals * slots;
             for (var s = 0; s < signals; s++)
             {
                 var filled = 0;
-                for (var d = 0; d < devices.Count && filled < slots; d++)
+                for (var d = 0; d < devices.Length && filled < slots; d++)
                 {
-                    if (!devices[d].Present[s]) continue;
-                    target[(s * slots) + filled] = devices[d].Values[s];
-                    target[half + (s * slots) + filled] = devices[d].Smoothed[s];
+                    var device = devices[d];
+                    if (!device.Present[s]) continue;
+                    target[(s * slots) + filled] = device.Values[s];
+                    target[half + (s * slots) + filled] = device.Smoothed[s];
                     filled++;
                 }
             }
+        }
+
+        // The device's slot, added in id order on first sight (smoothed values start at the first reading); null when
+        // the unit already tracks its maximum number of devices.
+        private Slot? Find(string deviceId, ReadOnlySpan<float> values)
+        {
+            var at = _ids.BinarySearch(deviceId, StringComparer.Ordinal);
+            if (at >= 0) return _slots[at];
+            if (_ids.Count >= MaxDevicesPerUnit) return null;
+            var slot = new Slot(signals);
+            values.CopyTo(slot.Smoothed);
+            _ids.Insert(~at, deviceId);
+            _slots.Insert(~at, slot);
+            return slot;
+        }
+
+        public sealed class Slot(int signals)
+        {
+            public float[] Values { get; } = new float[signals];
+
+            public float[] Smoothed { get; } = new float[signals];
+
+            public bool[] Present { get; } = new bool[signals];
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 
 namespace Pipeline.Detection;
 
@@ -13,6 +14,7 @@ public sealed class RunningStandardizer
     private static readonly byte[] Magic = "BHST"u8.ToArray();
     private readonly double[] _mean;
     private readonly double[] _m2;
+    private double[]? _scale; // Transform's divisors, dropped by Update
 
     /// <summary>Creates an empty standardizer for <paramref name="dimension"/> features.</summary>
     public RunningStandardizer(int dimension)
@@ -38,6 +40,7 @@ public sealed class RunningStandardizer
     public void Update(ReadOnlySpan<float> features)
     {
         CheckLength(features.Length);
+        _scale = null;
         Count++;
         for (var j = 0; j < _mean.Length; j++)
         {
@@ -50,15 +53,45 @@ public sealed class RunningStandardizer
     }
 
     /// <summary>Writes (x − mean) / std into <paramref name="target"/>; a feature with (near) zero variance is only centred.</summary>
+    /// <remarks>The divisors are computed once and reused until the next <see cref="Update"/>. Each element is the same
+    /// IEEE double arithmetic as the scalar formula (exact float → double widening, correctly rounded subtract and
+    /// divide, rounding back to float), so the SIMD path gives the same bits.</remarks>
     public void Transform(ReadOnlySpan<float> features, Span<float> target)
     {
         CheckLength(features.Length);
         CheckLength(target.Length);
-        for (var j = 0; j < _mean.Length; j++)
+        var scale = _scale ??= Scales();
+        var mean = _mean.AsSpan();
+        var j = 0;
+        if (Vector.IsHardwareAccelerated && features.Length >= Vector<float>.Count)
+        {
+            var lanes = Vector<float>.Count;
+            var half = Vector<double>.Count;
+            for (; j <= features.Length - lanes; j += lanes)
+            {
+                Vector.Widen(new Vector<float>(features[j..]), out var low, out var high);
+                low = (low - new Vector<double>(mean[j..])) / new Vector<double>(scale, j);
+                high = (high - new Vector<double>(mean[(j + half)..])) / new Vector<double>(scale, j + half);
+                Vector.Narrow(low, high).CopyTo(target[j..]);
+            }
+        }
+
+        for (; j < features.Length; j++)
+        {
+            target[j] = (float)((features[j] - mean[j]) / scale[j]);
+        }
+    }
+
+    private double[] Scales()
+    {
+        var scale = new double[_mean.Length];
+        for (var j = 0; j < scale.Length; j++)
         {
             var std = Math.Sqrt(Variance(j));
-            target[j] = (float)((features[j] - _mean[j]) / (std > 1e-9 ? std : 1));
+            scale[j] = std > 1e-9 ? std : 1;
         }
+
+        return scale;
     }
 
     /// <summary>Merges several standardizers as if one had seen all their vectors.</summary>

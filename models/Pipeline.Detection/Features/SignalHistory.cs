@@ -45,11 +45,14 @@ internal sealed class SignalHistory
         return (float)(sum / n);
     }
 
-    public float Std(int signal)
+    public float Std(int signal) => Std(signal, Mean(signal));
+
+    /// <summary>The rolling standard deviation given <paramref name="mean"/> = <see cref="Mean"/>(signal), which the
+    /// featurizer has already computed (the same float, so the result is the same bits).</summary>
+    public float Std(int signal, float mean)
     {
         var n = Filled;
         if (n < 2) return 0;
-        var mean = Mean(signal);
         double sum = 0;
         for (var i = 0; i < n; i++)
         {
