@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Pipeline.Detection;
@@ -14,7 +15,9 @@ namespace Pipeline.Detection;
 /// The threshold is calibrated on <see cref="CalibrationSampleSize"/> evenly spaced training rows: enough that about
 /// <see cref="CalibrationTailRows"/> of them are expected above the contamination quantile, all rows when contamination
 /// is 0. Federation merges trees sampled from each participant's forest in proportion to its sample count
-/// (<see cref="FederatedAggregator"/>).
+/// (<see cref="FederatedAggregator"/>). The fitting loops are compiled fully optimised on first call
+/// (<see cref="MethodImplOptions.AggressiveOptimization"/>): a model is fitted once, so tiered JIT would run much of
+/// a fit in unoptimised tier-0 code.
 /// </remarks>
 public sealed class IsolationForestDetector : IAnomalyDetector
 {
@@ -196,6 +199,7 @@ public sealed class IsolationForestDetector : IAnomalyDetector
     // block: the rows' walks are independent, so the CPU overlaps their loads instead of waiting on one row's chain of
     // node → feature value → child. The left/right choice is a compare mask, not a branch (it would mispredict half
     // the time); an unordered compare (NaN) goes right, as x < split is false.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Walk(ReadOnlySpan<float> block, int d, Node[] nodes, Span<int> position, int depth)
     {
         for (var level = 0; level < depth; level++)
@@ -350,6 +354,7 @@ public sealed class IsolationForestDetector : IAnomalyDetector
         public int Count => Feature.Count;
 
         /// <summary>Grows the subtree over rows[start..end) and returns its node index.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public int Grow(int[] rows, int start, int end, int depth, Random random)
         {
             var size = end - start;

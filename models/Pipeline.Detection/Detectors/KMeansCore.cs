@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Pipeline.Detection;
@@ -9,11 +10,14 @@ namespace Pipeline.Detection;
 /// <see cref="ScaledTolerance"/> turns scikit-learn's relative tolerance into an absolute one. The assignment step
 /// keeps Hamerly's distance bounds so that rows which provably keep their cluster skip the distance computations, and
 /// computes the distances of a row to a lane-width of centroids at once (centroids transposed, <see cref="Vector{T}"/>
-/// lanes over centroids); the update step recomputes every centroid from all rows, summing in double.
+/// lanes over centroids); the update step recomputes every centroid from all rows, summing in double. The fitting loops are compiled fully optimised on first call
+/// (<see cref="MethodImplOptions.AggressiveOptimization"/>): a model is fitted once, so tiered JIT would run much of
+/// a fit in unoptimised tier-0 code.
 /// </remarks>
 internal static class KMeansCore
 {
     /// <summary><paramref name="relative"/> × the mean per-feature variance of the data (scikit-learn's tol convention).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double ScaledTolerance(ReadOnlySpan<float> data, int rows, int d, double relative)
     {
         var mean = new double[d];
@@ -73,6 +77,7 @@ internal static class KMeansCore
         return best;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float SquaredDistanceSimd(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         var lanes = Vector<float>.Count;
@@ -99,6 +104,7 @@ internal static class KMeansCore
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float[] SeedPlusPlus(ReadOnlySpan<float> data, int rows, int d, ReadOnlySpan<double> weights, int k, Random random)
     {
         var centroids = new float[k * d];
@@ -126,6 +132,7 @@ internal static class KMeansCore
     }
 
     // Samples an index with probability ∝ weight × distance (distance = 1 when null); uniform fallback when all are 0.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int SampleIndex(ReadOnlySpan<double> weights, int rows, double[]? distances, Random random)
     {
         double total = 0;
@@ -151,6 +158,7 @@ internal static class KMeansCore
     // whose upper bound is below max(lower bound, half the distance from its centroid to the nearest other one) cannot
     // change cluster, so most rows skip their k distance computations once the centroids settle. The assignments are
     // those of plain Lloyd (the bounds only prove which rows would not move); centroids are recomputed from all rows.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double[] Sizes, double Inertia) Lloyd(
         ReadOnlySpan<float> data, int rows, int d, ReadOnlySpan<double> weights, float[] centroids, int k, int maxIterations, double tolerance)
     {
@@ -215,6 +223,7 @@ internal static class KMeansCore
     }
 
     // Full assignment: every distance, exact bounds. Returns the number of rows whose label changed (all, initially).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int AssignAll(ReadOnlySpan<float> data, int rows, int d, float[] centroids, int k, int[] labels, double[] upper, double[] lower)
     {
         var padded = Padded(k);
@@ -231,6 +240,7 @@ internal static class KMeansCore
         return rows;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int AssignBounded(ReadOnlySpan<float> data, int rows, int d, float[] centroids, int k, int[] labels, double[] upper, double[] lower, double[] half)
     {
         // half[c]: half the distance from centroid c to its nearest other centroid; a row closer than that to c stays.
@@ -271,6 +281,7 @@ internal static class KMeansCore
     }
 
     // After the centroids moved: own distance can grow by its centroid's move, any other shrink by the largest other move.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LoosenBounds(int rows, int k, int[] labels, double[] upper, double[] lower, double[] moved)
     {
         var largest = 0;
@@ -286,6 +297,7 @@ internal static class KMeansCore
     }
 
     // Per-cluster weighted sums and sizes, the sums in double with the float rows widened lane by lane.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Accumulate(ReadOnlySpan<float> data, int rows, int d, ReadOnlySpan<double> weights, int[] labels, double[] sums, double[] sizes)
     {
         Array.Clear(sums);
@@ -338,6 +350,7 @@ internal static class KMeansCore
 
     // Nearest centroid (lowest index on ties) with the squared distances to it and to the runner-up. The distances to
     // a lane-width of centroids at once: per feature, broadcast x_j, subtract that feature of every centroid, square, add.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int NearestTwo(ReadOnlySpan<float> x, float[] transposed, int k, Span<float> distances, out float best, out float second)
     {
         var blocks = distances.Length / Vector<float>.Count;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Matrix = MathNet.Numerics.LinearAlgebra.Matrix<double>;
 using Symmetricity = MathNet.Numerics.LinearAlgebra.Symmetricity;
@@ -14,7 +15,9 @@ namespace Pipeline.Detection;
 /// The model carries its sufficient statistics (n, Σx, Σxxᵀ of the rows kept after trimming), so federation is exact:
 /// summing them over participants gives the model fitted on the union of the rows they kept. Σxxᵀ accumulates in
 /// double with SIMD lanes over the features; scoring projects a row on every used component at once (a lane per
-/// component); trimming and threshold calibration select order statistics instead of sorting.
+/// component); trimming and threshold calibration select order statistics instead of sorting. The fitting loops are compiled fully optimised on first call
+/// (<see cref="MethodImplOptions.AggressiveOptimization"/>): a model is fitted once, so tiered JIT would run much of
+/// a fit in unoptimised tier-0 code.
 /// </remarks>
 public sealed class PcaMahalanobisDetector : IAnomalyDetector
 {
@@ -167,6 +170,7 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
     private int PaddedComponents => (_usedComponents + Vector<float>.Count - 1) / Vector<float>.Count * Vector<float>.Count;
 
     // The `keep` rows of lowest score, ties broken by lower index (so the fit is deterministic), in index order.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static int[] LowestScores(float[] scores, int keep)
     {
         var boundary = ScoreQuantile.Select(scores.ToArray(), keep - 1);
@@ -185,6 +189,7 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
 
     // Sufficient statistics Σx and Σxxᵀ (upper triangle, then mirrored) over the given rows (all when null), in double;
     // each entry adds its row products in row order, the products a SIMD lane each.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PcaMahalanobisDetector FromRows(FeatureMatrix data, int[]? rows, PcaMahalanobisOptions options)
     {
         var d = data.Columns;

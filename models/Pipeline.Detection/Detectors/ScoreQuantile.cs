@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Pipeline.Detection;
 
 /// <summary>
@@ -41,6 +43,7 @@ internal static class ScoreQuantile
     /// Puts the <paramref name="k"/>-th smallest value (0-based) at index k, smaller-or-equal values left of it and
     /// greater-or-equal values right of it (Hoare partitions around a median of three; equal values split evenly).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Select(Span<float> values, int k)
     {
         var lo = 0;
