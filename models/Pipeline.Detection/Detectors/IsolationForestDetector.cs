@@ -160,9 +160,7 @@ public sealed class IsolationForestDetector : IAnomalyDetector
         }
 
         var unfitted = new IsolationForestDetector(data.Columns, psi, [.. builder.Feature], [.. builder.Value], [.. builder.Left], [.. builder.Right], treeNodeCounts, double.PositiveInfinity, data.Rows);
-        var calibrationRows = CalibrationSampleSize(data.Rows, options.Contamination);
-        var calibration = calibrationRows == data.Rows ? data : data.Select(EvenlySpaced(data.Rows, calibrationRows));
-        var threshold = ScoreQuantile.FromContamination(ScoreGuard.ScoreAll(unfitted, calibration), options.Contamination);
+        var threshold = ScoreQuantile.FromContamination(unfitted.ScoreEvenlySpaced(data, CalibrationSampleSize(data.Rows, options.Contamination)), options.Contamination);
         return (IsolationForestDetector)unfitted.WithThreshold(threshold);
     }
 
@@ -232,12 +230,27 @@ public sealed class IsolationForestDetector : IAnomalyDetector
         return deepest;
     }
 
-    // Indices of `count` rows spread evenly over `rows` (deterministic, no random draw).
-    private static int[] EvenlySpaced(int rows, int count)
+    // Scores of `count` training rows spread evenly over the data (deterministic, no random draw), gathered a block at a
+    // time so the sample is never copied whole.
+    private float[] ScoreEvenlySpaced(FeatureMatrix data, int count)
     {
-        var indices = new int[count];
-        for (var i = 0; i < count; i++) indices[i] = (int)((long)i * rows / count);
-        return indices;
+        var scores = new float[count];
+        if (count == data.Rows)
+        {
+            Score(data.Values, scores);
+            return scores;
+        }
+
+        var d = data.Columns;
+        var block = new float[RowBlock * d];
+        for (var start = 0; start < count; start += RowBlock)
+        {
+            var rows = Math.Min(RowBlock, count - start);
+            for (var i = 0; i < rows; i++) data.Row((int)((long)(start + i) * data.Rows / count)).CopyTo(block.AsSpan(i * d, d));
+            Score(block.AsSpan(0, rows * d), scores.AsSpan(start, rows));
+        }
+
+        return scores;
     }
 
     /// <inheritdoc />
