@@ -33,6 +33,10 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
 {
     private const int PerMeasurement = 5;
     private const int Shared = 8;
+
+    // m.logstd of a signal without variation (constant, frozen, or fewer than two readings): computed as for any other
+    // value, once.
+    private static readonly float LogStdOfConstant = (float)Math.Log10(0f + 1e-4);
     private readonly string[] _measurements;
     private readonly Dictionary<string, int> _index;
     private readonly FeaturizerOptions _options;
@@ -40,6 +44,8 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     private readonly LruCache<UnitState> _units;
     private readonly float[] _values;
     private readonly bool[] _present;
+    private readonly float[] _means;
+    private readonly float[] _stds;
 
     /// <summary>Creates a featurizer for the ordered <paramref name="measurements"/> (names as in <see cref="NamedValue.Name"/>).</summary>
     public DeviceReadingFeaturizer(IReadOnlyList<string> measurements, FeaturizerOptions? options = null)
@@ -59,6 +65,8 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         _units = new LruCache<UnitState>(_options.MaxEntities);
         _values = new float[_measurements.Length];
         _present = new bool[_measurements.Length];
+        _means = new float[_measurements.Length];
+        _stds = new float[_measurements.Length];
         var names = new List<string>();
         foreach (var m in _measurements) names.AddRange([m, $"{m}.delta", $"{m}.dev", $"{m}.logstd", $"{m}.drift"]);
         names.AddRange(["dt", "seq_gap", "seq_behind", "unchanged", "repeat", "replay_run", "missing", "history"]);
@@ -132,15 +140,16 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         var unchanged = 0;
         var previous = history.Previous;
         var baseline = history.Baseline;
+        history.MeansAndStds(_means, _stds);
         for (var i = 0; i < k; i++)
         {
             var v = values[i];
             var at = i * PerMeasurement;
-            var mean = history.Mean(i);
+            var std = _stds[i];
             features[at] = v;
             features[at + 1] = warm ? v - previous[i] : 0;
-            features[at + 2] = warm ? v - mean : 0;
-            features[at + 3] = (float)Math.Log10(history.Std(i, mean) + 1e-4);
+            features[at + 2] = warm ? v - _means[i] : 0;
+            features[at + 3] = std == 0 ? LogStdOfConstant : (float)Math.Log10(std + 1e-4);
             features[at + 4] = warm ? (float)(v - baseline[i]) : 0;
             if (warm && v == previous[i]) unchanged++;
         }

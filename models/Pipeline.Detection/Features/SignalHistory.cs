@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Pipeline.Detection;
 
 /// <summary>
@@ -6,8 +8,9 @@ namespace Pipeline.Detection;
 /// </summary>
 internal sealed class SignalHistory
 {
-    private readonly float[] _ring; // w rows of k values
+    private readonly float[] _ring; // w rows of k values, each row _stride long
     private readonly int _signals;
+    private readonly int _stride; // k, or k rounded up to whole SIMD vectors when MeansAndStds can use them
     private readonly int _window;
     private int _next;
 
@@ -15,7 +18,9 @@ internal sealed class SignalHistory
     {
         _signals = signals;
         _window = window;
-        _ring = new float[signals * window];
+        var lanes = Vector<float>.Count;
+        _stride = Vector.IsHardwareAccelerated && signals >= lanes / 2 ? (signals + lanes - 1) / lanes * lanes : signals;
+        _ring = new float[_stride * window];
         Previous = new float[signals];
         Baseline = new double[signals];
     }
@@ -41,7 +46,7 @@ internal sealed class SignalHistory
         var n = Filled;
         if (n == 0) return 0;
         double sum = 0;
-        for (var i = 0; i < n; i++) sum += _ring[(i * _signals) + signal];
+        for (var i = 0; i < n; i++) sum += _ring[(i * _stride) + signal];
         return (float)(sum / n);
     }
 
@@ -56,11 +61,67 @@ internal sealed class SignalHistory
         double sum = 0;
         for (var i = 0; i < n; i++)
         {
-            double diff = _ring[(i * _signals) + signal] - mean;
+            double diff = _ring[(i * _stride) + signal] - mean;
             sum += diff * diff;
         }
 
         return (float)Math.Sqrt(sum / (n - 1));
+    }
+
+    /// <summary>
+    /// <see cref="Mean"/> and <see cref="Std(int)"/> of every signal at once, the same bits: SIMD lanes run across signals, so
+    /// each signal's sums still add its window rows in the same order, in double, with separate multiply and add; the
+    /// difference from the mean is taken in float as in <see cref="Std(int, float)"/>.
+    /// </summary>
+    public void MeansAndStds(Span<float> means, Span<float> stds)
+    {
+        var n = Filled;
+        if (_stride == _signals || n == 0)
+        {
+            for (var s = 0; s < _signals; s++)
+            {
+                means[s] = Mean(s);
+                stds[s] = Std(s, means[s]);
+            }
+
+            return;
+        }
+
+        var lanes = Vector<float>.Count;
+        Span<float> lane = stackalloc float[lanes];
+        for (var c = 0; c < _stride; c += lanes)
+        {
+            Vector<double> sumLow = Vector<double>.Zero, sumHigh = Vector<double>.Zero;
+            for (var i = 0; i < n; i++)
+            {
+                Vector.Widen(new Vector<float>(_ring, (i * _stride) + c), out var low, out var high);
+                sumLow += low;
+                sumHigh += high;
+            }
+
+            var count = new Vector<double>(n);
+            var mean = Vector.Narrow(sumLow / count, sumHigh / count);
+            var std = Vector<float>.Zero;
+            if (n >= 2)
+            {
+                Vector<double> squaresLow = Vector<double>.Zero, squaresHigh = Vector<double>.Zero;
+                for (var i = 0; i < n; i++)
+                {
+                    Vector.Widen(new Vector<float>(_ring, (i * _stride) + c) - mean, out var low, out var high);
+                    squaresLow += low * low;
+                    squaresHigh += high * high;
+                }
+
+                var degrees = new Vector<double>(n - 1);
+                std = Vector.Narrow(Vector.SquareRoot(squaresLow / degrees), Vector.SquareRoot(squaresHigh / degrees));
+            }
+
+            var used = Math.Min(lanes, _signals - c);
+            mean.CopyTo(lane);
+            lane[..used].CopyTo(means[c..]);
+            std.CopyTo(lane);
+            lane[..used].CopyTo(stds[c..]);
+        }
     }
 
     /// <summary>True when <paramref name="values"/> equals, exactly, one of the windowed earlier vectors.</summary>
@@ -69,7 +130,7 @@ internal sealed class SignalHistory
         var n = Filled;
         for (var i = 0; i < n; i++)
         {
-            if (_ring.AsSpan(i * _signals, _signals).SequenceEqual(values)) return true;
+            if (_ring.AsSpan(i * _stride, _signals).SequenceEqual(values)) return true;
         }
 
         return false;
@@ -83,7 +144,7 @@ internal sealed class SignalHistory
         }
 
         values.CopyTo(Previous);
-        values.CopyTo(_ring.AsSpan(_next * _signals, _signals));
+        values.CopyTo(_ring.AsSpan(_next * _stride, _signals));
         _next = (_next + 1) % _window;
         if (Seen < int.MaxValue) Seen++;
         LastTimestamp = timestamp;
