@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Pipeline.Contracts;
 
 namespace Pipeline.Detection;
@@ -113,6 +114,9 @@ public sealed class BundleScorer
     }
 
     // Standardises the featurized row i and places it (alone, or in the entity's sequence window) in the detector input.
+    // Per event and without loops: inlined into the (optimised, loop-holding) Score methods instead of waiting for
+    // tiered compilation on its own (see DeviceReadingFeaturizer.Device).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Add(int i, string entity)
     {
         var z = _standardised.AsSpan(i * _d, _d);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Pipeline.Contracts;
 
 namespace Pipeline.Detection;
@@ -188,6 +189,9 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     }
 
     // The device's context, looked up by cluster/factory/device without allocating the key on a hit.
+    // AggressiveOptimization: a per-event method without loops would run as unoptimised tier-0 code until tiered
+    // compilation promotes it, which on one CPU can take a whole run (docs/benchmarks-processing.md).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private DeviceState Device(DeviceReading reading)
     {
         var length = reading.ClusterId.Length + reading.FactoryId.Length + reading.DeviceId.Length + 2;
@@ -218,6 +222,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
 
     // The device's process unit, made most recent in the unit cache: the device remembers its unit's cache entry, which
     // is the entry a lookup by the unit key would find for as long as it is cached.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private UnitState Unit(DeviceState device)
     {
         if (device.UnitEntry is null || !_units.Touch(device.UnitEntry))
@@ -248,7 +253,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     private sealed class DeviceState(int signals, int window, int replayMemory, string deviceId, string unitKey)
     {
         private readonly ulong[] _recent = new ulong[replayMemory];
-        private readonly Dictionary<ulong, long> _latest = [];
+        private readonly FingerprintPositions _latest = new();
         private long _position; // readings observed so far
         private long _lastMatch = -1;
         private int _run;
@@ -270,6 +275,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
 
         // Looks the reading up among the remembered ones (ignoring the immediately previous reading: an unchanged
         // value is "unchanged", not a replay), extends or resets the replay run, then remembers the reading.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public int Observe(ulong fingerprint, out bool repeat)
         {
             repeat = false;
@@ -294,7 +300,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
             }
 
             _recent[slot] = fingerprint;
-            _latest[fingerprint] = _position;
+            _latest.Set(fingerprint, _position);
             _position++;
             return _run;
         }

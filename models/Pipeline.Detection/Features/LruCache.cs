@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Pipeline.Detection;
 
 /// <summary>A bounded map that evicts the least recently used entry when full.</summary>
@@ -38,6 +40,7 @@ internal sealed class LruCache<TValue>(int capacity)
 
     /// <summary>As <see cref="GetOrAddEntry{TState}(string, TState, Func{string, TState, TValue}, out bool)"/> for a key
     /// given as characters: the key string is allocated only when the entry is created.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per reading; see DeviceReadingFeaturizer.Device
     public Entry GetOrAddEntry<TState>(ReadOnlySpan<char> key, TState state, Func<string, TState, TValue> create, out bool created)
     {
         if (_map.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(key, out var entry))
@@ -54,6 +57,7 @@ internal sealed class LruCache<TValue>(int capacity)
 
     /// <summary>Makes <paramref name="entry"/> the most recent if it is still cached (the same as a hit on its key);
     /// false when it has been evicted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per reading; see DeviceReadingFeaturizer.Device
     public bool Touch(Entry entry)
     {
         if (!entry.Cached) return false;
