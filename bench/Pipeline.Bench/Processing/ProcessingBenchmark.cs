@@ -40,9 +40,12 @@ public static class ProcessingBenchmark
         var lingerMs = Arg(args, "--linger-ms", -1);
         var seed = Arg(args, "--seed", 42);
         var bootstrap = StringArg(args, "--bootstrap-servers");
+        using var jit = args.Contains("--jit-tiers") ? new JitTierListener() : null;
 
         Console.WriteLine($"processing benchmark: {Environment.ProcessorCount} logical core(s) visible to the process " +
             $"{(OperatingSystem.IsLinux() || OperatingSystem.IsWindows() ? $"load average {LoadAverage()}, affinity mask 0x{(long)Process.GetCurrentProcess().ProcessorAffinity:X}" : "")}, .NET {Environment.Version}, {(bootstrap is null ? "embedded broker in-process" : "broker " + bootstrap)}");
+
+        Console.WriteLine($"JIT: {JitSettings()}");
 
         var kafka = new KafkaOptions { BootstrapServers = bootstrap };
         if (fetchWaitMs >= 0)
@@ -104,6 +107,8 @@ public static class ProcessingBenchmark
                 string.Join(" ", LogicStages.Select(s => $"{(l.Stages.TryGetValue(s, out var t) ? t.TotalMicroseconds / prefill.Count : 0),7:F2}")));
         }
 
+        jit?.Print("after the logic-alone passes");
+
         Console.WriteLine();
         Console.WriteLine($"throughput: each pass drains all {backlog:N0} records in a fresh consumer group (wall events/s; events per CPU-second of the whole process)");
         Console.WriteLine($"{"pass",-6} {"consume-only",13} {"/CPU-s",9} {"+decode",9} {"/CPU-s",9} {"scoring",9} {"/CPU-s",9} {"alerts",7}");
@@ -133,6 +138,7 @@ public static class ProcessingBenchmark
         Console.WriteLine("scoring passes by stage, wall microseconds per event (process = decode + score + alerts + the rest of the logic)");
         Console.WriteLine($"{"pass",-6} " + string.Join(" ", Stages.Select(s => $"{s,8}")) + $" {"batches",8}");
         stageLines.ForEach(Console.WriteLine);
+        jit?.Print("after the throughput passes");
 
         if (latencySeconds <= 0)
         {
@@ -275,6 +281,22 @@ public static class ProcessingBenchmark
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    // The tiered-compilation settings in effect: runtimeconfig properties (the project files) and DOTNET_ variables,
+    // which take precedence over them.
+    private static string JitSettings()
+    {
+        var properties = new[] { "System.Runtime.TieredCompilation", "System.Runtime.TieredCompilation.QuickJit", "System.Runtime.TieredCompilation.QuickJitForLoops", "System.Runtime.TieredPGO" }
+            .Select(p => (Name: p, Value: AppContext.GetData(p)))
+            .Where(p => p.Value is not null)
+            .Select(p => $"{p.Name["System.Runtime.".Length..]}={p.Value}");
+        var variables = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => k.StartsWith("DOTNET_Tiered", StringComparison.Ordinal) || k.StartsWith("DOTNET_TC_", StringComparison.Ordinal) || k.StartsWith("DOTNET_OSR", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}");
+        var all = properties.Concat(variables).ToList();
+        return all.Count == 0 ? "runtime defaults" : string.Join(", ", all) + " (DOTNET_ variables override the runtimeconfig properties)";
     }
 
     private static int Arg(string[] args, string name, int fallback)
