@@ -126,6 +126,26 @@ public sealed class FitSpeedupUnitTests
     }
 
     [Fact]
+    public void KMeansFit_MoreClustersThanDistinctRows_RelocatesEmptyClustersAndCoversEveryRow()
+    {
+        // Three distinct points, four clusters: k-means++ must seed a duplicate centre, whose cluster stays empty and is
+        // relocated every iteration (the path that needs exact distances the bounds do not keep).
+        var values = new float[60 * 2];
+        for (var i = 0; i < 60; i++)
+        {
+            values[2 * i] = i % 3;
+            values[(2 * i) + 1] = (i % 3) * 2;
+        }
+
+        var data = new FeatureMatrix(values, 60, 2);
+
+        var model = KMeansDetector.Fit(data, new KMeansOptions { Clusters = 4, MaxIterations = 20, Seed = 1 });
+
+        Assert.Equal(60, model.ClusterSizes.ToArray().Sum());
+        Assert.All(TestData.ScoreAll(model, data), score => Assert.Equal(0f, score));
+    }
+
+    [Fact]
     public void KMeansOptions_NegativeTolerance_Throws()
     {
         var data = TestData.Correlated(50, 3, seed: 1);
