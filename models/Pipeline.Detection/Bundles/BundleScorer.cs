@@ -46,6 +46,7 @@ public sealed class BundleScorer
     /// <summary>Scores IIoT readings, in order, into <paramref name="scores"/>.</summary>
     /// <exception cref="InvalidOperationException">The bundle scores another stream.</exception>
     /// <exception cref="ArgumentException"><paramref name="scores"/> is not as long as the batch.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Score(IReadOnlyList<DeviceReading> batch, Span<float> scores)
     {
         var n = Begin(batch, scores);
@@ -54,6 +55,7 @@ public sealed class BundleScorer
     }
 
     /// <summary>Scores blocks, in order, into <paramref name="scores"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Score(IReadOnlyList<BlockEvent> batch, Span<float> scores)
     {
         var n = Begin(batch, scores);
@@ -62,6 +64,7 @@ public sealed class BundleScorer
     }
 
     /// <summary>Scores transactions, in order, into <paramref name="scores"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Score(IReadOnlyList<TransactionEvent> batch, Span<float> scores)
     {
         var n = Begin(batch, scores);

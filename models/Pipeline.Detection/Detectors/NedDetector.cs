@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -140,6 +141,7 @@ public sealed class NedDetector : IAnomalyDetector
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Score(ReadOnlySpan<float> rows, Span<float> scores)
     {
         ScoreGuard.Check(rows, scores, Dimension);
@@ -162,6 +164,7 @@ public sealed class NedDetector : IAnomalyDetector
     }
 
     // Standardises x into input and runs the layers; returns the reconstruction (a slice of one of the buffers).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<float> Reconstruct(ReadOnlySpan<float> x, Span<float> input, Span<float> bufferA, Span<float> bufferB)
     {
         var j = 0;
@@ -259,6 +262,7 @@ public sealed class NedDetector : IAnomalyDetector
     // vectors are accumulated in registers across the whole input (instead of a load and store of the output per input
     // element); each output element still gets bias + w₀x₀ + w₁x₁ + … in input order with separate multiply and add, so
     // the result is the same bits.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Layer(ReadOnlySpan<float> input, float[] transposed, float[] bias, Span<float> output, bool activate, NedActivation activation)
     {
         var padded = output.Length;

@@ -111,6 +111,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Featurize(DeviceReading @event, Span<float> features)
     {
         ArgumentNullException.ThrowIfNull(@event);
@@ -234,6 +235,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     }
 
     // 64-bit FNV-1a over the exact float bits of the reading.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ulong Fingerprint(ReadOnlySpan<float> values)
     {
         var hash = 14695981039346656037UL;
@@ -313,6 +315,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         private readonly List<string> _ids = [];
         private readonly List<Slot> _slots = [];
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Update(DeviceState device, ReadOnlySpan<float> values, ReadOnlySpan<bool> present)
         {
             if (!ReferenceEquals(device.SlotUnit, this))
@@ -331,6 +334,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
 
         // For each signal, the latest then the smoothed values of the first `slots` devices that report it, in
         // device-id order (0 when fewer devices report it).
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Snapshot(Span<float> target, int slots)
         {
             target.Clear();

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Pipeline.Detection;
 
 /// <summary>
@@ -17,6 +19,7 @@ internal sealed class FingerprintPositions
 
     public int Count => _count;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryGetValue(ulong key, out long value)
     {
         var mask = _keys.Length - 1;
@@ -35,6 +38,7 @@ internal sealed class FingerprintPositions
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Set(ulong key, long value)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(value);
@@ -47,6 +51,7 @@ internal sealed class FingerprintPositions
         _values[i] = value;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Remove(ulong key)
     {
         var mask = _keys.Length - 1;

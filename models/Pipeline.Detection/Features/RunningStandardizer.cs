@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Pipeline.Detection;
 
@@ -56,6 +57,7 @@ public sealed class RunningStandardizer
     /// <remarks>The divisors are computed once and reused until the next <see cref="Update"/>. Each element is the same
     /// IEEE double arithmetic as the scalar formula (exact float → double widening, correctly rounded subtract and
     /// divide, rounding back to float), so the SIMD path gives the same bits.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Transform(ReadOnlySpan<float> features, Span<float> target)
     {
         CheckLength(features.Length);

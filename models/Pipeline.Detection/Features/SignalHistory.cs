@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Pipeline.Detection;
 
@@ -73,6 +74,7 @@ internal sealed class SignalHistory
     /// each signal's sums still add its window rows in the same order, in double, with separate multiply and add; the
     /// difference from the mean is taken in float as in <see cref="Std(int, float)"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MeansAndStds(Span<float> means, Span<float> stds)
     {
         var n = Filled;
@@ -136,6 +138,7 @@ internal sealed class SignalHistory
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Push(ReadOnlySpan<float> values, DateTimeOffset timestamp, long sequence, double baselineAlpha)
     {
         for (var s = 0; s < _signals; s++)

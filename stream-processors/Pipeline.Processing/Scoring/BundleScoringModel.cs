@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Pipeline.Contracts;
 using Pipeline.Detection;
 
@@ -63,6 +64,7 @@ public sealed class BundleScoringModel : IScoringModel
         private readonly List<TransactionEvent> _transactions = [];
         private readonly List<DeviceReading> _readings = [];
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Score(IReadOnlyList<object> events, Span<float> scores)
         {
             switch (kind)
@@ -84,6 +86,7 @@ public sealed class BundleScoringModel : IScoringModel
 
         public IReadOnlyList<NamedValue> Explain(int index, int count) => count < 1 ? [] : scorer.Explain(index, count);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Fill<T>(List<T> target, IReadOnlyList<object> events)
         {
             target.Clear();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Pipeline.Contracts;
 using Pipeline.Contracts.Avro;
 using Pipeline.Processing.Engine;
@@ -56,6 +57,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Task ProcessAsync(IReadOnlyList<InputRecord> batch, BatchResult result, CancellationToken cancellationToken)
     {
         foreach (var group in _groups.Values)
@@ -118,6 +120,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
         // Featurizer context is keyed by entity and bounded; nothing is tied to a partition.
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ScoreGroup(Group group, IReadOnlyList<InputRecord> batch, BatchResult result, DateTimeOffset now)
     {
         var model = _models.Resolve(group.Catalogue);
@@ -178,6 +181,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
     /// <summary>Decodes a value of <paramref name="kind"/> and checks what Avro cannot: finite numbers
     /// and non-empty entity ids. Returns the event and null, or null and the problem.</summary>
     /// <exception cref="AvroContractException">The bytes are not a valid message of the kind's schema.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (object? Event, string? Problem) DecodeAndValidate(ScoredEventKind kind, byte[] value)
     {
         switch (kind)
