@@ -12,5 +12,10 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /app .
 ENV DOTNET_gcServer=0
+# The services run for hours. In a container limited to one CPU the runtime sees one processor and
+# waits 10 x 100 ms without a new method before promoting tier-0 code, so a processor's hot path can
+# stay unoptimised for a whole run (docs/benchmarks-processing.md, "Tiered compilation on one core").
+# Starting call counting at once costs 20-40 ms per process start (measured on the CLI's --help).
+ENV DOTNET_TC_CallCountingDelayMs=0
 ENTRYPOINT ["dotnet", "/app/pipeline.dll"]
 CMD ["--help"]
