@@ -54,11 +54,43 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>
-    /// A shared multiplexer connected to the server (created on first use). It is configured not
-    /// to abort when the server is down, so it reconnects by itself after <see cref="RestartAsync"/>.
+    /// A shared multiplexer connected to the server (created on first use, returned once connected).
+    /// It is configured not to abort when the server is down, so it reconnects by itself after
+    /// <see cref="RestartAsync"/>.
     /// </summary>
-    public ConnectionMultiplexer Connection =>
-        _connection ??= ConnectionMultiplexer.Connect(CreateConfiguration());
+    /// <exception cref="InvalidOperationException">No connection within the start deadline.</exception>
+    public ConnectionMultiplexer Connection => _connection ??= ConnectAndWait();
+
+    // Connect gives up after ConnectTimeout and, without AbortOnConnectFail, returns a multiplexer that keeps
+    // connecting in the background; with the fail-fast backlog its first command would then throw "No connection
+    // is active/available" (seen on a loaded CI machine). So wait for the connection, bounded.
+    private ConnectionMultiplexer ConnectAndWait()
+    {
+        var connection = ConnectionMultiplexer.Connect(CreateConfiguration());
+        var clock = Stopwatch.StartNew();
+        using var changed = new ManualResetEventSlim();
+        void OnRestored(object? sender, ConnectionFailedEventArgs e) => changed.Set();
+        connection.ConnectionRestored += OnRestored;
+        try
+        {
+            while (!connection.IsConnected)
+            {
+                if (clock.Elapsed > StartDeadline)
+                {
+                    connection.Dispose();
+                    throw new InvalidOperationException($"no connection to redis-server at {Endpoint} within {StartDeadline.TotalSeconds:0} s");
+                }
+                // Woken by the reconnect event; the timeout only re-checks IsConnected in case the event came first.
+                changed.Wait(TimeSpan.FromMilliseconds(100));
+                changed.Reset();
+            }
+        }
+        finally
+        {
+            connection.ConnectionRestored -= OnRestored;
+        }
+        return connection;
+    }
 
     /// <summary>A key prefix no other test in this process shares, e.g. <c>t7:1f3a...:</c>.</summary>
     public static string NewKeyPrefix() =>
