@@ -13,16 +13,27 @@ public sealed class ScoreQuantileUnitTests
     [InlineData(1000, 0.0, 0)]
     [InlineData(5000, 0.05, 9)] // values 0..8 only: long runs of ties
     [InlineData(100_000, 0.01, 0)]
-    public void FromContamination_RandomScores_EqualsSortingCalibrator(int count, double contamination, int distinctValues)
+    public void FromContamination_RandomScores_EqualsTheSortedOrderStatisticsInterpolated(int count, double contamination, int distinctValues)
     {
         var random = new Random(count);
         var scores = new float[count];
         for (var i = 0; i < count; i++) scores[i] = distinctValues > 0 ? random.Next(distinctValues) : (float)TestData.Gaussian(random);
-        var expected = ThresholdCalibrator.FromContamination(scores, contamination);
+        var expected = SortedQuantile(scores, 1 - contamination);
 
         var actual = ScoreQuantile.FromContamination(scores.ToArray(), contamination);
 
         Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void Quantile_ThroughTheCalibrator_LeavesTheCallersScoresInTheirOrder()
+    {
+        float[] scores = [5, 1, 4, 2, 3];
+
+        var median = ThresholdCalibrator.Quantile(scores, 0.5);
+
+        Assert.Equal(3, median);
+        Assert.Equal([5f, 1, 4, 2, 3], scores);
     }
 
     [Fact]
@@ -48,5 +59,15 @@ public sealed class ScoreQuantileUnitTests
         var kept = PcaMahalanobisDetector.LowestScores(scores, 1901);
 
         Assert.Equal(expected, kept);
+    }
+
+    // The reference: sort, then interpolate linearly between the two order statistics around q (NumPy's default).
+    private static double SortedQuantile(float[] values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        var position = q * (sorted.Length - 1);
+        var lower = (int)Math.Floor(position);
+        var upper = Math.Min(lower + 1, sorted.Length - 1);
+        return sorted[lower] + ((position - lower) * ((double)sorted[upper] - sorted[lower]));
     }
 }

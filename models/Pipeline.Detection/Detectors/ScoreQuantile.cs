@@ -7,13 +7,13 @@ namespace Pipeline.Detection;
 /// calibration on up to all training rows.
 /// </summary>
 /// <remarks>
-/// Gives exactly <see cref="ThresholdCalibrator.FromContamination"/>'s value (the same two order statistics and the
-/// same linear interpolation, NumPy's default); only the work differs. The span is reordered.
+/// <see cref="ThresholdCalibrator"/> computes its quantiles here on a copy of the scores; the detectors' calibration
+/// calls it on scores of their own, which it reorders.
 /// </remarks>
 internal static class ScoreQuantile
 {
     /// <summary>The (1 − <paramref name="contamination"/>) quantile of <paramref name="scores"/>, reordering them.</summary>
-    /// <exception cref="ArgumentException">No scores or a non-finite score.</exception>
+    /// <exception cref="ArgumentException">No scores, a non-finite score, or contamination outside [0, 1).</exception>
     public static double FromContamination(Span<float> scores, double contamination)
     {
         if (!(contamination >= 0 && contamination < 1))
@@ -21,13 +21,22 @@ internal static class ScoreQuantile
             throw new ArgumentOutOfRangeException(nameof(contamination), contamination, "Contamination must be in [0, 1).");
         }
 
+        return Quantile(scores, 1 - contamination);
+    }
+
+    /// <summary>The <paramref name="q"/> quantile of <paramref name="scores"/> with linear interpolation between order
+    /// statistics (NumPy's default), reordering them.</summary>
+    /// <exception cref="ArgumentException">No scores, a non-finite score, or q outside [0, 1].</exception>
+    public static double Quantile(Span<float> scores, double q)
+    {
         if (scores.IsEmpty) throw new ArgumentException("Cannot take a quantile of no scores.", nameof(scores));
+        if (!(q >= 0 && q <= 1)) throw new ArgumentOutOfRangeException(nameof(q), q, "Quantile must be in [0, 1].");
         foreach (var v in scores)
         {
             if (!float.IsFinite(v)) throw new ArgumentException($"Score {v} is not finite.", nameof(scores));
         }
 
-        var position = (1 - contamination) * (scores.Length - 1);
+        var position = q * (scores.Length - 1);
         var lower = (int)Math.Floor(position);
         var fraction = position - lower;
         var low = Select(scores, lower);
