@@ -126,35 +126,35 @@ internal static class TorchTraining
 
     private sealed class SgdStep(Parameter[] parameters, double learningRate, double momentum) : ParameterStep(parameters)
     {
-        private readonly Scalar negativeRate = (-learningRate).ToScalar();
-        private readonly Scalar momentumFactor = momentum.ToScalar();
-        private readonly Tensor?[] velocity = new Tensor?[parameters.Length];
+        private readonly Scalar _negativeRate = (-learningRate).ToScalar();
+        private readonly Scalar _momentumFactor = momentum.ToScalar();
+        private readonly Tensor?[] _velocity = new Tensor?[parameters.Length];
 
         protected override void Update(int index, Tensor parameter, Tensor gradient)
         {
             var direction = gradient;
             if (momentum != 0)
             {
-                if (velocity[index] is { } buffer)
+                if (_velocity[index] is { } buffer)
                 {
-                    buffer.mul_(momentumFactor).add_(gradient, One);
+                    buffer.mul_(_momentumFactor).add_(gradient, One);
                 }
                 else
                 {
-                    velocity[index] = buffer = gradient.detach().clone().DetachFromDisposeScope();
+                    _velocity[index] = buffer = gradient.detach().clone().DetachFromDisposeScope();
                 }
 
                 direction = buffer;
             }
 
-            parameter.add_(direction, negativeRate);
+            parameter.add_(direction, _negativeRate);
         }
 
         public override void Dispose()
         {
-            foreach (var buffer in velocity) buffer?.Dispose();
-            negativeRate.Dispose();
-            momentumFactor.Dispose();
+            foreach (var buffer in _velocity) buffer?.Dispose();
+            _negativeRate.Dispose();
+            _momentumFactor.Dispose();
             base.Dispose();
         }
     }
@@ -164,34 +164,34 @@ internal static class TorchTraining
         private const double Beta1 = 0.9;
         private const double Beta2 = 0.999;
         private const double Epsilon = 1e-8;
-        private readonly Scalar beta1 = Beta1.ToScalar();
-        private readonly Scalar beta2 = Beta2.ToScalar();
-        private readonly Scalar oneMinusBeta1 = (1 - Beta1).ToScalar();
-        private readonly Scalar oneMinusBeta2 = (1 - Beta2).ToScalar();
-        private readonly Scalar epsilon = Epsilon.ToScalar();
-        private readonly Tensor[] firstMoment = parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
-        private readonly Tensor[] secondMoment = parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
-        private int steps = 1;
+        private readonly Scalar _beta1 = Beta1.ToScalar();
+        private readonly Scalar _beta2 = Beta2.ToScalar();
+        private readonly Scalar _oneMinusBeta1 = (1 - Beta1).ToScalar();
+        private readonly Scalar _oneMinusBeta2 = (1 - Beta2).ToScalar();
+        private readonly Scalar _epsilon = Epsilon.ToScalar();
+        private readonly Tensor[] _firstMoment = parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+        private readonly Tensor[] _secondMoment = parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
+        private int _steps = 1;
 
         protected override void Update(int index, Tensor parameter, Tensor gradient)
         {
-            var m = firstMoment[index];
-            var v = secondMoment[index];
-            m.mul_(beta1).add_(gradient, oneMinusBeta1);
-            v.mul_(beta2).addcmul_(gradient, gradient, oneMinusBeta2);
-            using var secondCorrection = Math.Sqrt(1 - Math.Pow(Beta2, steps)).ToScalar();
-            using var negativeStepSize = (-learningRate / (1 - Math.Pow(Beta1, steps))).ToScalar();
+            var m = _firstMoment[index];
+            var v = _secondMoment[index];
+            m.mul_(_beta1).add_(gradient, _oneMinusBeta1);
+            v.mul_(_beta2).addcmul_(gradient, gradient, _oneMinusBeta2);
+            using var secondCorrection = Math.Sqrt(1 - Math.Pow(Beta2, _steps)).ToScalar();
+            using var negativeStepSize = (-learningRate / (1 - Math.Pow(Beta1, _steps))).ToScalar();
             using var denominator = v.sqrt();
-            denominator.div_(secondCorrection).add_(epsilon, One);
+            denominator.div_(secondCorrection).add_(_epsilon, One);
             parameter.addcdiv_(m, denominator, negativeStepSize);
         }
 
-        protected override void AfterStep() => steps++;
+        protected override void AfterStep() => _steps++;
 
         public override void Dispose()
         {
-            foreach (var t in firstMoment.Concat(secondMoment)) t.Dispose();
-            foreach (var s in new[] { beta1, beta2, oneMinusBeta1, oneMinusBeta2, epsilon }) s.Dispose();
+            foreach (var t in _firstMoment.Concat(_secondMoment)) t.Dispose();
+            foreach (var s in new[] { _beta1, _beta2, _oneMinusBeta1, _oneMinusBeta2, _epsilon }) s.Dispose();
             base.Dispose();
         }
     }
