@@ -194,12 +194,14 @@ internal sealed class LatencyRun
                 consumer.Dispose();
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        return (collector, ends =>
+        bool CaughtUp(Dictionary<int, long> ends)
         {
             lock (gate)
             {
                 return ends.All(e => next.TryGetValue(e.Key, out var n) && n >= e.Value);
             }
-        });
+        }
+
+        return (collector, CaughtUp);
     }
 }
