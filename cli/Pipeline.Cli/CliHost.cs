@@ -3,8 +3,8 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Pipeline.Platform;
-using Prometheus;
 using Pipeline.Platform.Kafka;
+using Prometheus;
 
 namespace Pipeline.Cli;
 

@@ -151,7 +151,13 @@ public sealed class FeaturizerUnitTests
         var featurizer = new DeviceReadingFeaturizer(["level", "flow"]);
         DeviceReading Device(string id, params NamedValue[] values) => new()
         {
-            ClusterId = "c1", FactoryId = "f1", DeviceId = id, DeviceType = "t", Sequence = 0, Timestamp = Start, Measurements = values,
+            ClusterId = "c1",
+            FactoryId = "f1",
+            DeviceId = id,
+            DeviceType = "t",
+            Sequence = 0,
+            Timestamp = Start,
+            Measurements = values,
         };
 
         Feed(featurizer, [Device("f1-P101", new NamedValue("flow", 20)), Device("f1-FIT101", new NamedValue("flow", 35)), Device("f1-FIT201", new NamedValue("flow", 99))]);

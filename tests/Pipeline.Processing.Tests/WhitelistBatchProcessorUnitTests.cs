@@ -46,7 +46,11 @@ public sealed class WhitelistBatchProcessorUnitTests : IDisposable
     private static InputRecord Record(int offset, string sha, string app, string role, string launch = "launch-1") =>
         new("in.exec", 0, offset, "ep-1", AvroSingleObject.Encode(ContractSamples.Execution with
         {
-            Sha256 = sha, AppName = app, UserRole = role, LaunchId = launch, UserId = role == "admin" ? "adm-1" : "usr-1",
+            Sha256 = sha,
+            AppName = app,
+            UserRole = role,
+            LaunchId = launch,
+            UserId = role == "admin" ? "adm-1" : "usr-1",
         }), DateTimeOffset.UnixEpoch);
 
     private WhitelistBatchProcessor Processor(IWhitelistLookup lookup, LookupFailureMode mode = LookupFailureMode.FailClosed, int timeoutMs = 2_000) =>

@@ -13,11 +13,11 @@ public static class AvroSingleObject
     public const int HeaderLength = 10;
 
     [ThreadStatic]
-    private static AvroWriter? t_writer;
+    private static AvroWriter? _threadWriter;
 
     public static byte[] Encode<T>(T value) where T : IAvroRecord<T>
     {
-        var writer = t_writer ??= new AvroWriter(1024);
+        var writer = _threadWriter ??= new AvroWriter(1024);
         writer.Reset();
         Span<byte> header = stackalloc byte[HeaderLength];
         header[0] = Magic0;
