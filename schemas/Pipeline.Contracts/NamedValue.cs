@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Pipeline.Contracts.Avro;
 
 namespace Pipeline.Contracts;
@@ -11,6 +12,8 @@ public sealed record NamedValue(string Name, double Value)
         writer.WriteDouble(item.Value);
     }
 
+    // Once per measurement on the scorer's path; names repeat in every message, so they come from the string cache.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static NamedValue Read(ref AvroReader reader) =>
-        new(reader.ReadString("name"), reader.ReadDouble("value"));
+        new(reader.ReadRepeatedString("name"), reader.ReadDouble("value"));
 }

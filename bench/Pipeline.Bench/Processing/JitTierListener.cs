@@ -16,7 +16,8 @@ internal sealed class JitTierListener : EventListener
     private static readonly string[] HotPath =
     [
         "ScoringBatchProcessor::ProcessAsync", "ScoringBatchProcessor::DecodeAndValidate", "ScoringBatchProcessor::ScoreGroup",
-        "AvroSingleObject::Decode", "DeviceReading::ReadBody", "NamedValue::Read",
+        "AvroSingleObject::Decode", "AvroSingleObject::ReadFingerprint", "DeviceReading::ReadBody", "NamedValue::Read",
+        "AvroReader::", "Utf8StringCache::",
         "BundleScorer::Score", "DeviceReadingFeaturizer::Featurize", "DeviceReadingFeaturizer::Device",
         "DeviceState::Observe", "UnitState::Update", "UnitState::Snapshot", "SignalHistory::MeansAndStds", "SignalHistory::Push",
         "RunningStandardizer::Transform", "NedDetector::Score", "NedDetector::Reconstruct", "NedDetector::Layer",

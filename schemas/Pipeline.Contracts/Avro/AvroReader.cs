@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Pipeline.Contracts.Avro;
@@ -8,6 +9,9 @@ namespace Pipeline.Contracts.Avro;
 /// <see cref="ContractErrorReason.MalformedBody"/>, naming the field being read.</remarks>
 public ref struct AvroReader
 {
+    private const long MinUnixMilliseconds = -62_135_596_800_000;
+    private const long MaxUnixMilliseconds = 253_402_300_799_999;
+
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
     private readonly ReadOnlySpan<byte> _data;
@@ -44,53 +48,57 @@ public ref struct AvroReader
         return (int)value;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long ReadLong(string field)
     {
-        ulong n = 0;
-        for (var shift = 0; shift < 70; shift += 7)
+        // One-byte values (|v| < 64: lengths, counts, small numbers) are the common case.
+        if ((uint)_position < (uint)_data.Length && _data[_position] < 0x80)
         {
-            if (_position >= _data.Length)
-            {
-                throw Malformed(field, "ends inside a variable-length integer");
-            }
-            var b = _data[_position++];
-            n |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                return (long)(n >> 1) ^ -(long)(n & 1);
-            }
+            var n = _data[_position++];
+            return (n >> 1) ^ -(n & 1);
         }
-        throw Malformed(field, "variable-length integer is longer than 10 bytes");
+        return ReadLongSlow(field);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public double ReadDouble(string field) => BinaryPrimitives.ReadDoubleLittleEndian(Take(8, field));
 
-    public string ReadString(string field)
+    public string ReadString(string field) => DecodeUtf8(Take(ReadLength(field), field), field);
+
+    /// <summary>Reads a string that recurs across messages (an id, a measurement name): the same value as
+    /// <see cref="ReadString"/>, but strings of up to 64 bytes come from a shared cache instead of a new allocation each
+    /// time, so equal strings may be the same instance.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public string ReadRepeatedString(string field)
     {
         var bytes = Take(ReadLength(field), field);
-        try
+        if (bytes.Length > Utf8StringCache.MaxBytes)
         {
-            return StrictUtf8.GetString(bytes);
+            return DecodeUtf8(bytes, field);
         }
-        catch (DecoderFallbackException)
+        var slot = Utf8StringCache.SlotOf(bytes);
+        if (Utf8StringCache.Find(bytes, slot) is { } cached)
         {
-            throw Malformed(field, "string is not valid UTF-8");
+            return cached;
         }
+        var value = DecodeUtf8(bytes, field);
+        Utf8StringCache.Store(bytes, slot, value);
+        return value;
     }
 
     public byte[] ReadBytes(string field) => Take(ReadLength(field), field).ToArray();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public DateTimeOffset ReadTimestampMillis(string field)
     {
         var ms = ReadLong(field);
-        try
-        {
-            return DateTimeOffset.FromUnixTimeMilliseconds(ms);
-        }
-        catch (ArgumentOutOfRangeException)
+        // DateTimeOffset.FromUnixTimeMilliseconds's own range (0001-01-01 to 9999-12-31), checked here so that the
+        // common case has no exception handler and can be inlined.
+        if (ms is < MinUnixMilliseconds or > MaxUnixMilliseconds)
         {
             throw Malformed(field, $"timestamp {ms} ms is out of range");
         }
+        return DateTimeOffset.FromUnixTimeMilliseconds(ms);
     }
 
     public long? ReadNullableLong(string field) => ReadUnionBranch(field) == 0 ? null : ReadLong(field);
@@ -98,29 +106,39 @@ public ref struct AvroReader
     public string? ReadNullableString(string field) => ReadUnionBranch(field) == 0 ? null : ReadString(field);
 
     /// <summary>Reads an array written in any number of blocks (negative counts carry a byte size).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public T[] ReadArray<T>(string field, AvroItemReader<T> readItem)
     {
-        var items = new List<T>();
+        T[] items = [];
         while (true)
         {
             var count = ReadLong(field);
             if (count == 0)
             {
-                return [.. items];
+                return items;
             }
             if (count < 0)
             {
                 count = -count;
                 ReadLong(field); // block size in bytes, not needed to read the items
             }
-            // Every item takes at least one byte: a larger count cannot be honest.
-            if (count > Remaining)
+            // Every item takes at least one byte: a larger count cannot be honest (nor can -long.MinValue).
+            if (count < 0 || count > Remaining)
             {
                 throw Malformed(field, $"array block of {count} items exceeds the {Remaining} bytes left");
             }
-            for (var i = 0; i < count; i++)
+            var start = items.Length;
+            if (start == 0)
             {
-                items.Add(readItem(ref this));
+                items = new T[count];
+            }
+            else
+            {
+                Array.Resize(ref items, start + (int)count);
+            }
+            for (var i = start; i < items.Length; i++)
+            {
+                items[i] = readItem(ref this);
             }
         }
     }
@@ -149,16 +167,37 @@ public ref struct AvroReader
         return (int)branch;
     }
 
+    private long ReadLongSlow(string field)
+    {
+        ulong n = 0;
+        for (var shift = 0; shift < 70; shift += 7)
+        {
+            if (_position >= _data.Length)
+            {
+                throw Malformed(field, "ends inside a variable-length integer");
+            }
+            var b = _data[_position++];
+            n |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0)
+            {
+                return (long)(n >> 1) ^ -(long)(n & 1);
+            }
+        }
+        throw Malformed(field, "variable-length integer is longer than 10 bytes");
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int ReadLength(string field)
     {
         var length = ReadLong(field);
-        if (length < 0 || length > Remaining)
+        if ((ulong)length > (ulong)Remaining)
         {
             throw Malformed(field, $"length {length} is negative or exceeds the {Remaining} bytes left");
         }
         return (int)length;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ReadOnlySpan<byte> Take(int count, string field)
     {
         if (count > Remaining)
@@ -168,6 +207,18 @@ public ref struct AvroReader
         var span = _data.Slice(_position, count);
         _position += count;
         return span;
+    }
+
+    private readonly string DecodeUtf8(ReadOnlySpan<byte> bytes, string field)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Malformed(field, "string is not valid UTF-8");
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Pipeline.Contracts.Avro;
 
@@ -29,12 +30,13 @@ public static class AvroSingleObject
     }
 
     /// <summary>Decodes a message that must have been written with <typeparamref name="T"/>'s schema.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T Decode<T>(ReadOnlySpan<byte> message) where T : IAvroRecord<T>
     {
         var fingerprint = ReadFingerprint(message);
-        var expected = ContractRegistry.For<T>();
-        if (fingerprint != expected.Fingerprint)
+        if (fingerprint != Expected<T>.Fingerprint)
         {
+            var expected = ContractRegistry.For<T>();
             if (ContractRegistry.TryGet(fingerprint, out var other))
             {
                 throw new AvroContractException(
@@ -58,6 +60,7 @@ public static class AvroSingleObject
     }
 
     /// <summary>Reads and checks the header; returns the writer-schema fingerprint.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong ReadFingerprint(ReadOnlySpan<byte> message)
     {
         if (message.Length >= 2 && (message[0] != Magic0 || message[1] != Magic1))
@@ -75,6 +78,7 @@ public static class AvroSingleObject
         return BinaryPrimitives.ReadUInt64LittleEndian(message[2..HeaderLength]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static T DecodeBody<T>(ReadOnlySpan<byte> body) where T : IAvroRecord<T>
     {
         var reader = new AvroReader(body, T.SchemaName);
@@ -85,4 +89,10 @@ public static class AvroSingleObject
 
     private static AvroContractException UnknownFingerprint(ulong fingerprint) =>
         new(ContractErrorReason.UnknownFingerprint, $"unknown writer-schema fingerprint {fingerprint:X16}");
+
+    // The registry's fingerprint for T, looked up once per type instead of once per message.
+    private static class Expected<T> where T : IAvroRecord<T>
+    {
+        public static readonly ulong Fingerprint = ContractRegistry.For<T>().Fingerprint;
+    }
 }
