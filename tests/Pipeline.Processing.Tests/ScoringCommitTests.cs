@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts;
 using Pipeline.Contracts.Avro;
+using Pipeline.Processing.Engine;
 using Pipeline.Processing.Scoring;
 using Pipeline.Testing;
 
@@ -32,6 +33,9 @@ public sealed class ScoringCommitTests(KafkaFixture kafka) : IClassFixture<Kafka
         using var probe = topics.Clients.CreateConsumer(group, "commit-probe");
         var committed = probe.Committed(ends.Keys, TimeSpan.FromSeconds(10)).ToDictionary(c => c.TopicPartition, c => c.Offset.Value);
         Assert.All(ends, e => Assert.Equal(e.Value, committed[e.Key]));
+        // The offset commits themselves are timed (the tail report of the latency bench reads this stage).
+        Assert.True(processor.Metrics.StageTotals.ContainsKey(BatchConsumerLoop.OffsetCommitStage),
+            $"no {BatchConsumerLoop.OffsetCommitStage} stage among {string.Join(", ", processor.Metrics.StageTotals.Keys)}");
         var alerts = topics.ReadUntil(Topics.Alerts, r => r.Count >= positions.Count, TimeSpan.FromSeconds(30))
             .Select(r => AvroSingleObject.Decode<Alert>(r.Message.Value).AlertId)
             .ToHashSet();

@@ -36,7 +36,8 @@ internal sealed class LatencyRun
         long Alerted,
         List<double> ProduceToAlert,
         List<double> ProduceToDetection,
-        List<double> DetectionToArrival);
+        List<double> DetectionToArrival,
+        List<TailTimeline.Sample> Samples);
 
     /// <param name="messages">Events to produce, in order (at most rate × seconds are used).</param>
     /// <param name="rate">Events per second.</param>
@@ -113,6 +114,7 @@ internal sealed class LatencyRun
             }
             var seen = new HashSet<long>();
             List<double> toAlert = [], toDetection = [], toArrival = [];
+            List<TailTimeline.Sample> samples = [];
             foreach (var a in arrivals)
             {
                 if (!byPosition.TryGetValue(a.Position, out var i) || !seen.Add(a.Position))
@@ -122,8 +124,9 @@ internal sealed class LatencyRun
                 toAlert.Add(Stopwatch.GetElapsedTime(produceTicks[i], a.Ticks).TotalMilliseconds);
                 toDetection.Add(a.DetectionMs - produceWallMs[i]);
                 toArrival.Add(a.ArrivalMs - a.DetectionMs);
+                samples.Add(new TailTimeline.Sample(produceTicks[i], a.Ticks, a.DetectionMs - produceWallMs[i], a.ArrivalMs - a.DetectionMs));
             }
-            return new Result(count, achieved, toAlert.Count, toAlert, toDetection, toArrival);
+            return new Result(count, achieved, toAlert.Count, toAlert, toDetection, toArrival, samples);
         }
     }
 

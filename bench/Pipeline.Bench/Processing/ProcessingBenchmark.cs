@@ -41,6 +41,7 @@ public static class ProcessingBenchmark
         var seed = Arg(args, "--seed", 42);
         var bootstrap = StringArg(args, "--bootstrap-servers");
         using var jit = args.Contains("--jit-tiers") ? new JitTierListener() : null;
+        using var tail = args.Contains("--tail-report") ? new TailTimeline() : null;
 
         Console.WriteLine($"processing benchmark: {Environment.ProcessorCount} logical core(s) visible to the process " +
             $"{(OperatingSystem.IsLinux() || OperatingSystem.IsWindows() ? $"load average {LoadAverage()}, affinity mask 0x{(long)Process.GetCurrentProcess().ProcessorAffinity:X}" : "")}, .NET {Environment.Version}, {(bootstrap is null ? "embedded broker in-process" : "broker " + bootstrap)}");
@@ -149,7 +150,7 @@ public static class ProcessingBenchmark
         var latencyMessages = Take(stream, 2 * perRun).ToList();
         Console.WriteLine();
         Console.WriteLine($"latency: one scorer drains the backlog, then receives {latencyRate:N0} events/s ({(rateOverride > 0 ? "--rate" : "half the median scoring rate")}) for {latencySeconds} s per run");
-        await MeasureLatencyAsync(clients, processing, bundle, version, backlog, latencyMessages, latencyRate, TimeSpan.FromSeconds(latencySeconds), ct).ConfigureAwait(false);
+        await MeasureLatencyAsync(clients, processing, bundle, version, backlog, latencyMessages, latencyRate, TimeSpan.FromSeconds(latencySeconds), tail, ct).ConfigureAwait(false);
         Console.WriteLine();
         Console.WriteLine($"load average at the end: {LoadAverage()} (other work on the machine shares the core: wall figures include it, CPU figures do not)");
         return 0;
@@ -182,7 +183,7 @@ public static class ProcessingBenchmark
 
     private static async Task MeasureLatencyAsync(
         KafkaClientFactory clients, ProcessingOptions processing, ModelBundle bundle, long version, long backlog,
-        List<SimulatedMessage> messages, double rate, TimeSpan duration, CancellationToken ct)
+        List<SimulatedMessage> messages, double rate, TimeSpan duration, TailTimeline? tail, CancellationToken ct)
     {
         var options = Copy(processing, $"bench-latency-{Guid.NewGuid():N}");
         using var processor = new ScoringProcessor(clients, "iiot", options, new ScoringOptions(), NullLoggerFactory.Instance);
@@ -197,18 +198,22 @@ public static class ProcessingBenchmark
 
             // Run 1: the calibrated threshold, as in production: only the events that alert have a produce → alert time.
             var before = processor.Metrics.Events;
+            tail?.Clear();
             var calibrated = await latency.RunAsync(messages.GetRange(0, half), rate, duration, version,
                 produced => processor.Metrics.Events >= before + produced, ct).ConfigureAwait(false);
             Print($"calibrated threshold {bundle.Threshold:G5} (v{version}): alerting events only", calibrated);
+            tail?.Report(calibrated.Samples, processing.BatchSize);
 
             // Run 2: swap (through fl.global-model, as in production) to a threshold below every score,
             // so every event yields an alert and every event has a produce → alert time.
             await PublishModelAsync(clients, IiotBenchModel.Record(bundle, version + 1, threshold: -1e9), ct).ConfigureAwait(false);
             await UntilAsync(() => processor.Models.VersionOf(Topics.IiotTelemetry) == version + 1, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
             before = processor.Metrics.Events;
+            tail?.Clear();
             var every = await latency.RunAsync(messages.GetRange(half, messages.Count - half), rate, duration, version + 1,
                 produced => processor.Metrics.Events >= before + produced, ct).ConfigureAwait(false);
             Print($"threshold below every score (v{version + 1}): every event alerts", every);
+            tail?.Report(every.Samples, processing.BatchSize);
         }
         finally
         {

@@ -45,6 +45,11 @@ public sealed partial class BatchConsumerLoop
     /// trip, and committing every batch cost more than scoring it.</summary>
     public static readonly TimeSpan CommitInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Name of the processing_stage_ms stage that times the offset commit itself (consumer.Commit, a broker
+    /// round trip on the loop thread) under at_least_once; it lies inside the batch's <see cref="ProcessingStages.Commit"/>
+    /// stage, or between batches when input pauses.</summary>
+    public const string OffsetCommitStage = "offset_commit";
+
     /// <summary>fetch.wait.max.ms of the loop's consumer on the embedded broker, unless Kafka:Consumer:FetchWaitMaxMs is set.</summary>
     public const int EmbeddedFetchWaitMs = 10;
 
@@ -447,6 +452,7 @@ public sealed partial class BatchConsumerLoop
         try
         {
             consumer.Commit(list);
+            _metrics.StageElapsed(OffsetCommitStage, Stopwatch.GetTimestamp() - _lastCommit);
         }
         catch (KafkaException e) when (!e.Error.IsFatal)
         {
