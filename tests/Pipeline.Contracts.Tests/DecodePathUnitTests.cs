@@ -113,14 +113,7 @@ public sealed class DecodePathUnitTests
     [InlineData(long.MaxValue, false)]
     public void Decode_TimestampAtAndBeyondDateTimeOffsetRange_DecodesInsideAndThrowsMalformedOutside(long ms, bool valid)
     {
-        var reading = ContractSamples.Reading;
-        var body = new AvroWriter();
-        body.WriteString(reading.ClusterId);
-        body.WriteString(reading.FactoryId);
-        body.WriteString(reading.DeviceId);
-        body.WriteString(reading.DeviceType);
-        body.WriteLong(reading.Sequence);
-        body.WriteLong(ms);
+        var body = ReadingBodyBefore(ContractSamples.Reading, ms);
         body.WriteLong(0);
 
         if (valid)
@@ -135,7 +128,8 @@ public sealed class DecodePathUnitTests
         }
     }
 
-    private static AvroWriter ReadingBodyBefore(DeviceReading reading)
+    // The reading's fields before its measurements array, with its own timestamp unless one (in ms) is given.
+    private static AvroWriter ReadingBodyBefore(DeviceReading reading, long? timestampMillis = null)
     {
         var body = new AvroWriter();
         body.WriteString(reading.ClusterId);
@@ -143,7 +137,7 @@ public sealed class DecodePathUnitTests
         body.WriteString(reading.DeviceId);
         body.WriteString(reading.DeviceType);
         body.WriteLong(reading.Sequence);
-        body.WriteTimestampMillis(reading.Timestamp);
+        body.WriteLong(timestampMillis ?? reading.Timestamp.ToUnixTimeMilliseconds());
         return body;
     }
 
