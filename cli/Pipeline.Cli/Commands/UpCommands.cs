@@ -267,8 +267,7 @@ internal static class UpCommands
             }
         }
 
-        private static double? Metric(GlobalModel model, string name) =>
-            model.Metrics.FirstOrDefault(m => m.Name == name) is { } metric ? metric.Value : null;
+        private static double? Metric(GlobalModel model, string name) => NamedValue.Find(model.Metrics, name);
 
         private static string Format(double? value, string format) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
 

@@ -290,7 +290,7 @@ public sealed partial class FederationCoordinator : BackgroundService
         _keys = new Dictionary<string, ECDsa>(fresh, StringComparer.Ordinal);
     }
 
-    private static double? Metric(GlobalModel model, string name) => model.Metrics.FirstOrDefault(m => m.Name == name)?.Value;
+    private static double? Metric(GlobalModel model, string name) => NamedValue.Find(model.Metrics, name);
 
     /// <inheritdoc />
     public override void Dispose()

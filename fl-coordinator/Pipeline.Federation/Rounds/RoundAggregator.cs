@@ -199,5 +199,5 @@ public static class RoundAggregator
     }
 
     private static double Metric(ModelUpdate update, string name) =>
-        update.LocalMetrics.FirstOrDefault(m => m.Name == name)?.Value ?? double.NaN;
+        NamedValue.Find(update.LocalMetrics, name) ?? double.NaN;
 }

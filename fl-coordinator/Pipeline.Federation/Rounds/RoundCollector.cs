@@ -157,7 +157,7 @@ public sealed class RoundCollector
     {
         payload = null;
         if (u.Parameters.Length != 0) return reject(RejectionReason.Malformed, $"a calibration report carries no parameters, got {u.Parameters.Length} bytes");
-        var quantile = u.LocalMetrics.FirstOrDefault(m => m.Name == RoundAggregator.ThresholdMetric)?.Value ?? double.NaN;
+        var quantile = NamedValue.Find(u.LocalMetrics, RoundAggregator.ThresholdMetric) ?? double.NaN;
         if (!double.IsFinite(quantile) || quantile < 0) return reject(RejectionReason.NonFinite, $"reported quantile {quantile}");
         payload = UpdatePayload.CalibrationReport(DetectorKinds.Parse(Announcement.DetectorKind));
         return null;
