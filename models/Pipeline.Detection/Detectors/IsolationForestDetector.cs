@@ -182,8 +182,6 @@ public sealed class IsolationForestDetector : IAnomalyDetector
             totals.Clear();
             for (var t = 0; t < _roots.Length; t++)
             {
-                // Level by level over the block: the rows' walks are independent, so the CPU overlaps their loads
-                // instead of waiting on one row's chain of node → feature → child.
                 position.Fill(_roots[t]);
                 Walk(block, d, nodes, position, _treeDepths[t]);
                 for (var r = 0; r < position.Length; r++) totals[r] += leaves[position[r]];

@@ -196,24 +196,15 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     private DeviceState Device(DeviceReading reading)
     {
         var length = reading.ClusterId.Length + reading.FactoryId.Length + reading.DeviceId.Length + 2;
-        LruCache<DeviceState>.Entry entry;
-        if (length <= 256)
-        {
-            Span<char> key = stackalloc char[length];
-            reading.ClusterId.CopyTo(key);
-            var at = reading.ClusterId.Length;
-            key[at++] = '/';
-            reading.FactoryId.CopyTo(key[at..]);
-            at += reading.FactoryId.Length;
-            key[at++] = '/';
-            reading.DeviceId.CopyTo(key[at..]);
-            entry = _devices.GetOrAddEntry(key, (this, reading), static (_, s) => s.Item1.NewDevice(s.reading), out _);
-        }
-        else
-        {
-            entry = _devices.GetOrAddEntry(string.Concat(reading.ClusterId, "/", reading.FactoryId, "/", reading.DeviceId), (this, reading), static (_, s) => s.Item1.NewDevice(s.reading), out _);
-        }
-
+        Span<char> key = length <= 256 ? stackalloc char[length] : new char[length];
+        reading.ClusterId.CopyTo(key);
+        var at = reading.ClusterId.Length;
+        key[at++] = '/';
+        reading.FactoryId.CopyTo(key[at..]);
+        at += reading.FactoryId.Length;
+        key[at++] = '/';
+        reading.DeviceId.CopyTo(key[at..]);
+        var entry = _devices.GetOrAddEntry(key, (this, reading), static (_, s) => s.Item1.NewDevice(s.reading), out _);
         LastKey = entry.Key;
         return entry.Value;
     }

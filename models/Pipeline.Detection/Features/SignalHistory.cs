@@ -53,9 +53,9 @@ internal sealed class SignalHistory
 
     public float Std(int signal) => Std(signal, Mean(signal));
 
-    /// <summary>The rolling standard deviation given <paramref name="mean"/> = <see cref="Mean"/>(signal), which the
-    /// featurizer has already computed (the same float, so the result is the same bits).</summary>
-    public float Std(int signal, float mean)
+    // The rolling standard deviation given mean = Mean(signal), already computed by the caller (the same float, so the
+    // result is the same bits).
+    private float Std(int signal, float mean)
     {
         var n = Filled;
         if (n < 2) return 0;
@@ -72,7 +72,7 @@ internal sealed class SignalHistory
     /// <summary>
     /// <see cref="Mean"/> and <see cref="Std(int)"/> of every signal at once, the same bits: SIMD lanes run across signals, so
     /// each signal's sums still add its window rows in the same order, in double, with separate multiply and add; the
-    /// difference from the mean is taken in float as in <see cref="Std(int, float)"/>.
+    /// difference from the mean is taken in float as in <see cref="Std(int)"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MeansAndStds(Span<float> means, Span<float> stds)
