@@ -26,6 +26,27 @@ public sealed class ModelOptionsUnitTests
         Assert.Same(options, Assert.Single(options.ModelOptions()));
     }
 
+    [Fact]
+    public void DetectorOptions_Ned_SupportClampOffUnlessConfigured()
+    {
+        var byDefault = (Pipeline.Detection.NedOptions)new FederationOptions().DetectorOptions(4, 32, 0.03);
+        var configured = (Pipeline.Detection.NedOptions)new FederationOptions { NedSupportFence = 3 }.DetectorOptions(4, 32, 0.03);
+
+        Assert.Equal(double.PositiveInfinity, byDefault.SupportFence);
+        Assert.Equal(3, configured.SupportFence);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(double.NaN)]
+    public void Validate_NonPositiveNedSupportFence_NamesTheKey(double fence)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new FederationOptions { NedSupportFence = fence }.Validate());
+
+        Assert.Contains("Federation:NedSupportFence", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("a:iiot.telemetry", "name:stream:detector")]
     [InlineData("a:iiot.telemetry:ned, a:chain.blocks:pca", "'a' twice")]

@@ -22,7 +22,7 @@ namespace Pipeline.Bench.Detection;
 /// Options: <c>--seed N</c> (2026), <c>--scenario FILE</c> (producers/scenarios/default.json), <c>--scale F</c> (1),
 /// <c>--only PREFIX</c> (one data set), <c>--ned-only</c>; NED settings other than the defaults (for development
 /// on another seed, never on the table's): <c>--ned-optimizer sgd|adam</c>, <c>--ned-epochs</c>, <c>--ned-lr</c>,
-/// <c>--ned-layers 32,8</c>, <c>--ned-plain-mse</c>.
+/// <c>--ned-layers 32,8</c>, <c>--ned-plain-mse</c>, <c>--ned-fence K</c> (Tukey fence factor of the training support; <c>Infinity</c> turns the clamp off).
 /// </remarks>
 public static class DetectionQualityBenchmark
 {
@@ -46,6 +46,7 @@ public static class DetectionQualityBenchmark
             LearningRate = Option(args, "--ned-lr") is { } lr ? double.Parse(lr, inv) : defaults.LearningRate,
             HiddenLayers = Option(args, "--ned-layers")?.Split(',').Select(v => int.Parse(v, inv)).ToArray() ?? defaults.HiddenLayers,
             ResidualWeighting = !args.Contains("--ned-plain-mse"),
+            SupportFence = Option(args, "--ned-fence") is { } k ? double.Parse(k, inv) : defaults.SupportFence,
         };
         Console.WriteLine($"# detection-quality (scenario {scenario.Name}, seed {seed}, scale {scale.ToString(inv)})");
         Console.WriteLine();

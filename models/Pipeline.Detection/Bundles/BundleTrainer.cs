@@ -72,7 +72,7 @@ public static class BundleTrainer
     /// Continues training <paramref name="start"/> (e.g. the announced global NED) on <paramref name="inputs"/> for
     /// <see cref="NedOptions.Epochs"/> epochs of mini-batch SGD (batch <see cref="NedOptions.BatchSize"/>, rate
     /// <see cref="NedOptions.LearningRate"/>, momentum <see cref="NedOptions.Momentum"/>), keeping its layer shape and
-    /// input standardisation and its per-feature error weights, which is what federated averaging needs (the weights
+    /// input standardisation, its training support (local rows are clamped to it) and its per-feature error weights, which is what federated averaging needs (the weights
     /// come from the participants' first fits and travel in the parameter vector; re-estimating them from a small local
     /// window made them noisy enough that median and Krum, which keep one participant's value per coordinate, lost
     /// 0.05 AUC in the robust-aggregation test); the threshold is recalibrated on the local rows at
@@ -89,16 +89,11 @@ public static class BundleTrainer
         var sizes = start.LayerSizes.ToArray();
         var weights = start.Weights.Select(w => (float[])w.Clone()).ToArray();
         var biases = start.Biases.Select(b => (float[])b.Clone()).ToArray();
-        var d = start.Dimension;
         var standardised = new float[inputs.Values.Length];
-        for (var i = 0; i < standardised.Length; i++)
-        {
-            var j = i % d;
-            standardised[i] = (inputs.Values[i] - start.InputMean[j]) / start.InputScale[j];
-        }
+        NedDetector.Standardise(inputs.Values, standardised, start.InputMean, start.InputScale, start.Lower, start.Upper);
 
         TorchTraining.TrainAutoencoder(standardised, inputs.Rows, sizes, weights, biases, options with { Activation = start.Activation }, new Random(options.Seed), cancellationToken);
-        var model = new NedDetector(sizes, weights, biases, start.InputMean, start.InputScale, start.Activation, double.PositiveInfinity, inputs.Rows, start.LogErrorWeights);
+        var model = new NedDetector(sizes, weights, biases, start.InputMean, start.InputScale, start.Activation, double.PositiveInfinity, inputs.Rows, start.LogErrorWeights, start.Lower, start.Upper);
 
         var scores = new float[inputs.Rows];
         model.Score(inputs.Values, scores);

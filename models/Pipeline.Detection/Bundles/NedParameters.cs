@@ -1,14 +1,16 @@
 namespace Pipeline.Detection;
 
 /// <summary>
-/// A NED model as one flat parameter vector — input mean, input scale, ln of the per-feature error weights, then each
-/// layer's weights and biases — so that federated strategies (weighted mean, coordinate-wise median, trimmed mean,
+/// A NED model as one flat parameter vector — input mean, input scale, ln of the per-feature error weights, lower and
+/// upper bounds of the training support, then each layer's weights and biases — so that federated strategies (weighted mean, coordinate-wise median, trimmed mean,
 /// Krum) can work on plain float arrays.
 /// </summary>
 /// <remarks>
 /// The error weights (1 / residual variance of each feature, see <see cref="NedOptions.ResidualWeighting"/>) travel in
 /// log space: FedAvg of the vector gives their sample-weighted geometric mean, and any aggregate of real numbers
-/// (a median, a mean with a poisoned update) still maps to positive weights.
+/// (a median, a mean with a poisoned update) still maps to positive weights. The support bounds aggregate as plain
+/// values: a sample-weighted mean, a coordinate-wise median or trimmed mean of ordered pairs stays ordered, and Krum
+/// keeps one participant's pair.
 /// </remarks>
 public static class NedParameters
 {
@@ -16,7 +18,7 @@ public static class NedParameters
     public static int Count(NedDetector model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return (3 * model.Dimension) + model.Weights.Sum(w => w.Length) + model.Biases.Sum(b => b.Length);
+        return (5 * model.Dimension) + model.Weights.Sum(w => w.Length) + model.Biases.Sum(b => b.Length);
     }
 
     /// <summary>Copies every parameter of <paramref name="model"/> into a new vector.</summary>
@@ -28,6 +30,8 @@ public static class NedParameters
         Append(model.InputMean, vector, ref at);
         Append(model.InputScale, vector, ref at);
         Append(model.LogErrorWeights, vector, ref at);
+        Append(model.Lower, vector, ref at);
+        Append(model.Upper, vector, ref at);
         for (var l = 0; l < model.Weights.Length; l++)
         {
             Append(model.Weights[l], vector, ref at);
@@ -54,6 +58,8 @@ public static class NedParameters
         var mean = Take(vector, d, ref at);
         var scale = Take(vector, d, ref at);
         var logErrorWeights = Take(vector, d, ref at);
+        var lower = Take(vector, d, ref at);
+        var upper = Take(vector, d, ref at);
         for (var j = 0; j < d; j++)
         {
             if (!(scale[j] > 0)) throw new ArgumentException($"NED input scale {j} must be positive, got {scale[j]}.", nameof(vector));
@@ -67,12 +73,13 @@ public static class NedParameters
             biases[l] = Take(vector, template.Biases[l].Length, ref at);
         }
 
-        return new NedDetector([.. template.LayerSizes], weights, biases, mean, scale, template.Activation, threshold, samples, logErrorWeights);
+        return new NedDetector([.. template.LayerSizes], weights, biases, mean, scale, template.Activation, threshold, samples, logErrorWeights, lower, upper);
     }
 
     /// <summary>
     /// Lengths of the tensors that make up the vector of a NED with <paramref name="layerSizes"/>, in vector order:
-    /// input mean, input scale, log error weights, then weights and biases of each layer (for per-tensor quantisation).
+    /// input mean, input scale, log error weights, support lower and upper bounds, then weights and biases of each layer
+    /// (for per-tensor quantisation).
     /// </summary>
     public static IReadOnlyList<int> Segments(IReadOnlyList<int> layerSizes)
     {
@@ -82,7 +89,7 @@ public static class NedParameters
             throw new ArgumentException($"NED layer sizes [{string.Join(", ", layerSizes)}] must have at least 3 positive widths, the last equal to the first.", nameof(layerSizes));
         }
 
-        var segments = new List<int> { layerSizes[0], layerSizes[0], layerSizes[0] };
+        var segments = new List<int> { layerSizes[0], layerSizes[0], layerSizes[0], layerSizes[0], layerSizes[0] };
         for (var l = 0; l < layerSizes.Count - 1; l++)
         {
             segments.Add(layerSizes[l] * layerSizes[l + 1]);
@@ -101,8 +108,8 @@ public static class NedParameters
         var layers = layerSizes.Count - 1;
         var template = new NedDetector(
             [.. layerSizes],
-            [.. Enumerable.Range(0, layers).Select(l => new float[segments[3 + (2 * l)]])],
-            [.. Enumerable.Range(0, layers).Select(l => new float[segments[4 + (2 * l)]])],
+            [.. Enumerable.Range(0, layers).Select(l => new float[segments[5 + (2 * l)]])],
+            [.. Enumerable.Range(0, layers).Select(l => new float[segments[6 + (2 * l)]])],
             new float[layerSizes[0]],
             Enumerable.Repeat(1f, layerSizes[0]).ToArray(),
             activation,

@@ -9,7 +9,9 @@ namespace Pipeline.Detection;
 /// <summary>
 /// NED, the neural encoder-decoder of Block Hunter: a dense autoencoder trained with TorchSharp on standardised rows;
 /// score = mean squared reconstruction error of a row in standardised units, each feature weighted by the inverse of
-/// its training residual variance when <see cref="NedOptions.ResidualWeighting"/> is on (the default).
+/// its training residual variance when <see cref="NedOptions.ResidualWeighting"/> is on (the default). The network
+/// encodes the row clamped to the training support (per-feature Tukey fences, <see cref="NedOptions.SupportFence"/>)
+/// and the error is measured against the unclamped row, so a value beyond the support always counts by its excess.
 /// </summary>
 /// <remarks>
 /// The canonical state is plain float arrays (layer weights and biases, input mean and scale), which makes FedAvg a
@@ -18,12 +20,21 @@ namespace Pipeline.Detection;
 /// memory alignment and thread availability, so the same weights gave scores differing in the 7th digit between two
 /// module instances, which breaks "round-trip gives identical scores"; the managed pass is deterministic,
 /// allocation-free, thread-safe and faster for layers this narrow (see docs/benchmarks-detection.md).
+/// Why the support clamp: an autoencoder extrapolates, so a row far outside the training data (dust amounts, a fee
+/// at the floor) can be reconstructed "well" along directions the network learned, and attacks present in the
+/// unlabelled training window at a low rate become a mode it reconstructs. Encoding the clamped row and comparing with
+/// the unclamped one makes the error at least the excess beyond the support. The bounds are stored per feature (in
+/// the model's input units, before its own standardisation) and travel in the parameter vector; lower &gt; upper,
+/// which only a corrupt aggregate can produce, clamps to upper.
 /// </remarks>
 public sealed class NedDetector : IAnomalyDetector
 {
     // Error weights are stored as logarithms so that every real vector (e.g. an average of updates) is a valid model;
     // the clamp keeps one feature from ruling the score by more than e^±20.
     internal const float MaxLogErrorWeight = 20;
+
+    // Share of training rows per tail that the support may leave out at most (see Support).
+    internal const double SupportTail = 0.01;
     private static readonly int Lanes = Vector<float>.Count;
 
     private readonly int[] _sizes; // input, hidden..., bottleneck, ...hidden, input
@@ -33,13 +44,17 @@ public sealed class NedDetector : IAnomalyDetector
     private readonly float[] _inputScale;
     private readonly float[] _logErrorWeights; // canonical: ln of each feature's error weight (federated as a vector)
     private readonly float[] _errorWeights; // per-feature weight of the squared reconstruction error, exp(log weight)
+    private readonly float[] _lower; // training support per feature (input units): rows are encoded clamped to it
+    private readonly float[] _upper;
     private readonly float[][] _transposed; // layer l: sizes[l] rows of padded width, for broadcast-multiply-add
     private readonly float[][] _paddedBiases;
     private readonly int _maxPadded;
 
-    internal NedDetector(int[] sizes, float[][] weights, float[][] biases, float[] inputMean, float[] inputScale, NedActivation activation, double threshold, long samples, float[]? logErrorWeights = null)
+    internal NedDetector(int[] sizes, float[][] weights, float[][] biases, float[] inputMean, float[] inputScale, NedActivation activation, double threshold, long samples, float[]? logErrorWeights = null, float[]? lower = null, float[]? upper = null)
     {
         _logErrorWeights = logErrorWeights ?? new float[sizes[0]];
+        _lower = lower ?? Enumerable.Repeat(float.MinValue, sizes[0]).ToArray();
+        _upper = upper ?? Enumerable.Repeat(float.MaxValue, sizes[0]).ToArray();
         _errorWeights = new float[_logErrorWeights.Length];
         for (var j = 0; j < _errorWeights.Length; j++) _errorWeights[j] = (float)Math.Exp(Math.Clamp(_logErrorWeights[j], -MaxLogErrorWeight, MaxLogErrorWeight));
         _sizes = sizes;
@@ -98,6 +113,10 @@ public sealed class NedDetector : IAnomalyDetector
 
     internal float[] LogErrorWeights => _logErrorWeights;
 
+    internal float[] Lower => _lower;
+
+    internal float[] Upper => _upper;
+
     /// <summary>Trains the autoencoder on <paramref name="data"/> and calibrates the threshold on its reconstruction errors.</summary>
     public static NedDetector Fit(FeatureMatrix data, NedOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -126,14 +145,15 @@ public sealed class NedDetector : IAnomalyDetector
             biases[l] = new float[fanOut];
         }
 
+        var (lower, upper) = Support(data, options.SupportFence);
         var standardised = new float[data.Values.Length];
-        Standardise(data.Values, standardised, mean, scale);
+        Standardise(data.Values, standardised, mean, scale, lower, upper);
         TorchTraining.TrainAutoencoder(standardised, data.Rows, layerSizes, weights, biases, options, random, cancellationToken);
 
-        var model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows);
+        var model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, null, lower, upper);
         if (options.ResidualWeighting)
         {
-            model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, model.LogResidualWeights(data));
+            model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, model.LogResidualWeights(data), lower, upper);
         }
 
         var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(model, data), options.Contamination);
@@ -151,11 +171,13 @@ public sealed class NedDetector : IAnomalyDetector
         Span<float> input = d <= 512 ? stackalloc float[d] : new float[d];
         for (var r = 0; r < scores.Length; r++)
         {
-            var output = Reconstruct(rows.Slice(r * d, d), input, bufferA, bufferB);
+            var row = rows.Slice(r * d, d);
+            var output = Reconstruct(row, input, bufferA, bufferB);
             float error = 0;
             for (var j = 0; j < d; j++)
             {
-                var diff = output[j] - input[j];
+                // Against the unclamped row: a value beyond the training support counts by its excess.
+                var diff = output[j] - ((row[j] - _inputMean[j]) / _inputScale[j]);
                 error += diff * diff * _errorWeights[j];
             }
 
@@ -163,17 +185,19 @@ public sealed class NedDetector : IAnomalyDetector
         }
     }
 
-    // Standardises x into input and runs the layers; returns the reconstruction (a slice of one of the buffers).
+    // Clamps x to the training support, standardises it into input and runs the layers; returns the reconstruction (a
+    // slice of one of the buffers).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<float> Reconstruct(ReadOnlySpan<float> x, Span<float> input, Span<float> bufferA, Span<float> bufferB)
     {
         var j = 0;
         for (; j <= x.Length - Lanes; j += Lanes)
         {
-            ((new Vector<float>(x[j..]) - new Vector<float>(_inputMean, j)) / new Vector<float>(_inputScale, j)).CopyTo(input[j..]);
+            var clamped = Vector.Min(Vector.Max(new Vector<float>(x[j..]), new Vector<float>(_lower, j)), new Vector<float>(_upper, j));
+            ((clamped - new Vector<float>(_inputMean, j)) / new Vector<float>(_inputScale, j)).CopyTo(input[j..]);
         }
 
-        for (; j < x.Length; j++) input[j] = (x[j] - _inputMean[j]) / _inputScale[j];
+        for (; j < x.Length; j++) input[j] = (Math.Min(Math.Max(x[j], _lower[j]), _upper[j]) - _inputMean[j]) / _inputScale[j];
         ReadOnlySpan<float> current = input;
         var useA = true;
         for (var l = 0; l < _transposed.Length; l++)
@@ -188,7 +212,9 @@ public sealed class NedDetector : IAnomalyDetector
     }
 
     // ln of 1 / (residual variance + ε) per feature on the training rows, the weights scaled to mean 1: features the
-    // network reconstructs tightly (physical constraints) weigh more than features it cannot predict (noise).
+    // network reconstructs tightly (physical constraints) weigh more than features it cannot predict (noise). The
+    // residual is taken within the support (reconstruction of the clamped row against it), so training rows beyond it
+    // do not inflate the variance of the features they exceed and weaken their weight.
     internal float[] LogResidualWeights(FeatureMatrix data)
     {
         var d = Dimension;
@@ -215,7 +241,7 @@ public sealed class NedDetector : IAnomalyDetector
 
     /// <inheritdoc />
     public IAnomalyDetector WithThreshold(double threshold) =>
-        new NedDetector(_sizes, _weights, _biases, _inputMean, _inputScale, Activation, threshold, TrainingSamples, _logErrorWeights);
+        new NedDetector(_sizes, _weights, _biases, _inputMean, _inputScale, Activation, threshold, TrainingSamples, _logErrorWeights, _lower, _upper);
 
     /// <inheritdoc />
     public byte[] Serialize() => DetectorSerializer.Write(new ModelHeader(Kind, Dimension, Threshold, TrainingSamples), w =>
@@ -225,6 +251,8 @@ public sealed class NedDetector : IAnomalyDetector
         w.WriteFloats(_inputMean);
         w.WriteFloats(_inputScale);
         w.WriteFloats(_logErrorWeights);
+        w.WriteFloats(_lower);
+        w.WriteFloats(_upper);
         for (var l = 0; l < _weights.Length; l++)
         {
             w.WriteFloats(_weights[l]);
@@ -245,6 +273,8 @@ public sealed class NedDetector : IAnomalyDetector
         var mean = reader.ReadFloats(header.Dimension);
         var scale = reader.ReadFloats(header.Dimension);
         var logErrorWeights = reader.ReadFloats(header.Dimension);
+        var lower = reader.ReadFloats(header.Dimension);
+        var upper = reader.ReadFloats(header.Dimension);
         var weights = new float[sizes.Length - 1][];
         var biases = new float[sizes.Length - 1][];
         for (var l = 0; l < weights.Length; l++)
@@ -253,7 +283,7 @@ public sealed class NedDetector : IAnomalyDetector
             biases[l] = reader.ReadFloats(sizes[l + 1]);
         }
 
-        return new NedDetector(sizes, weights, biases, mean, scale, activation, header.Threshold, header.TrainingSamples, logErrorWeights);
+        return new NedDetector(sizes, weights, biases, mean, scale, activation, header.Threshold, header.TrainingSamples, logErrorWeights, lower, upper);
     }
 
     private static int Pad(int width) => (width + Lanes - 1) / Lanes * Lanes;
@@ -340,13 +370,46 @@ public sealed class NedDetector : IAnomalyDetector
         return (mean.Select(m => (float)m).ToArray(), scale);
     }
 
-    private static void Standardise(ReadOnlySpan<float> source, Span<float> target, float[] mean, float[] scale)
+    // Rows clamped to [lower, upper] per feature, then standardised: the training input the network sees.
+    internal static void Standardise(ReadOnlySpan<float> source, Span<float> target, float[] mean, float[] scale, float[] lower, float[] upper)
     {
         var d = mean.Length;
         for (var i = 0; i < source.Length; i++)
         {
             var j = i % d;
-            target[i] = (source[i] - mean[j]) / scale[j];
+            target[i] = (Math.Min(Math.Max(source[i], lower[j]), upper[j]) - mean[j]) / scale[j];
         }
+    }
+
+    // Tukey's fences [Q1 − k·IQR, Q3 + k·IQR] of each column (quantiles with NumPy's linear interpolation), widened to
+    // the 1st and 99th percentiles where those lie further out (a heavy-tailed feature keeps at least 98 % of its
+    // training rows inside); a column with IQR = 0 is left unbounded (float.MinValue/MaxValue, finite so that the
+    // bounds federate as plain numbers), as is every column when k is infinite.
+    internal static (float[] Lower, float[] Upper) Support(FeatureMatrix data, double k)
+    {
+        var d = data.Columns;
+        var lower = new float[d];
+        var upper = new float[d];
+        var column = new float[data.Rows];
+        for (var j = 0; j < d; j++)
+        {
+            for (var r = 0; r < data.Rows; r++) column[r] = data.Values[(r * d) + j];
+            var q1 = ScoreQuantile.Quantile(column, 0.25);
+            var q3 = ScoreQuantile.Quantile(column, 0.75);
+            var iqr = q3 - q1;
+            if (!(iqr > 0) || double.IsPositiveInfinity(k))
+            {
+                lower[j] = float.MinValue;
+                upper[j] = float.MaxValue;
+                continue;
+            }
+
+            var low = Math.Min(q1 - (k * iqr), ScoreQuantile.Quantile(column, SupportTail));
+            var high = Math.Max(q3 + (k * iqr), ScoreQuantile.Quantile(column, 1 - SupportTail));
+            lower[j] = (float)Math.Max(low, float.MinValue);
+            upper[j] = (float)Math.Min(high, float.MaxValue);
+        }
+
+        return (lower, upper);
     }
 }

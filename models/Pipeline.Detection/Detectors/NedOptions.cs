@@ -37,6 +37,19 @@ public sealed record NedOptions : DetectorOptions
     /// </summary>
     public bool ResidualWeighting { get; init; } = true;
 
+    /// <summary>
+    /// Fence factor k of the training support: rows are encoded clamped to each feature's Tukey fences
+    /// [Q1 − k·IQR, Q3 + k·IQR] (quartiles of the training rows) and the reconstruction error is measured against the
+    /// unclamped row, so the excess beyond the support always counts (an autoencoder otherwise extrapolates, and learns to
+    /// reconstruct attacks that the unlabelled training window holds at a low rate). Quartiles stay put under up to 25 %
+    /// contamination per tail; the default 3 is Tukey's "far out". Where a feature's 1st or 99th training percentile lies
+    /// beyond its fence (heavy tails), the support extends to it, so it never leaves out more than 1 % of the training
+    /// rows per tail. A feature with IQR = 0 (a flag, a state change, a
+    /// value only some devices report) is not clamped: its tails are its events. <see cref="double.PositiveInfinity"/>
+    /// turns the clamp off.
+    /// </summary>
+    public double SupportFence { get; init; } = 3;
+
     internal void Validate()
     {
         ValidateCommon();
@@ -49,5 +62,6 @@ public sealed record NedOptions : DetectorOptions
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be positive.");
         if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Learning rate must be positive.");
         if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be in [0, 1).");
+        if (!(SupportFence > 0)) throw new ArgumentOutOfRangeException(nameof(SupportFence), SupportFence, "The support fence factor must be positive.");
     }
 }

@@ -78,7 +78,7 @@ public static class FederatedAggregator
         for (var i = 0; i < models.Count; i++)
         {
             var m = models[i];
-            if (!AllFinite(m.InputMean) || !AllFinite(m.InputScale) || !AllFinite(m.LogErrorWeights) || m.Weights.Any(w => !AllFinite(w)) || m.Biases.Any(b => !AllFinite(b)))
+            if (!AllFinite(m.InputMean) || !AllFinite(m.InputScale) || !AllFinite(m.LogErrorWeights) || !AllFinite(m.Lower) || !AllFinite(m.Upper) || m.Weights.Any(w => !AllFinite(w)) || m.Biases.Any(b => !AllFinite(b)))
             {
                 throw new AggregationException(AggregationFailure.NonFiniteValue, i, "a NED parameter is NaN or infinite.");
             }
@@ -97,7 +97,12 @@ public static class FederatedAggregator
         var scale = Average(models.Select(m => m.InputScale).ToList(), weights);
         // Error weights average in log space (a sample-weighted geometric mean), as they do inside NedParameters vectors.
         var logErrorWeights = Average(models.Select(m => m.LogErrorWeights).ToList(), weights);
-        return new NedDetector([.. first.LayerSizes], weightsOut, biasesOut, mean, scale, first.Activation, threshold, total, logErrorWeights);
+        // The training support averages like every other parameter (sample-weighted), as it does inside NedParameters
+        // vectors: a weighted mean of ordered pairs stays ordered, and one participant's outlying bound moves the global
+        // one only by its sample share, where a min of minima / max of maxima would let any single update widen it.
+        var lower = Average(models.Select(m => m.Lower).ToList(), weights);
+        var upper = Average(models.Select(m => m.Upper).ToList(), weights);
+        return new NedDetector([.. first.LayerSizes], weightsOut, biasesOut, mean, scale, first.Activation, threshold, total, logErrorWeights, lower, upper);
     }
 
     private static PcaMahalanobisDetector AggregatePca(List<PcaMahalanobisDetector> models, double threshold)

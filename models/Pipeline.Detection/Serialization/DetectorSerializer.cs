@@ -7,12 +7,13 @@ namespace Pipeline.Detection;
 /// <c>"BHDM"</c> magic, format version (u16), kind (u8), reserved (u8), dimension (i32), threshold (f64),
 /// training samples (i64), payload length (i32), payload, CRC-32 of everything before it (u32). All little-endian,
 /// so equal models give equal bytes on every platform. Version 2 changed the NED payload (error weights stored as
-/// natural logarithms); version 1 blobs are refused.
+/// natural logarithms), version 3 added the NED training support (per-feature lower and upper bounds); other versions
+/// are refused.
 /// </summary>
 public static class DetectorSerializer
 {
     /// <summary>The format version this build writes and reads.</summary>
-    public const ushort FormatVersion = 2;
+    public const ushort FormatVersion = 3;
 
     private const int HeaderLength = 32;
     private static readonly byte[] Magic = "BHDM"u8.ToArray();
