@@ -86,7 +86,7 @@ public sealed class FederationOptions
     /// <summary>
     /// NED's support fence factor k (<see cref="NedOptions.SupportFence"/>); off (infinity) by default for federated
     /// training: a participant's local window covers minutes of a few plants, so clamping to its quartile fences flagged
-    /// process states the window had not visited (FederationConvergenceTests' central NED: ROC AUC 0.952 without the
+    /// process states the window had not visited (FederationConvergenceTests' central NED: ROC AUC 0.940 without the
     /// clamp, 0.913 with k = 3; clean FedAvg 0.90 → 0.81). Set it where local windows cover the operating range.
     /// </summary>
     public double NedSupportFence { get; set; } = double.PositiveInfinity;
