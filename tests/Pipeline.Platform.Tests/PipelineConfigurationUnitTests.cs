@@ -28,6 +28,15 @@ public sealed class PipelineConfigurationUnitTests
         Assert.Equal(Confluent.Kafka.Acks.All, producer.Acks);
         Assert.True(producer.EnableIdempotence);
         Assert.False(consumer.EnableAutoCommit);
+        Assert.Equal(KafkaClientFactory.FetchQueueBackoffMs, consumer.FetchQueueBackoffMs);
+    }
+
+    [Fact]
+    public void Build_ConsumerOverride_ReplacesThePlatformDefault()
+    {
+        var options = PipelineConfiguration.Build(["Kafka:Consumer:FetchQueueBackoffMs=1000"]).Bind<KafkaOptions>(KafkaOptions.SectionName);
+
+        Assert.Equal(1000, new KafkaClientFactory("localhost:1", options).ConsumerConfig("g", "c").FetchQueueBackoffMs);
     }
 
     [Fact]

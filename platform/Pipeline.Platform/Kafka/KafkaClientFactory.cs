@@ -11,6 +11,9 @@ public sealed class KafkaClientFactory(string bootstrapServers, KafkaOptions opt
 
     public KafkaOptions Options { get; } = options;
 
+    /// <summary>fetch.queue.backoff.ms of every consumer unless Kafka:Consumer:FetchQueueBackoffMs is set.</summary>
+    public const int FetchQueueBackoffMs = 20;
+
     /// <summary>The name of a catalogue topic under the configured prefix.</summary>
     public string Topic(string name) => Options.TopicPrefix + name;
 
@@ -42,6 +45,10 @@ public sealed class KafkaClientFactory(string bootstrapServers, KafkaOptions opt
             EnablePartitionEof = false,
             SessionTimeoutMs = 10_000,
             HeartbeatIntervalMs = 1_000,
+            // librdkafka stops fetching a partition once queued.min.messages (100,000) are buffered and looks again only
+            // after this backoff (default 1,000 ms). A consumer that works through the buffer faster than that, like a
+            // scorer at 100-250k events/s, then sat idle for the rest of the second with the broker full of data.
+            FetchQueueBackoffMs = FetchQueueBackoffMs,
         };
         Overlay(config, Options.Consumer);
         return config;

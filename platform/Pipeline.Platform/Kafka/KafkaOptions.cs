@@ -26,7 +26,7 @@ public sealed class KafkaOptions
     /// <summary>Overrides for every producer (defaults: acks=all, idempotence, lz4, linger 5 ms).</summary>
     public ProducerConfig Producer { get; set; } = new();
 
-    /// <summary>Overrides for every consumer (defaults: manual commits, earliest offset).</summary>
+    /// <summary>Overrides for every consumer (defaults: manual commits, earliest offset, fetch.queue.backoff.ms 20 instead of librdkafka's 1,000: a consumer that empties its prefetched queue within the backoff waits for the rest of it).</summary>
     public ConsumerConfig Consumer { get; set; } = new();
 
     public bool UsesEmbeddedBroker => string.IsNullOrWhiteSpace(BootstrapServers);
