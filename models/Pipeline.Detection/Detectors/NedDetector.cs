@@ -334,12 +334,9 @@ public sealed class NedDetector : IAnomalyDetector
         }
         else
         {
-            // tanh(x) = 1 − 2 / (e^{2x} + 1); saturates correctly when e^{2x} overflows to +∞ or underflows to 0.
-            var one = Vector<float>.One;
-            var two = new Vector<float>(2f);
             for (var u = 0; u < perRow; u++)
             {
-                outputVectors[u] = one - (two / (Vector.Exp(outputVectors[u] * two) + one));
+                outputVectors[u] = VectorTanh.Tanh(outputVectors[u]);
             }
         }
     }
