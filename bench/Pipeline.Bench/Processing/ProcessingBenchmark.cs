@@ -38,6 +38,7 @@ public static class ProcessingBenchmark
         var batchLingerMs = Arg(args, "--batch-linger-ms", new ProcessingOptions().BatchLingerMs);
         var fetchWaitMs = Arg(args, "--fetch-wait-ms", -1);
         var lingerMs = Arg(args, "--linger-ms", -1);
+        var fetchQueueBackoffMs = Arg(args, "--fetch-queue-backoff-ms", -1);
         var seed = Arg(args, "--seed", 42);
         var bootstrap = StringArg(args, "--bootstrap-servers");
         using var jit = args.Contains("--jit-tiers") ? new JitTierListener() : null;
@@ -56,6 +57,10 @@ public static class ProcessingBenchmark
         if (lingerMs >= 0)
         {
             kafka.Producer.LingerMs = lingerMs;
+        }
+        if (fetchQueueBackoffMs >= 0)
+        {
+            kafka.Consumer.FetchQueueBackoffMs = fetchQueueBackoffMs;
         }
         using var broker = bootstrap is null ? EmbeddedKafkaBroker.Start(1, Topics.All) : null;
         var clients = new KafkaClientFactory(bootstrap ?? broker!.BootstrapServers, kafka);
@@ -114,22 +119,32 @@ public static class ProcessingBenchmark
         Console.WriteLine($"throughput: each pass drains all {backlog:N0} records in a fresh consumer group (wall events/s; events per CPU-second of the whole process)");
         Console.WriteLine($"{"pass",-6} {"consume-only",13} {"/CPU-s",9} {"+decode",9} {"/CPU-s",9} {"scoring",9} {"/CPU-s",9} {"alerts",7}");
         List<double> raw = [], decoded = [], scored = [], rawCpu = [], decodedCpu = [], scoredCpu = [];
-        List<string> stageLines = [];
+        List<string> stageLines = [], gcLines = [];
         for (var r = 1; r <= repeats; r++)
         {
             ct.ThrowIfCancellationRequested();
             var cpu = CpuNow();
+            var rawGc = GcNow();
             raw.Add(await ConsumeOnlyLoop.RunAsync(clients, input, backlog, decode: false, ct).ConfigureAwait(false));
             rawCpu.Add(backlog / (CpuNow() - cpu));
+            rawGc = GcNow() - rawGc;
             cpu = CpuNow();
+            var decodedGc = GcNow();
             decoded.Add(await ConsumeOnlyLoop.RunAsync(clients, input, backlog, decode: true, ct).ConfigureAwait(false));
             decodedCpu.Add(backlog / (CpuNow() - cpu));
+            decodedGc = GcNow() - decodedGc;
             cpu = CpuNow();
+            var gc = GcNow();
             var (rate, alerts, stages, batches) = await ScoreAsync(clients, processing, backlog, ct).ConfigureAwait(false);
             scoredCpu.Add(backlog / (CpuNow() - cpu));
+            gc = GcNow() - gc;
             scored.Add(rate);
             Console.WriteLine($"{r,-6} {raw[^1],13:N0} {rawCpu[^1],9:N0} {decoded[^1],9:N0} {decodedCpu[^1],9:N0} {rate,9:N0} {scoredCpu[^1],9:N0} {alerts,7:N0}");
-            stageLines.Add($"{r,-6} " + string.Join(" ", Stages.Select(s => $"{(stages.TryGetValue(s, out var t) ? t.TotalMicroseconds / backlog : 0),8:F2}")) + $" {batches,8:N0}");
+            gcLines.Add($"{r,-6} {rawGc.Gen0,6} {rawGc.Pause.TotalMilliseconds,9:F1} {rawGc.Allocated / (double)backlog,9:F0}" +
+                $" {decodedGc.Gen0,6} {decodedGc.Pause.TotalMilliseconds,9:F1} {decodedGc.Allocated / (double)backlog,9:F0}" +
+                $" {gc.Gen0,6} {gc.Pause.TotalMilliseconds,9:F1} {gc.Allocated / (double)backlog,9:F0}");
+            stageLines.Add($"{r,-6} " + string.Join(" ", Stages.Select(s => $"{(stages.TryGetValue(s, out var t) ? t.TotalMicroseconds / backlog : 0),8:F2}")) + $" {batches,8:N0}" +
+                $" {gc.Gen0,5} {gc.Gen1,5} {gc.Gen2,5}");
         }
         var maxRate = Median(scored);
         Console.WriteLine($"{"median",-6} {Median(raw),13:N0} {Median(rawCpu),9:N0} {Median(decoded),9:N0} {Median(decodedCpu),9:N0} {maxRate,9:N0} {Median(scoredCpu),9:N0}");
@@ -137,8 +152,12 @@ public static class ProcessingBenchmark
         Console.WriteLine($"ratio scoring / consume+decode: wall {maxRate / Median(decoded):F3}, per CPU-second {Median(scoredCpu) / Median(decodedCpu):F3}");
         Console.WriteLine();
         Console.WriteLine("scoring passes by stage, wall microseconds per event (process = decode + score + alerts + the rest of the logic)");
-        Console.WriteLine($"{"pass",-6} " + string.Join(" ", Stages.Select(s => $"{s,8}")) + $" {"batches",8}");
+        Console.WriteLine($"{"pass",-6} " + string.Join(" ", Stages.Select(s => $"{s,8}")) + $" {"batches",8} {"gen0",5} {"gen1",5} {"gen2",5}   (gen0-2: garbage collections during the pass)");
         stageLines.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        Console.WriteLine("garbage collection per pass: gen0 collections, total GC pause (ms), bytes allocated per event (whole process)");
+        Console.WriteLine($"{"pass",-6} {"consume-only",26} {"+decode",26} {"scoring",26}");
+        gcLines.ForEach(Console.WriteLine);
         jit?.Print("after the throughput passes");
 
         if (latencySeconds <= 0)
@@ -159,6 +178,15 @@ public static class ProcessingBenchmark
     private static readonly string[] LogicStages = [ProcessingStages.Decode, ProcessingStages.Score, ProcessingStages.Alerts];
 
     private static double CpuNow() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+
+    private static GcTotals GcNow() =>
+        new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
+
+    private readonly record struct GcTotals(int Gen0, int Gen1, int Gen2, TimeSpan Pause, long Allocated)
+    {
+        public static GcTotals operator -(GcTotals a, GcTotals b) =>
+            new(a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Pause - b.Pause, a.Allocated - b.Allocated);
+    }
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
 
