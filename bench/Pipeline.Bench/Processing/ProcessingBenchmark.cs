@@ -250,7 +250,7 @@ public static class ProcessingBenchmark
         }
     }
 
-    private static void Print(string title, LatencyRun.Result r)
+    internal static void Print(string title, LatencyRun.Result r)
     {
         Console.WriteLine($"  {title}: {r.Produced:N0} produced at {r.AchievedRate:N0}/s, {r.Alerted:N0} alerts joined");
         Console.WriteLine($"    produce -> alert arrival    {LatencyRun.Describe(r.ProduceToAlert)}   (goal p99 <= 25 ms)");
@@ -269,7 +269,7 @@ public static class ProcessingBenchmark
         RetryBackoffMs = p.RetryBackoffMs,
     };
 
-    private static async Task PublishModelAsync(KafkaClientFactory clients, GlobalModel model, CancellationToken ct)
+    internal static async Task PublishModelAsync(KafkaClientFactory clients, GlobalModel model, CancellationToken ct)
     {
         using var producer = clients.CreateProducer("bench-processing-model");
         await producer.ProduceAsync(clients.Topic(Topics.FlGlobalModel),
@@ -289,7 +289,7 @@ public static class ProcessingBenchmark
         });
     }
 
-    private static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, CancellationToken ct)
+    internal static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = Stopwatch.StartNew();
         while (!condition())
@@ -302,7 +302,7 @@ public static class ProcessingBenchmark
         }
     }
 
-    private static IEnumerable<SimulatedMessage> Take(IEnumerator<SimulatedMessage> stream, int count)
+    internal static IEnumerable<SimulatedMessage> Take(IEnumerator<SimulatedMessage> stream, int count)
     {
         for (var i = 0; i < count && stream.MoveNext(); i++)
         {
@@ -332,13 +332,13 @@ public static class ProcessingBenchmark
         return all.Count == 0 ? "runtime defaults" : string.Join(", ", all) + " (DOTNET_ variables override the runtimeconfig properties)";
     }
 
-    private static int Arg(string[] args, string name, int fallback)
+    internal static int Arg(string[] args, string name, int fallback)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : fallback;
     }
 
-    private static string? StringArg(string[] args, string name)
+    internal static string? StringArg(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
