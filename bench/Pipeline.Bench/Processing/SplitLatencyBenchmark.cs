@@ -36,6 +36,8 @@ public static class SplitLatencyBenchmark
         var seconds = ProcessingBenchmark.Arg(args, "--latency-seconds", 10);
         var rateOverride = ProcessingBenchmark.Arg(args, "--rate", 0);
         var seed = ProcessingBenchmark.Arg(args, "--seed", 42);
+        var lingerMs = ProcessingBenchmark.Arg(args, "--linger-ms", -1);
+        var scorerFetchWaitMs = ProcessingBenchmark.Arg(args, "--fetch-wait-ms", Pipeline.Processing.Engine.BatchConsumerLoop.EmbeddedFetchWaitMs);
         if (pipeline is null || !File.Exists(pipeline))
         {
             Console.Error.WriteLine("processing-latency: the pipeline CLI was not found; build cli/Pipeline.Cli -c Release or pass --pipeline PATH");
@@ -45,7 +47,13 @@ public static class SplitLatencyBenchmark
         Console.WriteLine($"processing-latency: this process (broker, producer, collector) on affinity mask 0x{(long)Process.GetCurrentProcess().ProcessorAffinity:X}; " +
             $"scorer = `{pipeline} process scoring --stream iiot` on CPU {scorerCpu}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
         using var broker = EmbeddedKafkaBroker.Start(1, Topics.All);
-        var clients = new KafkaClientFactory(broker.BootstrapServers, new KafkaOptions { BootstrapServers = broker.BootstrapServers });
+        var kafka = new KafkaOptions { BootstrapServers = broker.BootstrapServers };
+        if (lingerMs >= 0)
+        {
+            kafka.Producer.LingerMs = lingerMs;
+        }
+        var clients = new KafkaClientFactory(broker.BootstrapServers, kafka);
+        Console.WriteLine($"readings' producer linger.ms={clients.ProducerConfig("x").LingerMs}, scorer fetch.wait.max.ms={scorerFetchWaitMs}, alert collector fetch.wait.max.ms={LatencyRun.CollectorFetchWaitMs}");
         var input = clients.Topic(Topics.IiotTelemetry);
 
         var bundle = IiotBenchModel.Train(20_000, seed: 1);
@@ -65,7 +73,7 @@ public static class SplitLatencyBenchmark
         Console.WriteLine($"model v{version} (threshold {bundle.Threshold:G5}); pre-filled {events:N0} readings");
 
         var port = FreePort();
-        using var scorer = StartScorer(pipeline, scorerCpu, broker.BootstrapServers, port);
+        using var scorer = StartScorer(pipeline, scorerCpu, broker.BootstrapServers, port, scorerFetchWaitMs);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var metrics = new ScorerMetrics(http, port);
         try
@@ -94,20 +102,22 @@ public static class SplitLatencyBenchmark
             var before = metrics.Events();
             cpu = scorer.TotalProcessorTime;
             clock.Restart();
+            var gc = OwnGc();
             var calibrated = await latency.RunAsync(messages.GetRange(0, perRun), rate, TimeSpan.FromSeconds(seconds), version,
                 produced => metrics.Events() >= before + produced, ct).ConfigureAwait(false);
             ProcessingBenchmark.Print($"calibrated threshold {bundle.Threshold:G5} (v{version}): alerting events only", calibrated);
-            Console.WriteLine($"    scorer CPU during the run: {(scorer.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds:P0} of its core");
+            Console.WriteLine($"    scorer CPU during the run: {(scorer.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds:P0} of its core; {OwnGc() - gc}");
 
             await ProcessingBenchmark.PublishModelAsync(clients, IiotBenchModel.Record(bundle, version + 1, threshold: -1e9), ct).ConfigureAwait(false);
             await ProcessingBenchmark.UntilAsync(() => Exited(scorer) || metrics.ModelVersion() == version + 1, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
             before = metrics.Events();
             cpu = scorer.TotalProcessorTime;
             clock.Restart();
+            gc = OwnGc();
             var every = await latency.RunAsync(messages.GetRange(perRun, messages.Count - perRun), rate, TimeSpan.FromSeconds(seconds), version + 1,
                 produced => metrics.Events() >= before + produced, ct).ConfigureAwait(false);
             ProcessingBenchmark.Print($"threshold below every score (v{version + 1}): every event alerts", every);
-            Console.WriteLine($"    scorer CPU during the run: {(scorer.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds:P0} of its core");
+            Console.WriteLine($"    scorer CPU during the run: {(scorer.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds:P0} of its core; {OwnGc() - gc}");
             if (Exited(scorer))
             {
                 Console.Error.WriteLine($"the scorer exited early with code {scorer.ExitCode}");
@@ -128,7 +138,18 @@ public static class SplitLatencyBenchmark
 
     private static bool Exited(Process process) => process.HasExited;
 
-    private static Process StartScorer(string pipeline, int cpu, string bootstrap, int metricsPort)
+    /// <summary>This process's (the load generator's) garbage collections: a pause here delays produce stamps.</summary>
+    private static GcCount OwnGc() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+    private readonly record struct GcCount(int Gen0, int Gen1, int Gen2, TimeSpan Pause)
+    {
+        public static GcCount operator -(GcCount a, GcCount b) => new(a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Pause - b.Pause);
+
+        public override string ToString() =>
+            $"load generator's own GCs: gen0 {Gen0}, gen1 {Gen1}, gen2 {Gen2}, {Pause.TotalMilliseconds:F0} ms paused";
+    }
+
+    private static Process StartScorer(string pipeline, int cpu, string bootstrap, int metricsPort, int fetchWaitMs)
     {
         var start = new ProcessStartInfo("taskset")
         {
@@ -141,7 +162,7 @@ public static class SplitLatencyBenchmark
             "-c", cpu.ToString(CultureInfo.InvariantCulture), pipeline, "process", "scoring", "--stream", "iiot",
             "--bootstrap-servers", bootstrap, "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture),
             // As `pipeline up` does for its children on the embedded broker (docs/configuration.md).
-            "--set", $"Kafka:Consumer:FetchWaitMaxMs={Pipeline.Processing.Engine.BatchConsumerLoop.EmbeddedFetchWaitMs}",
+            "--set", $"Kafka:Consumer:FetchWaitMaxMs={fetchWaitMs.ToString(CultureInfo.InvariantCulture)}",
         })
         {
             start.ArgumentList.Add(arg);
