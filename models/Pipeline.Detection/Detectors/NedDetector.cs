@@ -169,15 +169,15 @@ public sealed class NedDetector : IAnomalyDetector
         Span<float> bufferA = _maxPadded <= 512 ? stackalloc float[_maxPadded] : new float[_maxPadded];
         Span<float> bufferB = _maxPadded <= 512 ? stackalloc float[_maxPadded] : new float[_maxPadded];
         Span<float> input = d <= 512 ? stackalloc float[d] : new float[d];
+        Span<float> standardised = d <= 512 ? stackalloc float[d] : new float[d];
         for (var r = 0; r < scores.Length; r++)
         {
-            var row = rows.Slice(r * d, d);
-            var output = Reconstruct(row, input, bufferA, bufferB);
+            var output = Reconstruct(rows.Slice(r * d, d), standardised, input, bufferA, bufferB);
             float error = 0;
             for (var j = 0; j < d; j++)
             {
                 // Against the unclamped row: a value beyond the training support counts by its excess.
-                var diff = output[j] - ((row[j] - _inputMean[j]) / _inputScale[j]);
+                var diff = output[j] - standardised[j];
                 error += diff * diff * _errorWeights[j];
             }
 
@@ -185,19 +185,27 @@ public sealed class NedDetector : IAnomalyDetector
         }
     }
 
-    // Clamps x to the training support, standardises it into input and runs the layers; returns the reconstruction (a
-    // slice of one of the buffers).
+    // Standardises x into standardised, and x clamped to the training support into input, runs the layers on input and
+    // returns the reconstruction (a slice of one of the buffers).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private ReadOnlySpan<float> Reconstruct(ReadOnlySpan<float> x, Span<float> input, Span<float> bufferA, Span<float> bufferB)
+    private ReadOnlySpan<float> Reconstruct(ReadOnlySpan<float> x, Span<float> standardised, Span<float> input, Span<float> bufferA, Span<float> bufferB)
     {
         var j = 0;
         for (; j <= x.Length - Lanes; j += Lanes)
         {
-            var clamped = Vector.Min(Vector.Max(new Vector<float>(x[j..]), new Vector<float>(_lower, j)), new Vector<float>(_upper, j));
-            ((clamped - new Vector<float>(_inputMean, j)) / new Vector<float>(_inputScale, j)).CopyTo(input[j..]);
+            var row = new Vector<float>(x[j..]);
+            var mean = new Vector<float>(_inputMean, j);
+            var scale = new Vector<float>(_inputScale, j);
+            ((row - mean) / scale).CopyTo(standardised[j..]);
+            var clamped = Vector.Min(Vector.Max(row, new Vector<float>(_lower, j)), new Vector<float>(_upper, j));
+            ((clamped - mean) / scale).CopyTo(input[j..]);
         }
 
-        for (; j < x.Length; j++) input[j] = (Math.Min(Math.Max(x[j], _lower[j]), _upper[j]) - _inputMean[j]) / _inputScale[j];
+        for (; j < x.Length; j++)
+        {
+            standardised[j] = (x[j] - _inputMean[j]) / _inputScale[j];
+            input[j] = (Math.Min(Math.Max(x[j], _lower[j]), _upper[j]) - _inputMean[j]) / _inputScale[j];
+        }
         ReadOnlySpan<float> current = input;
         var useA = true;
         for (var l = 0; l < _transposed.Length; l++)
@@ -222,9 +230,10 @@ public sealed class NedDetector : IAnomalyDetector
         var bufferA = new float[_maxPadded];
         var bufferB = new float[_maxPadded];
         var input = new float[d];
+        var standardised = new float[d];
         for (var r = 0; r < data.Rows; r++)
         {
-            var output = Reconstruct(data.Row(r), input, bufferA, bufferB);
+            var output = Reconstruct(data.Row(r), standardised, input, bufferA, bufferB);
             for (var j = 0; j < d; j++)
             {
                 double diff = output[j] - input[j];
