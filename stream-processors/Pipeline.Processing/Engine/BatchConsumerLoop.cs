@@ -292,7 +292,7 @@ public sealed partial class BatchConsumerLoop
                 _inFlight.Enqueue(new InFlightBatch(
                     Task.WhenAll(_deliveries.ToArray()),
                     NextOffsets(ranges),
-                    ranges.ToDictionary(r => r.Partition, r => r.First),
+                    FirstOffsets(ranges),
                     [.. oversize.Select(_ => "oversize"), .. _result.Poison.Select(p => p.Reason)],
                     _batchStarted));
                 _pending.Clear();
@@ -499,14 +499,14 @@ public sealed partial class BatchConsumerLoop
         return ranges;
     }
 
-    private Dictionary<TopicPartition, long> FirstOffsets() => PendingRanges().ToDictionary(r => r.Partition, r => r.First);
-
     private long NextStage(string finished, long started)
     {
         var now = Stopwatch.GetTimestamp();
         _metrics.StageElapsed(finished, now - started);
         return now;
     }
+
+    private static Dictionary<TopicPartition, long> FirstOffsets(List<PartitionRange> ranges) => ranges.ToDictionary(r => r.Partition, r => r.First);
 
     private static List<TopicPartitionOffset> NextOffsets(List<PartitionRange> ranges) =>
         [.. ranges.Select(r => new TopicPartitionOffset(r.Partition, r.Next))];
@@ -528,7 +528,7 @@ public sealed partial class BatchConsumerLoop
     private void Rewind(IConsumer<string?, byte[]> consumer, IReadOnlySet<TopicPartition>? excluded = null)
     {
         var assignment = consumer.Assignment.ToHashSet();
-        var first = FirstOffsets();
+        var first = FirstOffsets(PendingRanges());
         foreach (var batch in _inFlight)
         {
             foreach (var (tp, offset) in batch.First)
