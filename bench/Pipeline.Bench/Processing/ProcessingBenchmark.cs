@@ -86,15 +86,9 @@ public static class ProcessingBenchmark
         var stream = world.Stream(ProducerDomains.Iiot).GetEnumerator();
         clock.Restart();
         var prefill = Take(stream, events).ToList();
-        using (var producer = clients.CreateProducer("bench-processing-prefill"))
+        if (!await PrefillAsync(clients, prefill, ct).ConfigureAwait(false))
         {
-            var progress = await new KafkaPublisher(producer, clients.Options.TopicPrefix)
-                .PublishAsync(prefill, new PublishLimits { Count = events }, null, ct).ConfigureAwait(false);
-            if (progress.Failed > 0)
-            {
-                Console.Error.WriteLine($"pre-fill: {progress.Failed} deliveries failed: {progress.FirstError}");
-                return 1;
-            }
+            return 1;
         }
         var backlog = TopicSize(clients, input);
         Console.WriteLine($"pre-fill: {events:N0} iiot.telemetry readings (default scenario, seed {seed}) in {clock.Elapsed.TotalSeconds:F1} s; topic holds {backlog:N0} records");
@@ -123,26 +117,17 @@ public static class ProcessingBenchmark
         for (var r = 1; r <= repeats; r++)
         {
             ct.ThrowIfCancellationRequested();
-            var cpu = CpuNow();
-            var rawGc = GcNow();
-            raw.Add(await ConsumeOnlyLoop.RunAsync(clients, input, backlog, decode: false, ct).ConfigureAwait(false));
-            rawCpu.Add(backlog / (CpuNow() - cpu));
-            rawGc = GcNow() - rawGc;
-            cpu = CpuNow();
-            var decodedGc = GcNow();
-            decoded.Add(await ConsumeOnlyLoop.RunAsync(clients, input, backlog, decode: true, ct).ConfigureAwait(false));
-            decodedCpu.Add(backlog / (CpuNow() - cpu));
-            decodedGc = GcNow() - decodedGc;
-            cpu = CpuNow();
-            var gc = GcNow();
-            var (rate, alerts, stages, batches) = await ScoreAsync(clients, processing, backlog, ct).ConfigureAwait(false);
-            scoredCpu.Add(backlog / (CpuNow() - cpu));
-            gc = GcNow() - gc;
+            var (rawRate, rawCpuSeconds, rawGc) = await MeasuredAsync(() => ConsumeOnlyLoop.RunAsync(clients, input, backlog, decode: false, ct)).ConfigureAwait(false);
+            raw.Add(rawRate);
+            rawCpu.Add(backlog / rawCpuSeconds);
+            var (decodedRate, decodedCpuSeconds, decodedGc) = await MeasuredAsync(() => ConsumeOnlyLoop.RunAsync(clients, input, backlog, decode: true, ct)).ConfigureAwait(false);
+            decoded.Add(decodedRate);
+            decodedCpu.Add(backlog / decodedCpuSeconds);
+            var ((rate, alerts, stages, batches), scoredCpuSeconds, gc) = await MeasuredAsync(() => ScoreAsync(clients, processing, backlog, ct)).ConfigureAwait(false);
             scored.Add(rate);
+            scoredCpu.Add(backlog / scoredCpuSeconds);
             Console.WriteLine($"{r,-6} {raw[^1],13:N0} {rawCpu[^1],9:N0} {decoded[^1],9:N0} {decodedCpu[^1],9:N0} {rate,9:N0} {scoredCpu[^1],9:N0} {alerts,7:N0}");
-            gcLines.Add($"{r,-6} {rawGc.Gen0,6} {rawGc.Pause.TotalMilliseconds,9:F1} {rawGc.Allocated / (double)backlog,9:F0}" +
-                $" {decodedGc.Gen0,6} {decodedGc.Pause.TotalMilliseconds,9:F1} {decodedGc.Allocated / (double)backlog,9:F0}" +
-                $" {gc.Gen0,6} {gc.Pause.TotalMilliseconds,9:F1} {gc.Allocated / (double)backlog,9:F0}");
+            gcLines.Add($"{r,-6} " + string.Join(" ", new[] { rawGc, decodedGc, gc }.Select(g => $"{g.Gen0,6} {g.Pause.TotalMilliseconds,9:F1} {g.Allocated / (double)backlog,9:F0}")));
             stageLines.Add($"{r,-6} " + string.Join(" ", Stages.Select(s => $"{(stages.TryGetValue(s, out var t) ? t.TotalMicroseconds / backlog : 0),8:F2}")) + $" {batches,8:N0}" +
                 $" {gc.Gen0,5} {gc.Gen1,5} {gc.Gen2,5}");
         }
@@ -177,18 +162,42 @@ public static class ProcessingBenchmark
 
     private static readonly string[] LogicStages = [ProcessingStages.Decode, ProcessingStages.Score, ProcessingStages.Alerts];
 
+    /// <summary>Produces <paramref name="messages"/> to their topics (acks=all); false, with the first error printed, if
+    /// any delivery failed.</summary>
+    internal static async Task<bool> PrefillAsync(KafkaClientFactory clients, List<SimulatedMessage> messages, CancellationToken ct)
+    {
+        using var producer = clients.CreateProducer("bench-processing-prefill");
+        var progress = await new KafkaPublisher(producer, clients.Options.TopicPrefix)
+            .PublishAsync(messages, new PublishLimits { Count = messages.Count }, null, ct).ConfigureAwait(false);
+        if (progress.Failed > 0)
+        {
+            Console.Error.WriteLine($"pre-fill: {progress.Failed} deliveries failed: {progress.FirstError}");
+        }
+        return progress.Failed == 0;
+    }
+
     private static double CpuNow() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
-    private static GcTotals GcNow() =>
+    /// <summary>Runs one pass; returns its result, the CPU seconds of the whole process and its garbage collections.</summary>
+    private static async Task<(T Result, double CpuSeconds, GcTotals Gc)> MeasuredAsync<T>(Func<Task<T>> pass)
+    {
+        var cpu = CpuNow();
+        var gc = GcNow();
+        var result = await pass().ConfigureAwait(false);
+        return (result, CpuNow() - cpu, GcNow() - gc);
+    }
+
+    /// <summary>This process's garbage collections so far (subtract two readings for a span).</summary>
+    internal static GcTotals GcNow() =>
         new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
 
-    private readonly record struct GcTotals(int Gen0, int Gen1, int Gen2, TimeSpan Pause, long Allocated)
+    internal readonly record struct GcTotals(int Gen0, int Gen1, int Gen2, TimeSpan Pause, long Allocated)
     {
         public static GcTotals operator -(GcTotals a, GcTotals b) =>
             new(a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Pause - b.Pause, a.Allocated - b.Allocated);
     }
 
-    private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+    internal static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
 
     private static readonly string[] Stages =
     [

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using Pipeline.Contracts;
 using Pipeline.Platform.Kafka;
-using Pipeline.Producers.Publishing;
 using Pipeline.Producers.Scenarios;
 using Pipeline.Producers.Simulation;
 
@@ -45,7 +44,7 @@ public static class SplitLatencyBenchmark
         }
 
         Console.WriteLine($"processing-latency: this process (broker, producer, collector) on affinity mask 0x{(long)Process.GetCurrentProcess().ProcessorAffinity:X}; " +
-            $"scorer = `{pipeline} process scoring --stream iiot` on CPU {scorerCpu}; load average {File.ReadAllText("/proc/loadavg").Trim()}");
+            $"scorer = `{pipeline} process scoring --stream iiot` on CPU {scorerCpu}; load average {ProcessingBenchmark.LoadAverage()}");
         using var broker = EmbeddedKafkaBroker.Start(1, Topics.All);
         var kafka = new KafkaOptions { BootstrapServers = broker.BootstrapServers };
         if (lingerMs >= 0)
@@ -60,15 +59,9 @@ public static class SplitLatencyBenchmark
         var version = DateTimeOffset.UtcNow.ToUnixTimeSeconds() * 10;
         await ProcessingBenchmark.PublishModelAsync(clients, IiotBenchModel.Record(bundle, version), ct).ConfigureAwait(false);
         var stream = new ScenarioWorld(ScenarioLoader.Default, seed).Stream(ProducerDomains.Iiot).GetEnumerator();
-        using (var producer = clients.CreateProducer("bench-split-prefill"))
+        if (!await ProcessingBenchmark.PrefillAsync(clients, ProcessingBenchmark.Take(stream, events).ToList(), ct).ConfigureAwait(false))
         {
-            var progress = await new KafkaPublisher(producer, clients.Options.TopicPrefix)
-                .PublishAsync(ProcessingBenchmark.Take(stream, events).ToList(), new PublishLimits { Count = events }, null, ct).ConfigureAwait(false);
-            if (progress.Failed > 0)
-            {
-                Console.Error.WriteLine($"pre-fill: {progress.Failed} deliveries failed: {progress.FirstError}");
-                return 1;
-            }
+            return 1;
         }
         Console.WriteLine($"model v{version} (threshold {bundle.Threshold:G5}); pre-filled {events:N0} readings");
 
@@ -80,11 +73,11 @@ public static class SplitLatencyBenchmark
         {
             // Maximum rate: the child drains the backlog; its clock starts once a quarter is done, so that the start-up
             // (group join, model load, JIT warm-up) is not billed to it.
-            await ProcessingBenchmark.UntilAsync(() => Exited(scorer) || metrics.Events() >= events / 4, TimeSpan.FromMinutes(2), ct).ConfigureAwait(false);
+            await ProcessingBenchmark.UntilAsync(() => scorer.HasExited || metrics.Events() >= events / 4, TimeSpan.FromMinutes(2), ct).ConfigureAwait(false);
             var first = metrics.Events();
             var clock = Stopwatch.StartNew();
             var cpu = scorer.TotalProcessorTime;
-            await ProcessingBenchmark.UntilAsync(() => Exited(scorer) || metrics.Events() >= events, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
+            await ProcessingBenchmark.UntilAsync(() => scorer.HasExited || metrics.Events() >= events, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
             var maxRate = (metrics.Events() - first) / clock.Elapsed.TotalSeconds;
             var busy = (scorer.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds;
             Console.WriteLine($"scorer drained the last three quarters of the backlog at {maxRate:N0} events/s ({busy:P0} of its CPU)");
@@ -99,31 +92,32 @@ public static class SplitLatencyBenchmark
             var latency = new LatencyRun(clients, input, clients.Topic(Topics.Alerts));
             Console.WriteLine($"latency: {rate:N0} events/s ({(rateOverride > 0 ? "--rate" : "half the scorer's drain rate")}) for {seconds} s per run");
 
-            var before = metrics.Events();
-            cpu = scorer.TotalProcessorTime;
-            clock.Restart();
-            var gc = OwnGc();
-            var calibrated = await latency.RunAsync(messages.GetRange(0, perRun), rate, TimeSpan.FromSeconds(seconds), version,
-                produced => metrics.Events() >= before + produced, ct).ConfigureAwait(false);
-            ProcessingBenchmark.Print($"calibrated threshold {bundle.Threshold:G5} (v{version}): alerting events only", calibrated);
-            Console.WriteLine($"    scorer CPU during the run: {(scorer.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds:P0} of its core; {OwnGc() - gc}");
+            async Task MeasureAsync(string title, List<SimulatedMessage> runMessages, long runVersion)
+            {
+                var before = metrics.Events();
+                var cpuBefore = scorer.TotalProcessorTime;
+                var runClock = Stopwatch.StartNew();
+                var gc = ProcessingBenchmark.GcNow();
+                var result = await latency.RunAsync(runMessages, rate, TimeSpan.FromSeconds(seconds), runVersion,
+                    produced => metrics.Events() >= before + produced, ct).ConfigureAwait(false);
+                ProcessingBenchmark.Print(title, result);
+                var own = ProcessingBenchmark.GcNow() - gc;
+                Console.WriteLine($"    scorer CPU during the run: {(scorer.TotalProcessorTime - cpuBefore).TotalSeconds / runClock.Elapsed.TotalSeconds:P0} of its core; " +
+                    $"load generator's own GCs: gen0 {own.Gen0}, gen1 {own.Gen1}, gen2 {own.Gen2}, {own.Pause.TotalMilliseconds:F0} ms paused");
+            }
 
+            // Run 1: the calibrated threshold, as in production. Run 2: swapped (through fl.global-model) to a threshold
+            // below every score, so every event alerts.
+            await MeasureAsync($"calibrated threshold {bundle.Threshold:G5} (v{version}): alerting events only", messages.GetRange(0, perRun), version).ConfigureAwait(false);
             await ProcessingBenchmark.PublishModelAsync(clients, IiotBenchModel.Record(bundle, version + 1, threshold: -1e9), ct).ConfigureAwait(false);
-            await ProcessingBenchmark.UntilAsync(() => Exited(scorer) || metrics.ModelVersion() == version + 1, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
-            before = metrics.Events();
-            cpu = scorer.TotalProcessorTime;
-            clock.Restart();
-            gc = OwnGc();
-            var every = await latency.RunAsync(messages.GetRange(perRun, messages.Count - perRun), rate, TimeSpan.FromSeconds(seconds), version + 1,
-                produced => metrics.Events() >= before + produced, ct).ConfigureAwait(false);
-            ProcessingBenchmark.Print($"threshold below every score (v{version + 1}): every event alerts", every);
-            Console.WriteLine($"    scorer CPU during the run: {(scorer.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds:P0} of its core; {OwnGc() - gc}");
-            if (Exited(scorer))
+            await ProcessingBenchmark.UntilAsync(() => scorer.HasExited || metrics.ModelVersion() == version + 1, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+            await MeasureAsync($"threshold below every score (v{version + 1}): every event alerts", messages.GetRange(perRun, messages.Count - perRun), version + 1).ConfigureAwait(false);
+            if (scorer.HasExited)
             {
                 Console.Error.WriteLine($"the scorer exited early with code {scorer.ExitCode}");
                 return 1;
             }
-            Console.WriteLine($"load average at the end: {File.ReadAllText("/proc/loadavg").Trim()}");
+            Console.WriteLine($"load average at the end: {ProcessingBenchmark.LoadAverage()}");
             return 0;
         }
         finally
@@ -134,19 +128,6 @@ public static class SplitLatencyBenchmark
                 await scorer.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
-    }
-
-    private static bool Exited(Process process) => process.HasExited;
-
-    /// <summary>This process's (the load generator's) garbage collections: a pause here delays produce stamps.</summary>
-    private static GcCount OwnGc() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
-
-    private readonly record struct GcCount(int Gen0, int Gen1, int Gen2, TimeSpan Pause)
-    {
-        public static GcCount operator -(GcCount a, GcCount b) => new(a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Pause - b.Pause);
-
-        public override string ToString() =>
-            $"load generator's own GCs: gen0 {Gen0}, gen1 {Gen1}, gen2 {Gen2}, {Pause.TotalMilliseconds:F0} ms paused";
     }
 
     private static Process StartScorer(string pipeline, int cpu, string bootstrap, int metricsPort, int fetchWaitMs)
