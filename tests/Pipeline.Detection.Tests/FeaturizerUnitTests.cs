@@ -126,7 +126,7 @@ public sealed class FeaturizerUnitTests
 
         Assert.Equal(1f, Feature(featurizer, features, "missing"));
         Assert.Equal(0f, Feature(featurizer, features, "vibration"));
-        Assert.Equal((3 * 5) + 8 + (2 * 3 * 2), featurizer.Dimension); // per measurement, shared, unit snapshot (2 slots, latest and average)
+        Assert.Equal((3 * 5) + 8 + (2 * 3 * 2) + 1, featurizer.Dimension); // per measurement, shared, unit snapshot (2 slots, latest and average), rel
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class ModelBundleUnitTests
         var layout = ScenarioData.IiotLayout(sequenceLength);
         var events = BundleTrainer.Featurize(layout, Readings);
         var bundle = BundleTrainer.Fit(layout, events, new PcaMahalanobisOptions());
-        var inputs = events.ToInputs(bundle.Standardizer);
+        var inputs = events.WithRelations(bundle.Relations).ToInputs(bundle.Standardizer);
         var expected = new float[inputs.Rows];
         bundle.Detector.Score(inputs.Values, expected);
 
@@ -132,7 +132,7 @@ public sealed class ModelBundleUnitTests
         var events = BundleTrainer.Featurize(layout, Readings);
         var bundle = BundleTrainer.Fit(layout, events, ScenarioData.SmallNed(epochs: 2));
         var ned = (NedDetector)bundle.Detector;
-        var inputs = events.ToInputs(bundle.Standardizer);
+        var inputs = events.WithRelations(bundle.Relations).ToInputs(bundle.Standardizer);
 
         var copy = NedParameters.FromVector(ned, NedParameters.Flatten(ned), ned.Threshold, ned.TrainingSamples);
 
@@ -150,7 +150,7 @@ public sealed class ModelBundleUnitTests
         var layout = ScenarioData.IiotLayout();
         var events = BundleTrainer.Featurize(layout, Readings);
         var bundle = BundleTrainer.Fit(layout, events, ScenarioData.SmallNed(epochs: 1));
-        var inputs = events.ToInputs(bundle.Standardizer);
+        var inputs = events.WithRelations(bundle.Relations).ToInputs(bundle.Standardizer);
         var start = (NedDetector)bundle.Detector;
 
         var continued = BundleTrainer.ContinueNed(start, inputs, ScenarioData.SmallNed(epochs: 6));

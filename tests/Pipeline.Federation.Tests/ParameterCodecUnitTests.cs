@@ -60,7 +60,7 @@ public sealed class ParameterCodecUnitTests
         var events = BundleTrainer.Featurize(layout, readings);
         var bundle = BundleTrainer.Fit(layout, events, ScenarioData.SmallNed(epochs: 1));
         var start = (NedDetector)bundle.Detector;
-        var local = BundleTrainer.ContinueNed(start, events.ToInputs(bundle.Standardizer), ScenarioData.SmallNed(epochs: 2));
+        var local = BundleTrainer.ContinueNed(start, events.WithRelations(bundle.Relations).ToInputs(bundle.Standardizer), ScenarioData.SmallNed(epochs: 2));
         var baseVector = NedParameters.Flatten(start);
 
         var bytes = UpdatePayload.ForNed(local, null).Encode(UpdateCompression.Int8, baseVector);

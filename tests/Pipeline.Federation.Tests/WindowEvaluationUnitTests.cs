@@ -34,7 +34,7 @@ public sealed class WindowEvaluationUnitTests : IDisposable
         var report = ParticipantTrainer.Calibrate(_round.Announcement(2, candidate.Version, 0), bundle, local, _round.Options, id, cluster, _round.Keys[id], DateTimeOffset.UnixEpoch, labels);
 
         var scores = new float[local.Count];
-        bundle.Detector.Score(local.ToInputs(bundle.Standardizer).Values, scores);
+        bundle.Detector.Score(local.WithRelations(bundle.Relations).ToInputs(bundle.Standardizer).Values, scores);
         var labelled = Enumerable.Range(0, readings.Count).Where(i => i % 3 != 2).ToList();
         var labelledScores = labelled.Select(i => scores[i]).ToArray();
         var truth = labelled.Select(i => readings[i].Attack).ToArray();
@@ -88,7 +88,7 @@ public sealed class WindowEvaluationUnitTests : IDisposable
 
         // One report: the published threshold is its own quantile, a grid point, so the pooled figures are exact.
         var scores = new float[local.Count];
-        bundle.Detector.Score(local.ToInputs(bundle.Standardizer).Values, scores);
+        bundle.Detector.Score(local.WithRelations(bundle.Relations).ToInputs(bundle.Standardizer).Values, scores);
         var expected = DetectionMetrics.Evaluate(scores, [.. readings.Select(r => r.Attack)], model.Threshold);
         Assert.Equal(expected.Precision, Metric(model.Metrics, WindowEvaluation.PrecisionMetric), 12);
         Assert.Equal(expected.Recall, Metric(model.Metrics, WindowEvaluation.RecallMetric), 12);

@@ -58,7 +58,7 @@ public static class RoundAggregator
         var accepted = reports.Accepted;
         var threshold = WeightedMedian([.. accepted.Select(a => (Metric(a.Update, ThresholdMetric), (double)a.Update.SampleCount)).Where(p => double.IsFinite(p.Item1))]);
         if (!double.IsFinite(threshold)) threshold = candidate.Threshold;
-        var calibrated = new ModelBundle(bundle.Layout, bundle.Standardizer, bundle.Detector.WithThreshold(threshold));
+        var calibrated = bundle.WithThreshold(threshold);
         var model = candidate with
         {
             Version = version,
@@ -114,6 +114,9 @@ public static class RoundAggregator
 
         var standardizer = collector.BaseBundle?.Standardizer
             ?? RunningStandardizer.Merge([.. accepted.Select(a => a.Payload.Standardizer!)]);
+        // Sufficient statistics: the merged relation model is the one fitted on the union of the participants' kept rows.
+        var relations = collector.BaseBundle is { } baseBundle ? baseBundle.Relations
+            : collector.Layout.HasRelations ? RelationModel.Merge([.. accepted.Select(a => a.Payload.Relations!)]) : null;
         var samples = accepted.Sum(a => a.Update.SampleCount);
         var threshold = WeightedMedian(accepted.Select(a => (Metric(a.Update, ThresholdMetric), (double)a.Update.SampleCount)).Where(p => double.IsFinite(p.Item1)).ToList());
         IAnomalyDetector detector;
@@ -148,7 +151,7 @@ public static class RoundAggregator
         }
 
         if (!double.IsFinite(threshold)) threshold = detector.Threshold;
-        var bundle = new ModelBundle(collector.Layout, standardizer, detector.WithThreshold(threshold));
+        var bundle = new ModelBundle(collector.Layout, standardizer, detector.WithThreshold(threshold), relations);
         var model = new GlobalModel
         {
             ModelName = announcement.ModelName,

@@ -149,6 +149,12 @@ public sealed class RoundCollector
             return Reject(RejectionReason.ShapeMismatch, $"standardizer has {s.Dimension} features, the layout {Layout.FeatureDimension}");
         }
 
+        if (BaseBundle is null && Layout.HasRelations && payload.Relations is null) return Reject(RejectionReason.ShapeMismatch, "the bootstrap round needs the participant's relation model");
+        if (payload.Relations is { } rel && (!Layout.HasRelations || rel.Measurements != Layout.Measurements.Count || rel.Slots != Layout.Featurizer.UnitSlots))
+        {
+            return Reject(RejectionReason.ShapeMismatch, $"relation model of {rel.Measurements} measurements × {rel.Slots} slots does not fit the layout");
+        }
+
         return payload.Vector is not null ? CheckVector(payload, Reject) : CheckDetector(payload, Reject);
     }
 

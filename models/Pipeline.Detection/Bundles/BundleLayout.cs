@@ -41,6 +41,12 @@ public sealed record BundleLayout
 
     private IReadOnlyList<string>? _names;
 
+    /// <summary>
+    /// Whether the rows carry <c>rel</c> features, filled by the bundle's <see cref="RelationModel"/>: telemetry with a
+    /// unit snapshot (<see cref="FeaturizerOptions.UnitSlots"/> &gt; 0) and <see cref="FeaturizerOptions.RelationResiduals"/>.
+    /// </summary>
+    public bool HasRelations => Stream == Topics.IiotTelemetry && Featurizer.UnitSlots > 0 && Featurizer.RelationResiduals;
+
     /// <summary>Checks the layout and throws <see cref="ArgumentException"/> naming the bad field.</summary>
     public void Validate()
     {

@@ -50,7 +50,14 @@ public sealed class BundleScorer
     public void Score(IReadOnlyList<DeviceReading> batch, Span<float> scores)
     {
         var n = Begin(batch, scores);
-        for (var i = 0; i < n; i++) Add(i, _featurizer.Featurize(batch[i], _raw));
+        var relations = Bundle.Relations;
+        for (var i = 0; i < n; i++)
+        {
+            var entity = _featurizer.Featurize(batch[i], _raw);
+            relations?.Apply(_raw, _featurizer.OwnSlots);
+            Add(i, entity);
+        }
+
         Finish(n, scores);
     }
 

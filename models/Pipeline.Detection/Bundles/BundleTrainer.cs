@@ -35,9 +35,11 @@ public static class BundleTrainer
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(events);
         if (events.Layout != layout) throw new ArgumentException("The events were featurized with a different layout.", nameof(events));
+        var relations = events.FitRelations();
+        events = events.WithRelations(relations);
         var standardizer = events.FitStandardizer();
         var detector = FitDetector(events.ToInputs(standardizer), options, cancellationToken);
-        return new ModelBundle(layout, standardizer, detector);
+        return new ModelBundle(layout, standardizer, detector, relations);
     }
 
     /// <summary>Fits a detector of the kind <paramref name="options"/> configures.</summary>
@@ -108,7 +110,14 @@ public static class BundleTrainer
         var d = featurizer.Dimension;
         var features = new float[events.Count * d];
         var entities = new string[events.Count];
-        for (var i = 0; i < events.Count; i++) entities[i] = featurize(featurizer, events[i], features.AsSpan(i * d, d));
-        return new FeaturizedEvents(layout, features, entities);
+        var k = layout.HasRelations ? layout.Measurements.Count : 0;
+        var ownSlots = new sbyte[events.Count * k];
+        for (var i = 0; i < events.Count; i++)
+        {
+            entities[i] = featurize(featurizer, events[i], features.AsSpan(i * d, d));
+            if (k > 0) featurizer.OwnSlots.CopyTo(ownSlots.AsSpan(i * k, k));
+        }
+
+        return new FeaturizedEvents(layout, features, entities, ownSlots);
     }
 }

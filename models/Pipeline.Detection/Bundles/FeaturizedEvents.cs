@@ -6,11 +6,13 @@ namespace Pipeline.Detection;
 /// </summary>
 public sealed class FeaturizedEvents
 {
-    internal FeaturizedEvents(BundleLayout layout, float[] features, string[] entities)
+    internal FeaturizedEvents(BundleLayout layout, float[] features, string[] entities, sbyte[] ownSlots, RelationModel? relations = null)
     {
         Layout = layout;
         Features = features;
         Entities = entities;
+        OwnSlots = ownSlots;
+        Relations = relations;
     }
 
     /// <summary>The layout that produced the features.</summary>
@@ -24,6 +26,53 @@ public sealed class FeaturizedEvents
 
     /// <summary>Number of events.</summary>
     public int Count => Entities.Count;
+
+    /// <summary>The relation model whose residuals fill the <c>rel</c> features, or null (they are 0).</summary>
+    public RelationModel? Relations { get; }
+
+    // Per event, the featurizer's own snapshot slot of each measurement (telemetry with relations; empty otherwise).
+    internal sbyte[] OwnSlots { get; }
+
+    /// <summary>
+    /// A <see cref="RelationModel"/> fitted to these events (federated by <see cref="RelationModel.Merge"/>), or null
+    /// when the layout has no <c>rel</c> features (<see cref="BundleLayout.HasRelations"/>).
+    /// </summary>
+    public RelationModel? FitRelations() =>
+        Layout.HasRelations ? RelationModel.Fit(Layout.Measurements.Count, Layout.Featurizer.UnitSlots, Features, OwnSlots, Count) : null;
+
+    /// <summary>
+    /// The same events with the <c>rel</c> features computed by <paramref name="relations"/> (null: left at 0), as
+    /// <see cref="BundleScorer"/> computes them with a bundle holding that model.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model's shape does not match the layout.</exception>
+    public FeaturizedEvents WithRelations(RelationModel? relations)
+    {
+        if (ReferenceEquals(relations, Relations)) return this;
+        var features = (float[])Features.Clone();
+        if (Layout.HasRelations)
+        {
+            var k = Layout.Measurements.Count;
+            var d = Layout.FeatureDimension;
+            var model = relations ?? RelationModel.Empty(k, Layout.Featurizer.UnitSlots);
+            CheckShape(model);
+            for (var i = 0; i < Count; i++) model.Apply(features.AsSpan(i * d, d), OwnSlots.AsSpan(i * k, k));
+        }
+        else if (relations is not null)
+        {
+            throw new ArgumentException($"The {Layout.Stream} layout has no relation features.", nameof(relations));
+        }
+
+        return new FeaturizedEvents(Layout, features, (string[])Entities, OwnSlots, relations);
+    }
+
+    private void CheckShape(RelationModel model)
+    {
+        if (model.Measurements != Layout.Measurements.Count || model.Slots != Layout.Featurizer.UnitSlots)
+        {
+            throw new ArgumentException(
+                $"The relation model has {model.Measurements} measurements × {model.Slots} slots; the layout {Layout.Measurements.Count} × {Layout.Featurizer.UnitSlots}.");
+        }
+    }
 
     /// <summary>A standardizer fitted to these features (federated by <see cref="RunningStandardizer.Merge"/>).</summary>
     public RunningStandardizer FitStandardizer()

@@ -5,25 +5,30 @@ namespace Pipeline.Detection;
 
 /// <summary>
 /// Everything a scoring processor needs to turn events of one stream into scores: the <see cref="BundleLayout"/>
-/// (stream, measurement names, featurizer settings, sequence length), the federated <see cref="RunningStandardizer"/>
-/// and the detector. Serialized into <c>GlobalModel.Model</c>.
+/// (stream, measurement names, featurizer settings, sequence length), the federated <see cref="RunningStandardizer"/>,
+/// for telemetry the federated <see cref="RelationModel"/> whose residuals are the <c>rel</c> features, and the
+/// detector. Serialized into <c>GlobalModel.Model</c>.
 /// </summary>
 /// <remarks>
 /// Immutable and thread-safe; scoring state lives in the <see cref="BundleScorer"/>s it creates (one per consumer).
 /// Wire format (little-endian): magic "BHMB", format version (u16), stream, measurement names, featurizer window,
-/// max entities, replay memory, baseline alpha, unit slots, sequence length, length-prefixed standardizer blob, length-prefixed
-/// detector blob, CRC-32 of all preceding bytes. Strings are a u16 byte length then UTF-8.
+/// max entities, replay memory, baseline alpha, unit slots, relation residuals (bool), sequence length, length-prefixed standardizer blob,
+/// length-prefixed relation model blob (length 0: none), length-prefixed detector blob, CRC-32 of all preceding bytes.
+/// Version 3 added the relation model and the <c>rel</c> features; version 2 bundles are refused. Strings are a u16 byte length then UTF-8.
 /// </remarks>
 public sealed class ModelBundle
 {
     /// <summary>The format version this build writes and reads.</summary>
-    public const ushort FormatVersion = 2;
+    public const ushort FormatVersion = 3;
 
     private static readonly byte[] Magic = "BHMB"u8.ToArray();
 
-    /// <summary>Combines a layout, a standardizer and a detector after checking that their dimensions agree.</summary>
+    /// <summary>
+    /// Combines a layout, a standardizer, a detector and (for telemetry) a relation model after checking that their
+    /// dimensions agree. Without a relation model the <c>rel</c> features are 0.
+    /// </summary>
     /// <exception cref="ArgumentException">The layout is invalid or a dimension does not match it.</exception>
-    public ModelBundle(BundleLayout layout, RunningStandardizer standardizer, IAnomalyDetector detector)
+    public ModelBundle(BundleLayout layout, RunningStandardizer standardizer, IAnomalyDetector detector, RelationModel? relations = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(standardizer);
@@ -41,9 +46,18 @@ public sealed class ModelBundle
                 nameof(detector));
         }
 
+        if (relations is not null && (!layout.HasRelations || relations.Measurements != layout.Measurements.Count || relations.Slots != layout.Featurizer.UnitSlots))
+        {
+            throw new ArgumentException(
+                $"The relation model has {relations.Measurements} measurements × {relations.Slots} slots; the {layout.Stream} layout takes "
+                + (layout.HasRelations ? $"{layout.Measurements.Count} × {layout.Featurizer.UnitSlots}." : "none."),
+                nameof(relations));
+        }
+
         Layout = layout;
         Standardizer = standardizer;
         Detector = detector;
+        Relations = relations;
     }
 
     /// <summary>Stream, featurizer settings and sequence length.</summary>
@@ -58,14 +72,17 @@ public sealed class ModelBundle
     /// <summary>The fitted detector.</summary>
     public IAnomalyDetector Detector { get; }
 
+    /// <summary>The relation model that fills the <c>rel</c> features (telemetry), or null.</summary>
+    public RelationModel? Relations { get; }
+
     /// <summary>The detector's threshold.</summary>
     public double Threshold => Detector.Threshold;
 
     /// <summary>A copy whose detector uses <paramref name="threshold"/>.</summary>
-    public ModelBundle WithThreshold(double threshold) => new(Layout, Standardizer, Detector.WithThreshold(threshold));
+    public ModelBundle WithThreshold(double threshold) => new(Layout, Standardizer, Detector.WithThreshold(threshold), Relations);
 
-    /// <summary>A copy with another detector (same layout and standardizer).</summary>
-    public ModelBundle WithDetector(IAnomalyDetector detector) => new(Layout, Standardizer, detector);
+    /// <summary>A copy with another detector (same layout, standardizer and relation model).</summary>
+    public ModelBundle WithDetector(IAnomalyDetector detector) => new(Layout, Standardizer, detector, Relations);
 
     /// <summary>A new stateful scorer (one per consumer: it keeps per-entity featurizer and window state).</summary>
     public BundleScorer CreateScorer() => new(this);
@@ -86,10 +103,14 @@ public sealed class ModelBundle
             writer.Write(Layout.Featurizer.ReplayMemory);
             writer.Write(Layout.Featurizer.BaselineAlpha);
             writer.Write(Layout.Featurizer.UnitSlots);
+            writer.Write(Layout.Featurizer.RelationResiduals);
             writer.Write(Layout.SequenceLength);
             var standardizer = Standardizer.Serialize();
             writer.Write(standardizer.Length);
             writer.Write(standardizer);
+            var relations = Relations?.Serialize() ?? [];
+            writer.Write(relations.Length);
+            writer.Write(relations);
             var detector = Detector.Serialize();
             writer.Write(detector.Length);
             writer.Write(detector);
@@ -137,16 +158,19 @@ public sealed class ModelBundle
                 ReplayMemory = reader.ReadInt32(),
                 BaselineAlpha = reader.ReadDouble(),
                 UnitSlots = reader.ReadInt32(),
+                RelationResiduals = reader.ReadBoolean(),
             };
             var layout = new BundleLayout { Stream = stream, Measurements = measurements, Featurizer = featurizer, SequenceLength = reader.ReadInt32() };
             var standardizer = RunningStandardizer.Deserialize(ReadBlob(reader, "standardizer"));
+            var relationBytes = ReadBlob(reader, "relation model");
+            var relations = relationBytes.Length == 0 ? null : RelationModel.Deserialize(relationBytes);
             var detector = DetectorSerializer.Deserialize(ReadBlob(reader, "detector"));
             if (reader.BaseStream.Position != reader.BaseStream.Length)
             {
                 throw new ModelFormatException($"Model bundle has {reader.BaseStream.Length - reader.BaseStream.Position} unexpected trailing bytes.");
             }
 
-            return new ModelBundle(layout, standardizer, detector);
+            return new ModelBundle(layout, standardizer, detector, relations);
         }
         catch (EndOfStreamException ex)
         {

@@ -35,6 +35,9 @@ internal sealed class StreamFeaturizer
 
     public int Dimension => Names.Count;
 
+    /// <summary>The own snapshot slots of the last featurized reading (empty for the chain streams).</summary>
+    public ReadOnlySpan<sbyte> OwnSlots => _device is null ? [] : _device.LastOwnSlots;
+
     public string Featurize(DeviceReading reading, Span<float> features)
     {
         if (_device is null) throw WrongStream(Topics.IiotTelemetry);

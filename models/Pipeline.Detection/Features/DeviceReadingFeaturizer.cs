@@ -47,6 +47,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     private readonly bool[] _present;
     private readonly float[] _means;
     private readonly float[] _stds;
+    private readonly sbyte[] _ownSlots;
 
     /// <summary>Creates a featurizer for the ordered <paramref name="measurements"/> (names as in <see cref="NamedValue.Name"/>).</summary>
     public DeviceReadingFeaturizer(IReadOnlyList<string> measurements, FeaturizerOptions? options = null)
@@ -68,6 +69,8 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         _present = new bool[_measurements.Length];
         _means = new float[_measurements.Length];
         _stds = new float[_measurements.Length];
+        _ownSlots = new sbyte[_measurements.Length];
+        _ownSlots.AsSpan().Fill(-1);
         var names = new List<string>();
         foreach (var m in _measurements) names.AddRange([m, $"{m}.delta", $"{m}.dev", $"{m}.logstd", $"{m}.drift"]);
         names.AddRange(["dt", "seq_gap", "seq_behind", "unchanged", "repeat", "replay_run", "missing", "history"]);
@@ -78,6 +81,8 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
                 for (var slot = 1; slot <= _options.UnitSlots; slot++) names.Add($"unit.{m}.{slot}{suffix}");
             }
         }
+
+        if (_options.UnitSlots > 0 && _options.RelationResiduals) names.Add("rel");
 
         FeatureNames = names;
     }
@@ -96,6 +101,15 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
 
     /// <summary>Devices evicted from the context cache so far.</summary>
     public long Evictions => _devices.Evictions;
+
+    // Positions in the feature vector, for RelationModel: the value of measurement m, the start of the unit snapshot
+    // (then 2·k·slots snapshot features and k m.rel features), and the whole width.
+    internal static int ValueIndex(int measurement) => measurement * PerMeasurement;
+
+    internal static int SnapshotStart(int measurements) => (measurements * PerMeasurement) + Shared;
+
+    internal static int DimensionOf(int measurements, int slots) =>
+        SnapshotStart(measurements) + (slots == 0 ? 0 : (2 * measurements * slots) + 1);
 
     /// <summary>The process unit of a device (see the remarks): cluster/factory/loop-hundreds, or cluster/factory.</summary>
     public static string UnitOf(string clusterId, string factoryId, string deviceId)
@@ -174,9 +188,18 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         {
             var unit = Unit(device);
             unit.Update(device, values, flags);
-            unit.Snapshot(features[(shared + Shared)..], _options.UnitSlots);
+            var snapshot = 2 * k * _options.UnitSlots;
+            unit.Snapshot(features.Slice(shared + Shared, snapshot), _options.UnitSlots, device.Slot, _ownSlots);
+            if (_options.RelationResiduals) features[shared + Shared + snapshot] = 0; // rel: filled by the bundle's RelationModel
         }
     }
+
+    /// <summary>
+    /// For each measurement of the last featurized reading, the slot (0-based) its device holds among the devices of
+    /// the unit snapshot that report it, or −1 when the device does not report it or is not in the snapshot
+    /// (<see cref="RelationModel"/> keys and masks by it). All −1 when <see cref="FeaturizerOptions.UnitSlots"/> is 0.
+    /// </summary>
+    internal ReadOnlySpan<sbyte> LastOwnSlots => _ownSlots;
 
     /// <summary>The context key of the last featurized reading: cluster/factory/device (the cached string, not a copy).</summary>
     internal string LastKey { get; private set; } = "";
@@ -324,11 +347,12 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         }
 
         // For each signal, the latest then the smoothed values of the first `slots` devices that report it, in
-        // device-id order (0 when fewer devices report it).
+        // device-id order (0 when fewer devices report it); own[s] = the slot of the reading's device for signal s, or -1.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Snapshot(Span<float> target, int slots)
+        public void Snapshot(Span<float> target, int slots, Slot? self, Span<sbyte> own)
         {
             target.Clear();
+            own.Fill(-1);
             var devices = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_slots);
             var half = signals * slots;
             for (var s = 0; s < signals; s++)
@@ -340,6 +364,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
                     if (!device.Present[s]) continue;
                     target[(s * slots) + filled] = device.Values[s];
                     target[half + (s * slots) + filled] = device.Smoothed[s];
+                    if (ReferenceEquals(device, self)) own[s] = (sbyte)filled;
                     filled++;
                 }
             }

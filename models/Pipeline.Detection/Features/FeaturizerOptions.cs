@@ -21,6 +21,13 @@ public sealed record FeaturizerOptions
     /// </summary>
     public int UnitSlots { get; init; } = 2;
 
+    /// <summary>
+    /// Whether IIoT rows end with the <c>rel</c> feature (needs <see cref="UnitSlots"/> &gt; 0): the largest residual of
+    /// the reading's measurements under the bundle's <see cref="RelationModel"/>, a linear model of each measurement from
+    /// the unit's other devices, in training residual standard deviations.
+    /// </summary>
+    public bool RelationResiduals { get; init; } = true;
+
     internal void Validate()
     {
         if (UnitSlots is < 0 or > 8) throw new ArgumentOutOfRangeException(nameof(UnitSlots), UnitSlots, "UnitSlots must be in [0, 8].");

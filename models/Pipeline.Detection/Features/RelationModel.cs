@@ -1,0 +1,445 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace Pipeline.Detection;
+
+/// <summary>
+/// Linear models of each IIoT measurement from the process unit's other devices: for measurement m reported by the
+/// device in slot i of the unit snapshot (see <see cref="DeviceReadingFeaturizer"/>), a least-squares fit of the
+/// reading's value on the snapshot's <c>unit.*</c> features (latest and smoothed values) with the reading's own device
+/// masked out. Its residual, in units of the training residual standard deviation, is the reading's <c>rel</c>
+/// feature: how far a value is from what the physically coupled signals predict, which a slowly drifting sensor
+/// leaves long before it leaves the spread of its own values.
+/// </summary>
+/// <remarks>
+/// <para>The model keeps the sufficient statistics of every (measurement, slot) key — n, Σxxᵀ (with an intercept column,
+/// so Σx and n are part of it), Σxy and Σy² — and derives the coefficients from them (centred, with a ridge of
+/// <see cref="Ridge"/> × each regressor's variance against collinear snapshot features). So <see cref="Merge"/>
+/// federates it exactly: the merged model is the one fitted on the union of the parts' rows. A key with fewer than
+/// 2p rows (p regressors) or a constant target has no model, and its residual feature is 0.</para>
+/// <para>Immutable and thread-safe; <see cref="Apply"/> is allocation-free.</para>
+/// </remarks>
+public sealed class RelationModel
+{
+    /// <summary>Ridge factor: each regressor's variance is raised by this share before solving.</summary>
+    public const double Ridge = 1e-3;
+
+    /// <summary>Rows whose residual exceeds this many residual standard deviations are left out of the refit (see <see cref="TrimRounds"/>).</summary>
+    public const double TrimSigma = 4;
+
+    /// <summary>Refits on the rows within <see cref="TrimSigma"/> of the previous fit (attacks in an unlabelled training window).</summary>
+    public const int TrimRounds = 2;
+
+    private const ushort Version = 1;
+    private const float ResidualLimit = 1e6f;
+    private static readonly byte[] Magic = "BHRL"u8.ToArray();
+
+    private readonly long[] _counts;
+    private readonly double[] _xtx; // per key, p × p, symmetric (full)
+    private readonly double[] _xty; // per key, p
+    private readonly double[] _yty; // per key
+    private readonly float[] _slopes; // per key, p − 1
+    private readonly double[] _intercepts;
+    private readonly double[] _inverseStd; // 0 = no model for the key
+    private readonly double[] _std;
+
+    private RelationModel(int measurements, int slots, long[] counts, double[] xtx, double[] xty, double[] yty)
+    {
+        Measurements = measurements;
+        Slots = slots;
+        _counts = counts;
+        _xtx = xtx;
+        _xty = xty;
+        _yty = yty;
+        var keys = measurements * slots;
+        var q = Regressors - 1;
+        _slopes = new float[keys * q];
+        _intercepts = new double[keys];
+        _inverseStd = new double[keys];
+        _std = new double[keys];
+        for (var key = 0; key < keys; key++) Solve(key);
+    }
+
+    /// <summary>Configured measurements (k).</summary>
+    public int Measurements { get; }
+
+    /// <summary>Devices per measurement in the unit snapshot (<see cref="FeaturizerOptions.UnitSlots"/>).</summary>
+    public int Slots { get; }
+
+    /// <summary>Regressors per key: the 2·k·slots snapshot features plus the intercept.</summary>
+    public int Regressors => (2 * Measurements * Slots) + 1;
+
+    /// <summary>Training rows of measurement <paramref name="measurement"/> reported by the device in snapshot slot <paramref name="slot"/>.</summary>
+    public long Samples(int measurement, int slot) => _counts[Key(measurement, slot)];
+
+    /// <summary>The training residual standard deviation of a key, or 0 when the key has no model.</summary>
+    public double ResidualStd(int measurement, int slot) => _std[Key(measurement, slot)];
+
+    /// <summary>An empty model (no rows: every residual is 0) for <paramref name="measurements"/> × <paramref name="slots"/> keys.</summary>
+    public static RelationModel Empty(int measurements, int slots)
+    {
+        Check(measurements, slots);
+        var p = (2 * measurements * slots) + 1;
+        var keys = measurements * slots;
+        return new RelationModel(measurements, slots, new long[keys], new double[keys * p * p], new double[keys * p], new double[keys]);
+    }
+
+    /// <summary>
+    /// Fits the model on featurized readings: <paramref name="features"/> holds <paramref name="rows"/> rows of
+    /// <see cref="DeviceReadingFeaturizer"/> output, <paramref name="ownSlots"/> the featurizer's
+    /// <c>LastOwnSlots</c> of each row (k per row).
+    /// </summary>
+    internal static RelationModel Fit(int measurements, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows)
+    {
+        Check(measurements, slots);
+        var k = measurements;
+        var d = DeviceReadingFeaturizer.DimensionOf(k, slots);
+        if (features.Length != rows * d || ownSlots.Length != rows * k)
+        {
+            throw new ArgumentException($"Expected {rows} rows of {d} features and {k} slots each, got {features.Length} features and {ownSlots.Length} slots.");
+        }
+
+        var model = Accumulate(k, slots, features, ownSlots, rows, null);
+        for (var round = 0; round < TrimRounds; round++) model = Accumulate(k, slots, features, ownSlots, rows, model);
+        return model;
+    }
+
+    // The statistics of every (measurement, slot) key over the rows; with a filter model, only of the rows whose residual
+    // under it is within TrimSigma of its residual std (keys without a filter model keep every row).
+    private static RelationModel Accumulate(int k, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows, RelationModel? filter)
+    {
+        var d = DeviceReadingFeaturizer.DimensionOf(k, slots);
+        var p = (2 * k * slots) + 1;
+        var keys = k * slots;
+        var counts = new long[keys];
+        var xtx = new double[keys * p * p];
+        var xty = new double[keys * p];
+        var yty = new double[keys];
+        var x = new double[p];
+        var snapshotAt = DeviceReadingFeaturizer.SnapshotStart(k);
+        for (var r = 0; r < rows; r++)
+        {
+            var row = features.Slice(r * d, d);
+            var own = ownSlots.Slice(r * k, k);
+            var snapshot = row.Slice(snapshotAt, p - 1);
+            for (var j = 0; j < p - 1; j++) x[j] = snapshot[j];
+            for (var m = 0; m < k; m++)
+            {
+                if (own[m] < 0) continue;
+                x[(m * slots) + own[m]] = 0;
+                x[(k * slots) + (m * slots) + own[m]] = 0;
+            }
+
+            x[p - 1] = 1;
+            for (var m = 0; m < k; m++)
+            {
+                if (own[m] < 0) continue;
+                var key = (m * slots) + own[m];
+                var y = (double)row[DeviceReadingFeaturizer.ValueIndex(m)];
+                if (filter is not null && filter._inverseStd[key] != 0 && Math.Abs(filter.Residual(key, row, own, snapshotAt)) > TrimSigma) continue;
+                counts[key]++;
+                yty[key] += y * y;
+                var a = xtx.AsSpan(key * p * p, p * p);
+                var b = xty.AsSpan(key * p, p);
+                for (var i = 0; i < p; i++)
+                {
+                    var xi = x[i];
+                    if (xi == 0) continue;
+                    b[i] += xi * y;
+                    var line = a.Slice(i * p, p);
+                    for (var j = i; j < p; j++) line[j] += xi * x[j];
+                }
+            }
+        }
+
+        for (var key = 0; key < keys; key++)
+        {
+            var a = xtx.AsSpan(key * p * p, p * p);
+            for (var i = 0; i < p; i++)
+            {
+                for (var j = 0; j < i; j++) a[(i * p) + j] = a[(j * p) + i];
+            }
+        }
+
+        return new RelationModel(k, slots, counts, xtx, xty, yty);
+    }
+
+    /// <summary>Sums the statistics of <paramref name="parts"/>: the model fitted on the union of their rows.</summary>
+    /// <exception cref="ArgumentException">No parts, or parts of different shapes.</exception>
+    public static RelationModel Merge(IReadOnlyList<RelationModel> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count == 0) throw new ArgumentException("At least one relation model is required.", nameof(parts));
+        var first = parts[0];
+        var counts = new long[first._counts.Length];
+        var xtx = new double[first._xtx.Length];
+        var xty = new double[first._xty.Length];
+        var yty = new double[first._yty.Length];
+        foreach (var part in parts)
+        {
+            if (part.Measurements != first.Measurements || part.Slots != first.Slots)
+            {
+                throw new ArgumentException($"A relation model of {part.Measurements} measurements × {part.Slots} slots cannot merge with {first.Measurements} × {first.Slots}.", nameof(parts));
+            }
+
+            for (var i = 0; i < counts.Length; i++) counts[i] += part._counts[i];
+            for (var i = 0; i < xtx.Length; i++) xtx[i] += part._xtx[i];
+            for (var i = 0; i < xty.Length; i++) xty[i] += part._xty[i];
+            for (var i = 0; i < yty.Length; i++) yty[i] += part._yty[i];
+        }
+
+        return new RelationModel(first.Measurements, first.Slots, counts, xtx, xty, yty);
+    }
+
+    /// <summary>
+    /// Writes the <c>rel</c> feature of one <see cref="DeviceReadingFeaturizer"/> row: the largest |value − prediction| /
+    /// residual std over the measurements whose device holds a snapshot slot (<paramref name="ownSlots"/>) and whose key
+    /// has a model; 0 when there is none.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Apply(Span<float> features, ReadOnlySpan<sbyte> ownSlots)
+    {
+        var k = Measurements;
+        var s = Slots;
+        if (features.Length != DeviceReadingFeaturizer.DimensionOf(k, s) || ownSlots.Length != k)
+        {
+            throw new ArgumentException($"Expected {DeviceReadingFeaturizer.DimensionOf(k, s)} features and {k} slots, got {features.Length} and {ownSlots.Length}.");
+        }
+
+        var snapshotAt = DeviceReadingFeaturizer.SnapshotStart(k);
+        var largest = 0.0;
+        for (var m = 0; m < k; m++)
+        {
+            if (ownSlots[m] < 0) continue;
+            var key = (m * s) + ownSlots[m];
+            if (_inverseStd[key] == 0) continue;
+            largest = Math.Max(largest, Math.Abs(Residual(key, features, ownSlots, snapshotAt)));
+        }
+
+        features[snapshotAt + (2 * k * s)] = (float)Math.Min(largest, ResidualLimit);
+    }
+
+    // (value − prediction) / residual std of the key's measurement in one row, the row's own device masked out of the
+    // prediction (its snapshot features are subtracted again rather than copied into a masked regressor vector).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private double Residual(int key, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
+    {
+        var k = Measurements;
+        var s = Slots;
+        var half = k * s;
+        var q = 2 * half;
+        var snapshot = row.Slice(snapshotAt, q);
+        var beta = _slopes.AsSpan(key * q, q);
+        var prediction = _intercepts[key];
+        for (var j = 0; j < q; j++) prediction += beta[j] * snapshot[j];
+        for (var o = 0; o < k; o++)
+        {
+            if (ownSlots[o] < 0) continue;
+            var at = (o * s) + ownSlots[o];
+            prediction -= (beta[at] * snapshot[at]) + (beta[half + at] * snapshot[half + at]);
+        }
+
+        return (row[DeviceReadingFeaturizer.ValueIndex(key / s)] - prediction) * _inverseStd[key];
+    }
+
+    /// <summary>Serializes the statistics (the coefficients are derived again on reading): compact, deterministic, checksummed.</summary>
+    public byte[] Serialize()
+    {
+        var p = Regressors;
+        var keys = _counts.Length;
+        var triangle = p * (p + 1) / 2;
+        var length = 4 + 2 + 4 + 4 + (keys * (8 + 8 + (8 * p) + (8 * triangle))) + 4;
+        var bytes = new byte[length];
+        Magic.CopyTo(bytes, 0);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), Version);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(6), Measurements);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), Slots);
+        var at = 14;
+        for (var key = 0; key < keys; key++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at), _counts[key]);
+            BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at + 8), _yty[key]);
+            at += 16;
+            for (var i = 0; i < p; i++, at += 8) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at), _xty[(key * p) + i]);
+            for (var i = 0; i < p; i++)
+            {
+                for (var j = i; j < p; j++, at += 8) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at), _xtx[(key * p * p) + (i * p) + j]);
+            }
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at), Crc32.Compute(bytes.AsSpan(0, at)));
+        return bytes;
+    }
+
+    /// <summary>Reads bytes written by <see cref="Serialize"/>.</summary>
+    /// <exception cref="ModelFormatException">Wrong magic or version, bad checksum, or inconsistent length or values.</exception>
+    public static RelationModel Deserialize(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 18 || !bytes[..4].SequenceEqual(Magic)) throw new ModelFormatException("Not a relation model blob: the magic bytes are not \"BHRL\".");
+        var version = BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]);
+        if (version != Version) throw new ModelFormatException($"Relation model format version {version} is not supported; this build reads version {Version}.");
+        if (BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]) != Crc32.Compute(bytes[..^4])) throw new ModelFormatException("Relation model checksum mismatch: the blob is corrupted.");
+        var k = BinaryPrimitives.ReadInt32LittleEndian(bytes[6..]);
+        var slots = BinaryPrimitives.ReadInt32LittleEndian(bytes[10..]);
+        if (k is < 1 or > 4096 || slots is < 1 or > 8) throw new ModelFormatException($"Relation model shape {k} measurements × {slots} slots is out of range.");
+        var p = (2 * k * slots) + 1;
+        var keys = k * slots;
+        var triangle = (long)p * (p + 1) / 2;
+        if (bytes.Length != 18 + (keys * (16 + (8L * p) + (8 * triangle)))) throw new ModelFormatException($"Relation model of {k} × {slots} does not match the blob size {bytes.Length}.");
+        var counts = new long[keys];
+        var xtx = new double[keys * p * p];
+        var xty = new double[keys * p];
+        var yty = new double[keys];
+        var at = 14;
+        for (var key = 0; key < keys; key++)
+        {
+            counts[key] = BinaryPrimitives.ReadInt64LittleEndian(bytes[at..]);
+            yty[key] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(at + 8)..]);
+            at += 16;
+            for (var i = 0; i < p; i++, at += 8) xty[(key * p) + i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[at..]);
+            for (var i = 0; i < p; i++)
+            {
+                for (var j = i; j < p; j++, at += 8)
+                {
+                    var v = BinaryPrimitives.ReadDoubleLittleEndian(bytes[at..]);
+                    xtx[(key * p * p) + (i * p) + j] = v;
+                    xtx[(key * p * p) + (j * p) + i] = v;
+                }
+            }
+
+            if (counts[key] < 0 || !double.IsFinite(yty[key]) || yty[key] < 0) throw new ModelFormatException($"Relation model key {key} has invalid statistics.");
+            for (var i = 0; i < p; i++)
+            {
+                if (!double.IsFinite(xty[(key * p) + i])) throw new ModelFormatException($"Relation model key {key} has invalid statistics.");
+                for (var j = 0; j < p; j++)
+                {
+                    if (!double.IsFinite(xtx[(key * p * p) + (i * p) + j])) throw new ModelFormatException($"Relation model key {key} has invalid statistics.");
+                }
+            }
+        }
+
+        return new RelationModel(k, slots, counts, xtx, xty, yty);
+    }
+
+    private int Key(int measurement, int slot)
+    {
+        if ((uint)measurement >= (uint)Measurements) throw new ArgumentOutOfRangeException(nameof(measurement), measurement, $"The model has {Measurements} measurements.");
+        if ((uint)slot >= (uint)Slots) throw new ArgumentOutOfRangeException(nameof(slot), slot, $"The model has {Slots} slots.");
+        return (measurement * Slots) + slot;
+    }
+
+    private static void Check(int measurements, int slots)
+    {
+        if (measurements is < 1 or > 4096) throw new ArgumentOutOfRangeException(nameof(measurements), measurements, "Between 1 and 4096 measurements.");
+        if (slots is < 1 or > 8) throw new ArgumentOutOfRangeException(nameof(slots), slots, "Between 1 and 8 unit slots.");
+    }
+
+    // Centred ridge least squares from the key's statistics: slopes β = (C + Ridge·diag(C))⁻¹ c, intercept ȳ − β·μ,
+    // residual variance ȳ² − ... computed from the same statistics (the in-sample mean squared residual).
+    private void Solve(int key)
+    {
+        var p = Regressors;
+        var q = p - 1;
+        var n = _counts[key];
+        if (n < 2 * p) return;
+        var a = _xtx.AsSpan(key * p * p, p * p);
+        var b = _xty.AsSpan(key * p, p);
+        var mu = new double[q];
+        for (var j = 0; j < q; j++) mu[j] = a[(j * p) + q] / n;
+        var yMean = b[q] / n;
+        var yVar = (_yty[key] / n) - (yMean * yMean);
+        if (!(yVar > 1e-12 * Math.Max(1, yMean * yMean))) return;
+        var c = new double[q * q];
+        var cy = new double[q];
+        var constant = new bool[q];
+        for (var i = 0; i < q; i++)
+        {
+            cy[i] = (b[i] / n) - (mu[i] * yMean);
+            for (var j = 0; j < q; j++) c[(i * q) + j] = (a[(i * p) + j] / n) - (mu[i] * mu[j]);
+            constant[i] = !(c[(i * q) + i] > 1e-12 * Math.Max(1, mu[i] * mu[i]));
+        }
+
+        var system = new double[q * q];
+        var rhs = new double[q];
+        for (var i = 0; i < q; i++)
+        {
+            if (constant[i])
+            {
+                system[(i * q) + i] = 1;
+                continue;
+            }
+
+            rhs[i] = cy[i];
+            for (var j = 0; j < q; j++)
+            {
+                if (!constant[j]) system[(i * q) + j] = c[(i * q) + j];
+            }
+
+            system[(i * q) + i] *= 1 + Ridge;
+        }
+
+        var beta = CholeskySolve(system, rhs, q);
+        if (beta is null) return;
+        var explained = 0.0;
+        var quadratic = 0.0;
+        for (var i = 0; i < q; i++)
+        {
+            explained += beta[i] * cy[i];
+            var row = 0.0;
+            for (var j = 0; j < q; j++) row += c[(i * q) + j] * beta[j];
+            quadratic += beta[i] * row;
+        }
+
+        var variance = Math.Max(yVar - (2 * explained) + quadratic, 1e-6 * yVar);
+        var intercept = yMean;
+        for (var j = 0; j < q; j++)
+        {
+            _slopes[(key * q) + j] = (float)beta[j];
+            intercept -= (float)beta[j] * mu[j];
+        }
+
+        _intercepts[key] = intercept;
+        _std[key] = Math.Sqrt(variance);
+        _inverseStd[key] = 1 / _std[key];
+    }
+
+    private static double[]? CholeskySolve(double[] a, double[] b, int n)
+    {
+        var l = new double[n * n];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j <= i; j++)
+            {
+                var sum = a[(i * n) + j];
+                for (var t = 0; t < j; t++) sum -= l[(i * n) + t] * l[(j * n) + t];
+                if (i == j)
+                {
+                    if (!(sum > 0)) return null;
+                    l[(i * n) + i] = Math.Sqrt(sum);
+                }
+                else
+                {
+                    l[(i * n) + j] = sum / l[(j * n) + j];
+                }
+            }
+        }
+
+        var y = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            var sum = b[i];
+            for (var t = 0; t < i; t++) sum -= l[(i * n) + t] * y[t];
+            y[i] = sum / l[(i * n) + i];
+        }
+
+        var x = new double[n];
+        for (var i = n - 1; i >= 0; i--)
+        {
+            var sum = y[i];
+            for (var t = i + 1; t < n; t++) sum -= l[(t * n) + i] * x[t];
+            x[i] = sum / l[(i * n) + i];
+        }
+
+        return x;
+    }
+}
