@@ -175,6 +175,71 @@ public sealed class ModelBundleUnitTests
         return z;
     }
 
+    [Fact]
+    public void Fit_IiotLayoutWithUnitSnapshot_BundleCarriesAFittedRelationModelThatFillsRel()
+    {
+        var layout = RelationLayout();
+        var bundle = Fit(layout, new PcaMahalanobisOptions());
+        var rel = layout.FeatureNames.ToList().IndexOf("rel");
+        var events = BundleTrainer.Featurize(layout, Readings);
+
+        var filled = events.WithRelations(bundle.Relations);
+
+        Assert.NotNull(bundle.Relations);
+        Assert.True(bundle.Relations.Samples(6, 0) > 0);
+        Assert.All(Enumerable.Range(0, events.Count), i => Assert.Equal(0f, events.Features[(i * layout.FeatureDimension) + rel]));
+        Assert.Contains(Enumerable.Range(0, filled.Count), i => filled.Features[(i * layout.FeatureDimension) + rel] > 0);
+    }
+
+    [Fact]
+    public void Score_IiotWithRelationModel_SteadyStateAllocatesNothing()
+    {
+        var bundle = Fit(RelationLayout(), new PcaMahalanobisOptions());
+        var scorer = bundle.CreateScorer();
+        var batch = Readings.GetRange(0, 200);
+        var scores = new float[batch.Count];
+        for (var i = 0; i < 3; i++) scorer.Score(batch, scores);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        scorer.Score(batch, scores);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.NotNull(bundle.Relations);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Deserialize_BundleWithRelationModel_GivesSameBytesAndScores()
+    {
+        var bundle = Fit(RelationLayout(), new PcaMahalanobisOptions());
+
+        var bytes = bundle.Serialize();
+        var copy = ModelBundle.Deserialize(bytes);
+
+        Assert.NotNull(copy.Relations);
+        Assert.Equal(bytes, copy.Serialize());
+        Assert.Equal(ScoreAll(bundle.CreateScorer(), 50), ScoreAll(copy.CreateScorer(), 50));
+    }
+
+    [Fact]
+    public void Deserialize_VersionTwoBundle_FailsNamingTheVersion()
+    {
+        var bytes = Fit(RelationLayout(), new PcaMahalanobisOptions()).Serialize();
+        bytes[4] = 2;
+        bytes[5] = 0;
+
+        var ex = Assert.Throws<ModelFormatException>(() => ModelBundle.Deserialize(bytes));
+
+        Assert.Contains("version 2 is not supported", ex.Message, StringComparison.Ordinal);
+    }
+
+    // The unit snapshot on (ScenarioData's layout switches it off), so the bundle carries a relation model.
+    private static BundleLayout RelationLayout()
+    {
+        var layout = ScenarioData.IiotLayout();
+        return layout with { Featurizer = layout.Featurizer with { UnitSlots = 2 } };
+    }
+
     private static float[] ScoreAll(BundleScorer scorer, int batchSize)
     {
         var scores = new float[Readings.Count];

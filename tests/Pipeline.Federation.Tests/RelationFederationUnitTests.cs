@@ -1,0 +1,58 @@
+using Pipeline.Contracts;
+using Pipeline.Detection;
+
+namespace Pipeline.Federation.Tests;
+
+/// <summary>
+/// The relation model (the <c>rel</c> feature's linear models) through the coordinator's rounds with
+/// <see cref="FederationOptions.RelationResiduals"/> on: the bootstrap round's global bundle holds the sum of the
+/// participants' sufficient statistics, and later rounds keep it.
+/// </summary>
+public sealed class RelationFederationUnitTests
+{
+    private static readonly Dictionary<string, List<DeviceReading>> Windows =
+        ScenarioData.Telemetry(clusters: 3, count: 900, seed: 9).ToDictionary(p => p.Key, p => p.Value.Select(r => r.Reading).ToList());
+
+    private static readonly FederationOptions Options = new() { ModelName = "relations", Detector = "pca", RelationResiduals = true };
+
+    [Fact]
+    public void BootstrapRound_RelationResidualsOn_GlobalModelIsTheMergeOfTheParticipantsStatistics()
+    {
+        using var rounds = new LocalRounds(Options, Windows);
+        var layout = Options.Layout();
+        var local = Windows.OrderBy(p => FederationOptions.ParticipantIdFor(p.Key), StringComparer.Ordinal)
+            .Select(p => BundleTrainer.Featurize(layout, p.Value).FitRelations()!)
+            .ToList();
+
+        var result = rounds.Round(Options.CreateStrategy());
+
+        Assert.Equal(RoundStatus.Published, result.Status);
+        var global = rounds.Global!.Relations;
+        Assert.NotNull(global);
+        Assert.Equal(RelationModel.Merge(local).Serialize(), global.Serialize());
+        Assert.Equal(local.Sum(m => m.Samples(6, 0)), global.Samples(6, 0)); // pressure_bar, the unit's one pressure sensor
+        Assert.True(global.ResidualStd(6, 0) > 0);
+    }
+
+    [Fact]
+    public void SecondRound_RelationResidualsOn_KeepsTheBootstrapRelationModel()
+    {
+        using var rounds = new LocalRounds(Options, Windows);
+        rounds.Round(Options.CreateStrategy());
+        var first = rounds.Global!.Relations!.Serialize();
+
+        var result = rounds.Round(Options.CreateStrategy());
+
+        Assert.Equal(RoundStatus.Published, result.Status);
+        Assert.Equal(first, rounds.Global!.Relations!.Serialize());
+    }
+
+    [Fact]
+    public void Layout_RelationResidualsOffByDefault_NoRelFeature()
+    {
+        var layout = new FederationOptions().Layout();
+
+        Assert.False(layout.HasRelations);
+        Assert.DoesNotContain("rel", layout.FeatureNames);
+    }
+}
