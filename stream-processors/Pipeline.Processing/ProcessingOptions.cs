@@ -22,6 +22,13 @@ public sealed class ProcessingOptions
     /// input is light. A value up to <see cref="BatchTimeoutMs"/> trades latency for fuller batches.</summary>
     public int BatchLingerMs { get; set; }
 
+    /// <summary>Processed batches whose outputs may await the broker's acknowledgement while the next batches are
+    /// processed (at_least_once; exactly_once_v2 commits each batch in its transaction). Offsets are committed in
+    /// batch order once a batch's outputs are all acknowledged. When this many are unacknowledged the loop waits for
+    /// the oldest, so throughput is capped near BatchSize × this / acknowledgement latency: a window of 4 held a
+    /// scorer to ~90,000 events/s with acknowledgements slowed by a busy broker (docs/benchmarks-processing.md).</summary>
+    public int MaxBatchesInFlight { get; set; } = 64;
+
     /// <summary>Consumer group; empty = "pipeline-scoring-&lt;stream&gt;" or "pipeline-whitelist".</summary>
     public string? GroupId { get; set; }
 
@@ -56,6 +63,10 @@ public sealed class ProcessingOptions
         if (BatchLingerMs is < 0 or > 60_000)
         {
             throw new ArgumentException($"Processing:BatchLingerMs must be 0..60000, got {BatchLingerMs}");
+        }
+        if (MaxBatchesInFlight is < 1 or > 4096)
+        {
+            throw new ArgumentException($"Processing:MaxBatchesInFlight must be 1..4096, got {MaxBatchesInFlight}");
         }
         if (RetryBackoffMs is < 0 or > 60_000)
         {

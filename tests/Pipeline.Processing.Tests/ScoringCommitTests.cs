@@ -10,8 +10,11 @@ namespace Pipeline.Processing.Tests;
 
 public sealed class ScoringCommitTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>
 {
-    [Fact]
-    public async Task RunAsync_StoppedRightAfterScoringManySmallBatches_EveryAcknowledgedBatchIsCommittedAndEveryEventHasItsAlert()
+    // A window of 1 makes every batch wait for the previous one's acknowledgements; the default lets many wait at once.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(64)]
+    public async Task RunAsync_StoppedRightAfterScoringManySmallBatches_EveryAcknowledgedBatchIsCommittedAndEveryEventHasItsAlert(int maxBatchesInFlight)
     {
         var topics = new KafkaTestTopics(kafka);
         // Every event alerts, so every batch has outputs awaiting acknowledgement while the next is processed.
@@ -20,7 +23,7 @@ public sealed class ScoringCommitTests(KafkaFixture kafka) : IClassFixture<Kafka
         var ends = positions.GroupBy(p => p.TopicPartition).ToDictionary(g => g.Key, g => g.Max(p => p.Offset.Value) + 1);
         var group = $"commit-test-{Guid.NewGuid():N}";
         using var processor = new ScoringProcessor(
-            topics.Clients, "chain", new ProcessingOptions { BatchSize = 50, GroupId = group, SummaryIntervalSeconds = 0 }, new ScoringOptions(), NullLoggerFactory.Instance);
+            topics.Clients, "chain", new ProcessingOptions { BatchSize = 50, MaxBatchesInFlight = maxBatchesInFlight, GroupId = group, SummaryIntervalSeconds = 0 }, new ScoringOptions(), NullLoggerFactory.Instance);
         using var stop = new CancellationTokenSource();
         var run = processor.RunAsync(stop.Token);
 

@@ -36,6 +36,7 @@ public static class ProcessingBenchmark
         var batchSize = Arg(args, "--batch-size", new ProcessingOptions().BatchSize);
         var batchTimeoutMs = Arg(args, "--batch-timeout-ms", new ProcessingOptions().BatchTimeoutMs);
         var batchLingerMs = Arg(args, "--batch-linger-ms", new ProcessingOptions().BatchLingerMs);
+        var maxBatchesInFlight = Arg(args, "--max-batches-in-flight", new ProcessingOptions().MaxBatchesInFlight);
         var fetchWaitMs = Arg(args, "--fetch-wait-ms", -1);
         var lingerMs = Arg(args, "--linger-ms", -1);
         var fetchQueueBackoffMs = Arg(args, "--fetch-queue-backoff-ms", -1);
@@ -65,9 +66,9 @@ public static class ProcessingBenchmark
         using var broker = bootstrap is null ? EmbeddedKafkaBroker.Start(1, Topics.All) : null;
         var clients = new KafkaClientFactory(bootstrap ?? broker!.BootstrapServers, kafka);
         var input = clients.Topic(Topics.IiotTelemetry);
-        var processing = new ProcessingOptions { BatchSize = batchSize, BatchTimeoutMs = batchTimeoutMs, BatchLingerMs = batchLingerMs, SummaryIntervalSeconds = 0 };
+        var processing = new ProcessingOptions { BatchSize = batchSize, BatchTimeoutMs = batchTimeoutMs, BatchLingerMs = batchLingerMs, MaxBatchesInFlight = maxBatchesInFlight, SummaryIntervalSeconds = 0 };
         var fetchWait = kafka.Consumer.FetchWaitMaxMs?.ToString(CultureInfo.InvariantCulture);
-        Console.WriteLine($"settings: Processing:BatchSize={processing.BatchSize} BatchTimeoutMs={processing.BatchTimeoutMs} BatchLingerMs={processing.BatchLingerMs}; scorer consumer fetch.wait.max.ms=" +
+        Console.WriteLine($"settings: Processing:BatchSize={processing.BatchSize} BatchTimeoutMs={processing.BatchTimeoutMs} BatchLingerMs={processing.BatchLingerMs} MaxBatchesInFlight={processing.MaxBatchesInFlight}; scorer consumer fetch.wait.max.ms=" +
             (fetchWait ?? (kafka.UsesEmbeddedBroker ? $"{BatchConsumerLoop.EmbeddedFetchWaitMs} (embedded-broker default)" : "500 (librdkafka default)")) +
             $", alert producer linger.ms={kafka.Producer.LingerMs?.ToString(CultureInfo.InvariantCulture) ?? "0 (loop default)"}; " +
             $"baseline consumers fetch.wait.max.ms={fetchWait ?? "500 (librdkafka default; never idle while draining)"}; " +
@@ -261,7 +262,8 @@ public static class ProcessingBenchmark
 
     internal static void Print(string title, LatencyRun.Result r)
     {
-        Console.WriteLine($"  {title}: {r.Produced:N0} produced at {r.AchievedRate:N0}/s, {r.Alerted:N0} alerts joined");
+        Console.WriteLine($"  {title}: {r.Produced:N0} produced at {r.AchievedRate:N0}/s, {r.Alerted:N0} alerts joined" +
+            (r.QueueFull > 0 ? $"; the readings' producer found its queue full {r.QueueFull:N0} times (the broker side fell behind)" : ""));
         Console.WriteLine($"    produce -> alert arrival    {LatencyRun.Describe(r.ProduceToAlert)}   (goal p99 <= 25 ms)");
         Console.WriteLine($"    produce -> detection time   {LatencyRun.Describe(r.ProduceToDetection)}   (wall clock, ms resolution)");
         Console.WriteLine($"    detection -> alert arrival  {LatencyRun.Describe(r.DetectionToArrival)}");
@@ -273,6 +275,7 @@ public static class ProcessingBenchmark
         BatchSize = p.BatchSize,
         BatchTimeoutMs = p.BatchTimeoutMs,
         BatchLingerMs = p.BatchLingerMs,
+        MaxBatchesInFlight = p.MaxBatchesInFlight,
         GroupId = group,
         SummaryIntervalSeconds = 0,
         RetryBackoffMs = p.RetryBackoffMs,

@@ -12,7 +12,7 @@ namespace Pipeline.Processing.Engine;
 /// <remarks>
 /// <para>One thread runs the loop; the consumer is used only from it. Under at_least_once the loop
 /// does not stand still while a batch's outputs are on their way: up to
-/// <see cref="MaxBatchesInFlight"/> processed batches await their acknowledgements while the next
+/// <see cref="BatchLoopSettings.MaxBatchesInFlight"/> processed batches await their acknowledgements while the next
 /// batch is collected and processed, and offsets are committed in batch order, each batch only after
 /// all its outputs are acknowledged — at most every <see cref="CommitInterval"/> while input keeps
 /// coming, at once when it pauses. Under exactly_once_v2 each batch is one transaction, in turn.</para>
@@ -35,10 +35,6 @@ public sealed partial class BatchConsumerLoop
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan TransactionTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
-
-    /// <summary>Batches whose outputs may still await acknowledgement while the next ones are processed
-    /// (at_least_once only). Offsets are committed in batch order once all of a batch's outputs are acknowledged.</summary>
-    public const int MaxBatchesInFlight = 4;
 
     /// <summary>Under at_least_once, acknowledged offsets are committed at most this often while input
     /// keeps coming (and at once when it pauses, on revocation and on stop): a commit is a broker round
@@ -297,7 +293,7 @@ public sealed partial class BatchConsumerLoop
                     _batchStarted));
                 _pending.Clear();
                 stage = NextStage(ProcessingStages.Deliver, stage);
-                await CompleteInFlightAsync(consumer, _inFlight.Count >= MaxBatchesInFlight ? InFlightWait.Oldest : InFlightWait.None, cancellationToken).ConfigureAwait(false);
+                await CompleteInFlightAsync(consumer, _inFlight.Count >= _settings.MaxBatchesInFlight ? InFlightWait.Oldest : InFlightWait.None, cancellationToken).ConfigureAwait(false);
                 NextStage(ProcessingStages.Commit, stage);
                 return;
             }

@@ -12,6 +12,8 @@ namespace Pipeline.Processing.Engine;
 /// <param name="SummaryInterval">Period of the summary log line (zero: none).</param>
 /// <param name="BatchLinger">How long an open batch waits for its next message once nothing more is
 /// buffered (zero: process what has arrived at once).</param>
+/// <param name="MaxBatchesInFlight">Processed batches whose outputs may await acknowledgement while the next ones
+/// are processed (at_least_once); the loop waits for the oldest when this many are unacknowledged.</param>
 public sealed record BatchLoopSettings(
     IReadOnlyList<string> Topics,
     string GroupId,
@@ -22,4 +24,5 @@ public sealed record BatchLoopSettings(
     int MaxMessageBytes,
     TimeSpan RetryBackoff,
     TimeSpan SummaryInterval,
-    TimeSpan BatchLinger);
+    TimeSpan BatchLinger,
+    int MaxBatchesInFlight);

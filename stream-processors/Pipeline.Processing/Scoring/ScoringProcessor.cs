@@ -58,7 +58,8 @@ public sealed partial class ScoringProcessor : BackgroundService
             clients.Options.MaxMessageBytes,
             TimeSpan.FromMilliseconds(processing.RetryBackoffMs),
             TimeSpan.FromSeconds(processing.SummaryIntervalSeconds),
-            TimeSpan.FromMilliseconds(processing.BatchLingerMs));
+            TimeSpan.FromMilliseconds(processing.BatchLingerMs),
+            processing.MaxBatchesInFlight);
         var logic = new ScoringBatchProcessor(stream, _topics.Inputs, _topics.Alerts, Models, scoring, Metrics);
         _loop = new BatchConsumerLoop(clients, logic, settings, Metrics, loggers.CreateLogger<BatchConsumerLoop>());
     }

@@ -39,7 +39,8 @@ public sealed class WhitelistProcessor : BackgroundService
             clients.Options.MaxMessageBytes,
             TimeSpan.FromMilliseconds(processing.RetryBackoffMs),
             TimeSpan.FromSeconds(processing.SummaryIntervalSeconds),
-            TimeSpan.FromMilliseconds(processing.BatchLingerMs));
+            TimeSpan.FromMilliseconds(processing.BatchLingerMs),
+            processing.MaxBatchesInFlight);
         var logic = new WhitelistBatchProcessor(lookup, topics.Verdicts, topics.Alerts, whitelist, Metrics);
         _loop = new BatchConsumerLoop(clients, logic, settings, Metrics, loggers.CreateLogger<BatchConsumerLoop>());
     }
