@@ -29,6 +29,8 @@ switch (mode)
         return await ProcessingBenchmark.RunAsync(rest, cancel.Token);
     case "processing-latency":
         return await SplitLatencyBenchmark.RunAsync(rest, cancel.Token);
+    case ForwarderChild.Mode:
+        return await ForwarderChild.RunAsync(rest, cancel.Token);
     case "federation":
         return await FederationBenchmark.RunAsync(rest, cancel.Token);
     default:
@@ -39,7 +41,8 @@ switch (mode)
         Console.Error.WriteLine("  detection-speed    fit/score time on 100k x 16 and a side-by-side with scikit-learn");
         Console.Error.WriteLine("  producers    events/s of the simulator: generation+encoding alone, and delivered to the embedded broker");
         Console.Error.WriteLine("  processing   one ScoringProcessor vs a consume-only loop over the same topic (ratio), and produce->alert latency at half its rate");
-        Console.Error.WriteLine("  processing-latency   produce->alert latency at half the rate of a `pipeline process scoring` child alone on --scorer-cpu (run this under taskset -c 1)");
+        Console.Error.WriteLine("  processing-latency   produce->alert latency at half the rate of a `pipeline process scoring` child alone on --scorer-cpu (run this under taskset -c 1),\n" +
+            "                       then the same for a plain consume-and-forward child (the control: what broker, clients and machine cost)");
         Console.Error.WriteLine("  federation   time to aggregate 50 NED updates per strategy; bytes per participant and AUC with none/float16/int8 compression");
         Console.Error.WriteLine("  peer-index   DTS experiment (Single / RoundRobin / DynamicThrottle over embedded ledger peers) and the Redis index alone");
         return 2;

@@ -37,7 +37,8 @@ internal sealed class LatencyRun
         List<double> ProduceToAlert,
         List<double> ProduceToDetection,
         List<double> DetectionToArrival,
-        List<TailTimeline.Sample> Samples);
+        List<TailTimeline.Sample> Samples,
+        long QueueFull);
 
     /// <param name="messages">Events to produce, in order (at most rate × seconds are used).</param>
     /// <param name="rate">Events per second.</param>
@@ -64,6 +65,7 @@ internal sealed class LatencyRun
             var chunk = Math.Max(1, (int)(rate / 1000));
             var bucket = new TokenBucket(rate, Math.Max(chunk, rate / 20));
             var clock = Stopwatch.StartNew();
+            long queueFull = 0;
             for (var i = 0; i < count;)
             {
                 var wait = bucket.Take(chunk);
@@ -77,13 +79,29 @@ internal sealed class LatencyRun
                     var m = messages[i];
                     produceTicks[i] = Stopwatch.GetTimestamp();
                     produceWallMs[i] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                    producer.Produce(_inputTopic, new Message<string?, byte[]> { Key = m.Key, Value = m.Value }, r =>
+                    var message = new Message<string?, byte[]> { Key = m.Key, Value = m.Value };
+                    void Delivered(DeliveryReport<string?, byte[]> r)
                     {
                         if (!r.Error.IsError)
                         {
                             positions[index] = Position(r.Partition.Value, r.Offset.Value);
                         }
-                    });
+                    }
+                    while (true)
+                    {
+                        try
+                        {
+                            producer.Produce(_inputTopic, message, Delivered);
+                            break;
+                        }
+                        catch (ProduceException<string?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                        {
+                            // The broker side is not keeping up: wait for deliveries and offer the same event again.
+                            // Its stamp stays, so the wait counts in its latency.
+                            queueFull++;
+                            producer.Poll(TimeSpan.FromMilliseconds(1));
+                        }
+                    }
                 }
             }
             var achieved = count / clock.Elapsed.TotalSeconds;
@@ -126,7 +144,7 @@ internal sealed class LatencyRun
                 toArrival.Add(a.ArrivalMs - a.DetectionMs);
                 samples.Add(new TailTimeline.Sample(produceTicks[i], a.Ticks, a.DetectionMs - produceWallMs[i], a.ArrivalMs - a.DetectionMs));
             }
-            return new Result(count, achieved, toAlert.Count, toAlert, toDetection, toArrival, samples);
+            return new Result(count, achieved, toAlert.Count, toAlert, toDetection, toArrival, samples, queueFull);
         }
     }
 

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Confluent.Kafka;
 using Pipeline.Contracts;
 using Pipeline.Platform.Kafka;
 using Pipeline.Producers.Scenarios;
@@ -18,7 +20,10 @@ namespace Pipeline.Bench.Processing;
 /// measured by letting it drain a pre-filled backlog (events counted from its Prometheus endpoint; the first quarter is
 /// warm-up and not timed; the embedded broker keeps a bounded log, so the backlog stays at the default 200,000), then readings are
 /// produced at half that rate and produce → alert is measured as in <c>processing</c> (calibrated threshold, then
-/// every event alerting after a model swap through fl.global-model). Prints figures; never passes or fails.
+/// every event alerting after a model swap through fl.global-model). Then the control (<c>--control-every N</c>, 25 by
+/// default, 0 = none): a <see cref="ForwarderChild"/> on the same core, which forwards every N-th record as an alert
+/// and does nothing else, measured the same way at the same rate, so the scorer's figures can be read against what the
+/// broker, the clients and the machine cost on their own. Prints figures; never passes or fails.
 /// </summary>
 public static class SplitLatencyBenchmark
 {
@@ -37,6 +42,10 @@ public static class SplitLatencyBenchmark
         var seed = ProcessingBenchmark.Arg(args, "--seed", 42);
         var lingerMs = ProcessingBenchmark.Arg(args, "--linger-ms", -1);
         var scorerFetchWaitMs = ProcessingBenchmark.Arg(args, "--fetch-wait-ms", Pipeline.Processing.Engine.BatchConsumerLoop.EmbeddedFetchWaitMs);
+        var controlEvery = ProcessingBenchmark.Arg(args, "--control-every", 25);
+        // NAME=VALUE pairs for the scorer's environment, e.g. runtime settings such as DOTNET_GCgen0size.
+        var scorerEnvironment = args.Select((a, i) => (a, i)).Where(p => p.a == "--scorer-env" && p.i + 1 < args.Length)
+            .Select(p => args[p.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
         if (pipeline is null || !File.Exists(pipeline))
         {
             Console.Error.WriteLine("processing-latency: the pipeline CLI was not found; build cli/Pipeline.Cli -c Release or pass --pipeline PATH");
@@ -65,72 +74,156 @@ public static class SplitLatencyBenchmark
         }
         Console.WriteLine($"model v{version} (threshold {bundle.Threshold:G5}); pre-filled {events:N0} readings");
 
+        // Throughput on the scorer's core, the broker elsewhere: a consume-only child drains the backlog, then the
+        // scorer drains the same records (each in a group of its own), and the ratio of the two rates is issue #5's
+        // throughput figure without the broker, the producer and the collector on the measured core.
+        (double Rate, double Busy) consumeOnly;
+        var consumed = new StrongBox<long>();
+        using (var child = StartForwarder(scorerCpu, broker.BootstrapServers, every: 0, version: 0, scorerFetchWaitMs, consumed))
+        {
+            consumeOnly = await DrainAsync("consume-only child", child, () => Volatile.Read(ref consumed.Value), events, ct).ConfigureAwait(false);
+            await StopAsync(child).ConfigureAwait(false);
+        }
+
         var port = FreePort();
-        using var scorer = StartScorer(pipeline, scorerCpu, broker.BootstrapServers, port, scorerFetchWaitMs);
+        if (scorerEnvironment.Count > 0)
+        {
+            Console.WriteLine($"scorer environment: {string.Join(" ", scorerEnvironment.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        }
+        using var scorer = StartScorer(pipeline, scorerCpu, broker.BootstrapServers, port, scorerFetchWaitMs, scorerEnvironment);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var metrics = new ScorerMetrics(http, port);
+        Process? forwarder = null;
         try
         {
-            // Maximum rate: the child drains the backlog; its clock starts once a quarter is done, so that the start-up
-            // (group join, model load, JIT warm-up) is not billed to it.
-            await ProcessingBenchmark.UntilAsync(() => scorer.HasExited || metrics.Events() >= events / 4, TimeSpan.FromMinutes(2), ct).ConfigureAwait(false);
-            var first = metrics.Events();
-            var clock = Stopwatch.StartNew();
-            var cpu = scorer.TotalProcessorTime;
-            await ProcessingBenchmark.UntilAsync(() => scorer.HasExited || metrics.Events() >= events, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
-            var maxRate = (metrics.Events() - first) / clock.Elapsed.TotalSeconds;
-            var busy = (scorer.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds;
-            Console.WriteLine($"scorer drained the last three quarters of the backlog at {maxRate:N0} events/s ({busy:P0} of its CPU)");
-            if (busy < 0.7)
+            var (maxRate, busy) = await DrainAsync("scorer", scorer, metrics.Events, events, ct).ConfigureAwait(false);
+            Console.WriteLine($"ratio scorer / consume-only, each alone on CPU {scorerCpu} (goal >= 0.6): wall {maxRate / consumeOnly.Rate:F2}, " +
+                $"per CPU-second {maxRate / busy / (consumeOnly.Rate / consumeOnly.Busy):F2}");
+            if (seconds <= 0)
             {
-                Console.WriteLine("  the scorer waited for input for much of the drain: this rate is what the broker side delivered, not the scorer's maximum; compare `processing` and pass --rate");
+                return 0; // --latency-seconds 0: the throughput ratio only
             }
-
             var rate = rateOverride > 0 ? rateOverride : Math.Round(maxRate / 2);
             var perRun = (int)(rate * seconds);
             var messages = ProcessingBenchmark.Take(stream, 2 * perRun).ToList();
             var latency = new LatencyRun(clients, input, clients.Topic(Topics.Alerts));
             Console.WriteLine($"latency: {rate:N0} events/s ({(rateOverride > 0 ? "--rate" : "half the scorer's drain rate")}) for {seconds} s per run");
 
-            async Task MeasureAsync(string title, List<SimulatedMessage> runMessages, long runVersion)
+            async Task MeasureAsync(string title, Process child, Func<long> processed, List<SimulatedMessage> runMessages, long runVersion)
             {
-                var before = metrics.Events();
-                var cpuBefore = scorer.TotalProcessorTime;
+                var before = processed();
+                var cpuBefore = child.TotalProcessorTime;
                 var runClock = Stopwatch.StartNew();
                 var gc = ProcessingBenchmark.GcNow();
                 var result = await latency.RunAsync(runMessages, rate, TimeSpan.FromSeconds(seconds), runVersion,
-                    produced => metrics.Events() >= before + produced, ct).ConfigureAwait(false);
+                    produced => processed() >= before + produced, ct).ConfigureAwait(false);
                 ProcessingBenchmark.Print(title, result);
                 var own = ProcessingBenchmark.GcNow() - gc;
-                Console.WriteLine($"    scorer CPU during the run: {(scorer.TotalProcessorTime - cpuBefore).TotalSeconds / runClock.Elapsed.TotalSeconds:P0} of its core; " +
+                Console.WriteLine($"    child CPU during the run: {(child.TotalProcessorTime - cpuBefore).TotalSeconds / runClock.Elapsed.TotalSeconds:P0} of its core; " +
                     $"load generator's own GCs: gen0 {own.Gen0}, gen1 {own.Gen1}, gen2 {own.Gen2}, {own.Pause.TotalMilliseconds:F0} ms paused");
             }
 
             // Run 1: the calibrated threshold, as in production. Run 2: swapped (through fl.global-model) to a threshold
             // below every score, so every event alerts.
-            await MeasureAsync($"calibrated threshold {bundle.Threshold:G5} (v{version}): alerting events only", messages.GetRange(0, perRun), version).ConfigureAwait(false);
+            await MeasureAsync($"scorer, calibrated threshold {bundle.Threshold:G5} (v{version}): alerting events only", scorer, metrics.Events, messages.GetRange(0, perRun), version).ConfigureAwait(false);
             await ProcessingBenchmark.PublishModelAsync(clients, IiotBenchModel.Record(bundle, version + 1, threshold: -1e9), ct).ConfigureAwait(false);
             await ProcessingBenchmark.UntilAsync(() => scorer.HasExited || metrics.ModelVersion() == version + 1, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
-            await MeasureAsync($"threshold below every score (v{version + 1}): every event alerts", messages.GetRange(perRun, messages.Count - perRun), version + 1).ConfigureAwait(false);
+            await MeasureAsync($"scorer, threshold below every score (v{version + 1}): every event alerts", scorer, metrics.Events, messages.GetRange(perRun, messages.Count - perRun), version + 1).ConfigureAwait(false);
             if (scorer.HasExited)
             {
                 Console.Error.WriteLine($"the scorer exited early with code {scorer.ExitCode}");
                 return 1;
+            }
+            await StopAsync(scorer).ConfigureAwait(false);
+
+            if (controlEvery > 0)
+            {
+                // The control on the same core: it reads the topic from the start (the backlog and both runs), which
+                // also measures what the broker side delivers to a consumer that does nothing.
+                var read = new StrongBox<long>();
+                forwarder = StartForwarder(scorerCpu, broker.BootstrapServers, controlEvery, version + 2, scorerFetchWaitMs, read);
+                long Read() => Volatile.Read(ref read.Value);
+                _ = await DrainAsync("forwarder", forwarder, Read, InputEnd(clients, input), ct).ConfigureAwait(false);
+                await MeasureAsync($"control: forwarder, every {controlEvery}th record alerts (v{version + 2})", forwarder, Read,
+                    ProcessingBenchmark.Take(stream, perRun).ToList(), version + 2).ConfigureAwait(false);
+                if (forwarder.HasExited)
+                {
+                    Console.Error.WriteLine($"the forwarder exited early with code {forwarder.ExitCode}");
+                    return 1;
+                }
             }
             Console.WriteLine($"load average at the end: {ProcessingBenchmark.LoadAverage()}");
             return 0;
         }
         finally
         {
-            if (!scorer.HasExited)
+            await StopAsync(scorer).ConfigureAwait(false);
+            if (forwarder is not null)
             {
-                scorer.Kill(entireProcessTree: true);
-                await scorer.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                await StopAsync(forwarder).ConfigureAwait(false);
+                forwarder.Dispose();
             }
         }
     }
 
-    private static Process StartScorer(string pipeline, int cpu, string bootstrap, int metricsPort, int fetchWaitMs)
+    /// <summary>Lets <paramref name="child"/> read the topic up to <paramref name="target"/> records and returns its
+    /// rate over the last three quarters; the clock starts once a quarter is done, so that the start-up (group join,
+    /// model load, JIT warm-up) is not billed to it.</summary>
+    private static async Task<(double Rate, double Busy)> DrainAsync(string name, Process child, Func<long> processed, long target, CancellationToken ct)
+    {
+        await ProcessingBenchmark.UntilAsync(() => child.HasExited || processed() >= target / 4, TimeSpan.FromMinutes(2), ct).ConfigureAwait(false);
+        var first = processed();
+        var clock = Stopwatch.StartNew();
+        var cpu = child.TotalProcessorTime;
+        await ProcessingBenchmark.UntilAsync(() => child.HasExited || processed() >= target, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
+        var rate = (processed() - first) / clock.Elapsed.TotalSeconds;
+        var busy = (child.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"{name} drained the last three quarters of {target:N0} records at {rate:N0} events/s ({busy:P0} of its CPU)");
+        if (busy < 0.7)
+        {
+            Console.WriteLine($"  the {name} waited for input for much of the drain: this rate is what the broker side delivered, not its maximum");
+        }
+        return (rate, busy);
+    }
+
+    /// <summary>Records the input topic holds now (high minus low watermark, summed over its partitions: the embedded
+    /// broker keeps a bounded log, so the oldest may be gone).</summary>
+    private static long InputEnd(KafkaClientFactory clients, string topic)
+    {
+        var group = $"bench-latency-input-end-{Guid.NewGuid():N}";
+        using var probe = clients.CreateConsumer(group, group);
+        return Enumerable.Range(0, Topics.InputPartitions)
+            .Select(p => probe.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)))
+            .Sum(w => w.High.Value - w.Low.Value);
+    }
+
+    private static Process StartScorer(string pipeline, int cpu, string bootstrap, int metricsPort, int fetchWaitMs, Dictionary<string, string> environment) =>
+        StartPinned(cpu, "scorer", null, environment,
+        [
+            pipeline, "process", "scoring", "--stream", "iiot",
+            "--bootstrap-servers", bootstrap, "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture),
+            // As `pipeline up` does for its children on the embedded broker (docs/configuration.md).
+            "--set", $"Kafka:Consumer:FetchWaitMaxMs={fetchWaitMs.ToString(CultureInfo.InvariantCulture)}",
+        ]);
+
+    /// <summary>This harness as a <see cref="ForwarderChild"/> on <paramref name="cpu"/>; <paramref name="events"/>
+    /// follows the records it has read.</summary>
+    private static Process StartForwarder(int cpu, string bootstrap, int every, long version, int fetchWaitMs, StrongBox<long> events) =>
+        StartPinned(cpu, "forwarder", line =>
+        {
+            if (line.StartsWith("events ", StringComparison.Ordinal))
+            {
+                Volatile.Write(ref events.Value, long.Parse(line.AsSpan(7), CultureInfo.InvariantCulture));
+            }
+        }, [],
+        [
+            Environment.ProcessPath ?? "dotnet", typeof(ForwarderChild).Assembly.Location, ForwarderChild.Mode,
+            "--bootstrap-servers", bootstrap, "--every", every.ToString(CultureInfo.InvariantCulture),
+            "--model-version", version.ToString(CultureInfo.InvariantCulture),
+            "--fetch-wait-ms", fetchWaitMs.ToString(CultureInfo.InvariantCulture),
+        ]);
+
+    private static Process StartPinned(int cpu, string tag, Action<string>? onOutput, Dictionary<string, string> environment, string[] command)
     {
         var start = new ProcessStartInfo("taskset")
         {
@@ -138,29 +231,44 @@ public static class SplitLatencyBenchmark
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
-            "-c", cpu.ToString(CultureInfo.InvariantCulture), pipeline, "process", "scoring", "--stream", "iiot",
-            "--bootstrap-servers", bootstrap, "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture),
-            // As `pipeline up` does for its children on the embedded broker (docs/configuration.md).
-            "--set", $"Kafka:Consumer:FetchWaitMaxMs={fetchWaitMs.ToString(CultureInfo.InvariantCulture)}",
-        })
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(cpu.ToString(CultureInfo.InvariantCulture));
+        foreach (var arg in command)
         {
             start.ArgumentList.Add(arg);
         }
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start taskset");
         // Drain the child's output so that it never blocks on a full pipe.
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                onOutput?.Invoke(line);
+            }
+        };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is { Length: > 0 } line)
             {
-                Console.Error.WriteLine($"[scorer] {line}");
+                Console.Error.WriteLine($"[{tag}] {line}");
             }
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+    }
+
+    private static async Task StopAsync(Process child)
+    {
+        if (!child.HasExited)
+        {
+            child.Kill(entireProcessTree: true);
+            await child.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
     }
 
     private static int FreePort()
