@@ -109,8 +109,9 @@ public static class SplitLatencyBenchmark
             var latency = new LatencyRun(clients, input, clients.Topic(Topics.Alerts));
             Console.WriteLine($"latency: {rate:N0} events/s ({(rateOverride > 0 ? "--rate" : "half the scorer's drain rate")}) for {seconds} s per run");
 
-            async Task MeasureAsync(string title, Process child, Func<long> processed, List<SimulatedMessage> runMessages, long runVersion)
+            async Task MeasureAsync(string title, Process child, Func<long> processed, List<SimulatedMessage> runMessages, long runVersion, ScorerMetrics? stages = null)
             {
+                var stagesBefore = stages?.Snapshot();
                 var before = processed();
                 var cpuBefore = child.TotalProcessorTime;
                 var runClock = Stopwatch.StartNew();
@@ -121,14 +122,18 @@ public static class SplitLatencyBenchmark
                 var own = ProcessingBenchmark.GcNow() - gc;
                 Console.WriteLine($"    child CPU during the run: {(child.TotalProcessorTime - cpuBefore).TotalSeconds / runClock.Elapsed.TotalSeconds:P0} of its core; " +
                     $"load generator's own GCs: gen0 {own.Gen0}, gen1 {own.Gen1}, gen2 {own.Gen2}, {own.Pause.TotalMilliseconds:F0} ms paused");
+                if (stages is not null && stagesBefore is not null)
+                {
+                    Console.WriteLine($"    scorer's loop stages during the run: {ScorerMetrics.Describe(stagesBefore, stages.Snapshot())}");
+                }
             }
 
             // Run 1: the calibrated threshold, as in production. Run 2: swapped (through fl.global-model) to a threshold
             // below every score, so every event alerts.
-            await MeasureAsync($"scorer, calibrated threshold {bundle.Threshold:G5} (v{version}): alerting events only", scorer, metrics.Events, messages.GetRange(0, perRun), version).ConfigureAwait(false);
+            await MeasureAsync($"scorer, calibrated threshold {bundle.Threshold:G5} (v{version}): alerting events only", scorer, metrics.Events, messages.GetRange(0, perRun), version, metrics).ConfigureAwait(false);
             await ProcessingBenchmark.PublishModelAsync(clients, IiotBenchModel.Record(bundle, version + 1, threshold: -1e9), ct).ConfigureAwait(false);
             await ProcessingBenchmark.UntilAsync(() => scorer.HasExited || metrics.ModelVersion() == version + 1, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
-            await MeasureAsync($"scorer, threshold below every score (v{version + 1}): every event alerts", scorer, metrics.Events, messages.GetRange(perRun, messages.Count - perRun), version + 1).ConfigureAwait(false);
+            await MeasureAsync($"scorer, threshold below every score (v{version + 1}): every event alerts", scorer, metrics.Events, messages.GetRange(perRun, messages.Count - perRun), version + 1, metrics).ConfigureAwait(false);
             if (scorer.HasExited)
             {
                 Console.Error.WriteLine($"the scorer exited early with code {scorer.ExitCode}");
@@ -292,11 +297,59 @@ public static class SplitLatencyBenchmark
     /// <summary>Reads the scorer's counters from its Prometheus text endpoint.</summary>
     private sealed class ScorerMetrics(HttpClient http, int port)
     {
+        private const string StageMetric = "pipeline_processing_processing_stage_ms";
+
         public long Events() => (long)Sum("pipeline_processing_processing_events");
 
         public long ModelVersion() => (long)Sum("pipeline_processing_processing_model_version");
 
-        private double Sum(string name)
+        /// <summary>The loop's stages and the runtime's collections as counters: per stage the stages ended, their total
+        /// milliseconds and how many took longer than 10.24, 20.48 and 40.96 ms (buckets of processing_stage_ms); and
+        /// "gen0".."gen2" collections (Count only).</summary>
+        public Dictionary<string, StageCounts> Snapshot()
+        {
+            var counts = new Dictionary<string, StageCounts>();
+            foreach (var (name, labels, value) in Lines())
+            {
+                if (name == "system_runtime_dotnet_gc_collections" && Label(labels, "gc_heap_generation") is { } generation)
+                {
+                    counts[generation] = new StageCounts(value, 0, 0, 0, 0);
+                    continue;
+                }
+                if (!name.StartsWith(StageMetric, StringComparison.Ordinal) || Label(labels, "stage") is not { } stage)
+                {
+                    continue;
+                }
+                var c = counts.GetValueOrDefault(stage);
+                counts[stage] = name[StageMetric.Length..] switch
+                {
+                    "_count" => c with { Count = value, Over10 = c.Over10 + value, Over20 = c.Over20 + value, Over40 = c.Over40 + value },
+                    "_sum" => c with { SumMs = value },
+                    // Stages longer than a bound = count - cumulative bucket at that bound.
+                    "_bucket" when Label(labels, "le") == "10.24" => c with { Over10 = c.Over10 - value },
+                    "_bucket" when Label(labels, "le") == "20.48" => c with { Over20 = c.Over20 - value },
+                    "_bucket" when Label(labels, "le") == "40.96" => c with { Over40 = c.Over40 - value },
+                    _ => c,
+                };
+            }
+            return counts;
+        }
+
+        public static string Describe(Dictionary<string, StageCounts> before, Dictionary<string, StageCounts> after)
+        {
+            var parts = new List<string>();
+            foreach (var (stage, a) in after.Where(kv => !kv.Key.StartsWith("gen", StringComparison.Ordinal)).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                var b = before.GetValueOrDefault(stage);
+                parts.Add($"{stage} {a.Count - b.Count:F0} in {a.SumMs - b.SumMs:F0} ms, > 10/20/40 ms: {a.Over10 - b.Over10:F0}/{a.Over20 - b.Over20:F0}/{a.Over40 - b.Over40:F0}");
+            }
+            var gcs = string.Join("/", new[] { "gen0", "gen1", "gen2" }.Select(g => (after.GetValueOrDefault(g).Count - before.GetValueOrDefault(g).Count).ToString("F0", CultureInfo.InvariantCulture)));
+            return $"{string.Join("; ", parts)}; collections gen0/1/2 {gcs}";
+        }
+
+        private double Sum(string name) => Lines().Where(l => l.Name == name).Sum(l => l.Value);
+
+        private IEnumerable<(string Name, string Labels, double Value)> Lines()
         {
             string text;
             try
@@ -305,17 +358,36 @@ public static class SplitLatencyBenchmark
             }
             catch (HttpRequestException)
             {
-                return 0; // not serving yet
+                yield break; // not serving yet
             }
-            var sum = 0.0;
             foreach (var line in text.Split('\n'))
             {
-                if (line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is '{' or ' ')
+                if (line.Length == 0 || line[0] == '#')
                 {
-                    sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+                    continue;
+                }
+                var space = line.LastIndexOf(' ');
+                var brace = line.IndexOf('{', StringComparison.Ordinal);
+                var name = brace >= 0 && brace < space ? line[..brace] : line[..Math.Max(space, 0)];
+                var labels = brace >= 0 && brace < space ? line[(brace + 1)..line.LastIndexOf('}')] : "";
+                if (space > 0 && double.TryParse(line[(space + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                {
+                    yield return (name, labels, value);
                 }
             }
-            return sum;
+        }
+
+        private static string? Label(string labels, string key)
+        {
+            var start = labels.IndexOf(key + "=\"", StringComparison.Ordinal);
+            if (start < 0)
+            {
+                return null;
+            }
+            start += key.Length + 2;
+            return labels[start..labels.IndexOf('"', start)];
         }
     }
+
+    private readonly record struct StageCounts(double Count, double SumMs, double Over10, double Over20, double Over40);
 }
