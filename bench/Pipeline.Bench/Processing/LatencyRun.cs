@@ -38,7 +38,29 @@ internal sealed class LatencyRun
         List<double> ProduceToDetection,
         List<double> DetectionToArrival,
         List<TailTimeline.Sample> Samples,
-        long QueueFull);
+        long QueueFull,
+        List<double> ProduceToAck)
+    {
+        /// <summary>Where the slowest 1 % by produce → detection lost their time, against the middle (p40–p60): the
+        /// mean of produce → the readings' producer's delivery report (its batching and the broker's append, as this
+        /// process sees it) and of the rest up to detection (fetch, the consumer's queue, the scorer).</summary>
+        public string TailSplit()
+        {
+            if (ProduceToDetection.Count < 100)
+            {
+                return "too few joined events";
+            }
+            var order = Enumerable.Range(0, ProduceToDetection.Count).OrderBy(i => ProduceToDetection[i]).ToArray();
+            string Mean(IEnumerable<int> group)
+            {
+                var g = group.ToArray();
+                var ack = g.Average(i => ProduceToAck[i]);
+                return $"{g.Average(i => ProduceToDetection[i]):F1} ms = {ack:F1} to the delivery report + {g.Average(i => ProduceToDetection[i] - ProduceToAck[i]):F1} after it";
+            }
+            var n = order.Length;
+            return $"slowest 1 %: {Mean(order[(n * 99 / 100)..])}; middle: {Mean(order[(n * 40 / 100)..(n * 60 / 100)])}";
+        }
+    }
 
     /// <param name="messages">Events to produce, in order (at most rate × seconds are used).</param>
     /// <param name="rate">Events per second.</param>
@@ -52,6 +74,7 @@ internal sealed class LatencyRun
         var count = (int)Math.Min(messages.Count, rate * duration.TotalSeconds);
         var produceTicks = new long[count];
         var produceWallMs = new long[count];
+        var ackTicks = new long[count];
         var positions = new long[count];
         Array.Fill(positions, -1);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -84,6 +107,7 @@ internal sealed class LatencyRun
                     {
                         if (!r.Error.IsError)
                         {
+                            ackTicks[index] = Stopwatch.GetTimestamp();
                             positions[index] = Position(r.Partition.Value, r.Offset.Value);
                         }
                     }
@@ -131,7 +155,7 @@ internal sealed class LatencyRun
                 }
             }
             var seen = new HashSet<long>();
-            List<double> toAlert = [], toDetection = [], toArrival = [];
+            List<double> toAlert = [], toDetection = [], toArrival = [], toAck = [];
             List<TailTimeline.Sample> samples = [];
             foreach (var a in arrivals)
             {
@@ -142,9 +166,10 @@ internal sealed class LatencyRun
                 toAlert.Add(Stopwatch.GetElapsedTime(produceTicks[i], a.Ticks).TotalMilliseconds);
                 toDetection.Add(a.DetectionMs - produceWallMs[i]);
                 toArrival.Add(a.ArrivalMs - a.DetectionMs);
+                toAck.Add(Stopwatch.GetElapsedTime(produceTicks[i], ackTicks[i]).TotalMilliseconds);
                 samples.Add(new TailTimeline.Sample(produceTicks[i], a.Ticks, a.DetectionMs - produceWallMs[i], a.ArrivalMs - a.DetectionMs));
             }
-            return new Result(count, achieved, toAlert.Count, toAlert, toDetection, toArrival, samples, queueFull);
+            return new Result(count, achieved, toAlert.Count, toAlert, toDetection, toArrival, samples, queueFull, toAck);
         }
     }
 

@@ -267,6 +267,8 @@ public static class ProcessingBenchmark
         Console.WriteLine($"    produce -> alert arrival    {LatencyRun.Describe(r.ProduceToAlert)}   (goal p99 <= 25 ms)");
         Console.WriteLine($"    produce -> detection time   {LatencyRun.Describe(r.ProduceToDetection)}   (wall clock, ms resolution)");
         Console.WriteLine($"    detection -> alert arrival  {LatencyRun.Describe(r.DetectionToArrival)}");
+        Console.WriteLine($"    produce -> delivery report  {LatencyRun.Describe(r.ProduceToAck)}   (readings' producer; joined events)");
+        Console.WriteLine($"    produce -> detection, {r.TailSplit()}");
     }
 
     private static ProcessingOptions Copy(ProcessingOptions p, string group) => new()
