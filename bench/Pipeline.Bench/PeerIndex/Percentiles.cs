@@ -10,8 +10,11 @@ internal static class Percentiles
             return double.NaN;
         }
 
-        samples.Sort();
-        var rank = (int)Math.Ceiling(percentile / 100.0 * samples.Count);
-        return samples[Math.Clamp(rank - 1, 0, samples.Count - 1)];
+        // Sorts a copy: callers keep lists aligned with others (a run's per-event latencies), and sorting them in
+        // place once paired one event's detection latency with another's delivery latency.
+        var sorted = samples.ToArray();
+        Array.Sort(sorted);
+        var rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
 }

@@ -262,7 +262,7 @@ public static class ProcessingBenchmark
 
     internal static void Print(string title, LatencyRun.Result r)
     {
-        Console.WriteLine($"  {title}: {r.Produced:N0} produced at {r.AchievedRate:N0}/s, {r.Alerted:N0} alerts joined" +
+        Console.WriteLine($"  {title}: {r.Produced:N0} produced at {r.AchievedRate:N0}/s, {r.Alerted:N0} alerts joined (readings of the first {LatencyRun.WarmUp.TotalSeconds:F1} s are warm-up)" +
             (r.QueueFull > 0 ? $"; the readings' producer found its queue full {r.QueueFull:N0} times (the broker side fell behind)" : ""));
         Console.WriteLine($"    produce -> alert arrival    {LatencyRun.Describe(r.ProduceToAlert)}   (goal p99 <= 25 ms)");
         Console.WriteLine($"    produce -> detection time   {LatencyRun.Describe(r.ProduceToDetection)}   (wall clock, ms resolution)");
