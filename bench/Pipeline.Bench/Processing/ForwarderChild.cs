@@ -9,7 +9,8 @@ namespace Pipeline.Bench.Processing;
 
 /// <summary>
 /// The controls of <c>processing-latency</c>, run as a child (<c>Pipeline.Bench processing-forwarder ...</c>) pinned
-/// where the scorer would be. A plain Confluent consumer (the platform's consumer settings, the scorer's fetch wait)
+/// where the scorer would be. A plain Confluent consumer (the platform's consumer settings, the scorer's fetch wait:
+/// <c>--fetch-wait-ms</c>, librdkafka's default when absent; <c>--topic-prefix</c> as Kafka:TopicPrefix)
 /// reads the readings from the start of the topic. With <c>--every N</c> (N ≥ 1) it is the least a consumer can do
 /// and still answer with an alert: it forwards every N-th record as a minimal <see cref="Alert"/> (source position,
 /// detection time, the given model version) through a producer with the scorer's alert-producer settings (linger 0)
@@ -33,17 +34,22 @@ internal static class ForwarderChild
         var every = ProcessingBenchmark.Arg(args, "--every", 1);
         var group = ProcessingBenchmark.StringArg(args, "--group") ?? $"bench-forwarder-{Guid.NewGuid():N}";
         var version = long.Parse(ProcessingBenchmark.StringArg(args, "--model-version") ?? "0", CultureInfo.InvariantCulture);
-        var fetchWaitMs = ProcessingBenchmark.Arg(args, "--fetch-wait-ms", Pipeline.Processing.Engine.BatchConsumerLoop.EmbeddedFetchWaitMs);
-        var clients = new KafkaClientFactory(bootstrap, new KafkaOptions { BootstrapServers = bootstrap });
+        var fetchWait = ProcessingBenchmark.Arg(args, "--fetch-wait-ms", -1);
+        int? fetchWaitMs = fetchWait >= 0 ? fetchWait : null;
+        var prefix = ProcessingBenchmark.StringArg(args, "--topic-prefix") ?? "";
+        var clients = new KafkaClientFactory(bootstrap, new KafkaOptions { BootstrapServers = bootstrap, TopicPrefix = prefix });
         return Task.Factory.StartNew(() => Run(clients, group, every, version, fetchWaitMs, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    private static int Run(KafkaClientFactory clients, string group, int every, long version, int fetchWaitMs, CancellationToken ct)
+    private static int Run(KafkaClientFactory clients, string group, int every, long version, int? fetchWaitMs, CancellationToken ct)
     {
         var input = clients.Topic(Topics.IiotTelemetry);
         var alerts = clients.Topic(Topics.Alerts);
         var consumerConfig = clients.ConsumerConfig(group, group);
-        consumerConfig.FetchWaitMaxMs = fetchWaitMs;
+        if (fetchWaitMs is { } wait)
+        {
+            consumerConfig.FetchWaitMaxMs = wait;
+        }
         consumerConfig.EnableAutoCommit = every > 0;
         var producerConfig = clients.ProducerConfig("bench-forwarder-out");
         producerConfig.LingerMs = 0;

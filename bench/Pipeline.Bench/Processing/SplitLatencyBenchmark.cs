@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts;
 using Pipeline.Platform.Kafka;
 using Pipeline.Producers.Scenarios;
@@ -23,7 +24,9 @@ namespace Pipeline.Bench.Processing;
 /// every event alerting after a model swap through fl.global-model). Then the control (<c>--control-every N</c>, 25 by
 /// default, 0 = none): a <see cref="ForwarderChild"/> on the same core, which forwards every N-th record as an alert
 /// and does nothing else, measured the same way at the same rate, so the scorer's figures can be read against what the
-/// broker, the clients and the machine cost on their own. Prints figures; never passes or fails.
+/// broker, the clients and the machine cost on their own. <c>--bootstrap-servers HOST:PORT</c> runs all of it against a
+/// real cluster instead of the embedded broker (catalogue topics of this run under a fresh prefix, or
+/// <c>--topic-prefix P</c>). Prints figures; never passes or fails.
 /// </summary>
 public static class SplitLatencyBenchmark
 {
@@ -41,7 +44,12 @@ public static class SplitLatencyBenchmark
         var rateOverride = ProcessingBenchmark.Arg(args, "--rate", 0);
         var seed = ProcessingBenchmark.Arg(args, "--seed", 42);
         var lingerMs = ProcessingBenchmark.Arg(args, "--linger-ms", -1);
-        var scorerFetchWaitMs = ProcessingBenchmark.Arg(args, "--fetch-wait-ms", Pipeline.Processing.Engine.BatchConsumerLoop.EmbeddedFetchWaitMs);
+        var bootstrap = ProcessingBenchmark.StringArg(args, "--bootstrap-servers");
+        // On the embedded broker the children get the fetch wait `pipeline up` gives its children there; a real broker
+        // answers a fetch as soon as data arrives, so librdkafka's default stays unless --fetch-wait-ms is given.
+        var fetchWaitArg = ProcessingBenchmark.Arg(args, "--fetch-wait-ms", -1);
+        int? scorerFetchWaitMs = fetchWaitArg >= 0 ? fetchWaitArg
+            : bootstrap is null ? Pipeline.Processing.Engine.BatchConsumerLoop.EmbeddedFetchWaitMs : null;
         var controlEvery = ProcessingBenchmark.Arg(args, "--control-every", 25);
         // NAME=VALUE pairs for the scorer's environment, e.g. runtime settings such as DOTNET_GCgen0size.
         var scorerEnvironment = args.Select((a, i) => (a, i)).Where(p => p.a == "--scorer-env" && p.i + 1 < args.Length)
@@ -54,14 +62,22 @@ public static class SplitLatencyBenchmark
 
         Console.WriteLine($"processing-latency: this process (broker, producer, collector) on affinity mask 0x{(long)Process.GetCurrentProcess().ProcessorAffinity:X}; " +
             $"scorer = `{pipeline} process scoring --stream iiot` on CPU {scorerCpu}; load average {ProcessingBenchmark.LoadAverage()}");
-        using var broker = EmbeddedKafkaBroker.Start(1, Topics.All);
-        var kafka = new KafkaOptions { BootstrapServers = broker.BootstrapServers };
+        // On a real cluster every run gets catalogue topics of its own under a fresh prefix, so that the drains (fresh
+        // consumer groups reading from the start) see only this run's records.
+        // --topic-prefix P overrides that (e.g. "" for a `pipeline broker`, which refuses the admin API and serves the
+        // unprefixed catalogue it created).
+        var prefix = ProcessingBenchmark.StringArg(args, "--topic-prefix") ?? (bootstrap is null ? "" : $"bench-{Guid.NewGuid():N}"[..14] + ".");
+        var kafka = new KafkaOptions { BootstrapServers = bootstrap, TopicPrefix = prefix };
         if (lingerMs >= 0)
         {
             kafka.Producer.LingerMs = lingerMs;
         }
-        var clients = new KafkaClientFactory(broker.BootstrapServers, kafka);
-        Console.WriteLine($"readings' producer linger.ms={clients.ProducerConfig("x").LingerMs}, scorer fetch.wait.max.ms={scorerFetchWaitMs}, alert collector fetch.wait.max.ms={LatencyRun.CollectorFetchWaitMs}");
+        using var environment = await KafkaEnvironment.StartAsync(kafka, NullLogger.Instance, ct).ConfigureAwait(false);
+        var clients = environment.Clients;
+        var child = new ChildKafka(clients.BootstrapServers, kafka.TopicPrefix, scorerFetchWaitMs);
+        Console.WriteLine($"broker: {(bootstrap is null ? "embedded, in this process" : $"{bootstrap}, topics under the prefix '{kafka.TopicPrefix}' (delete them afterwards)")}; " +
+            $"readings' producer linger.ms={clients.ProducerConfig("x").LingerMs}, scorer fetch.wait.max.ms={scorerFetchWaitMs?.ToString(CultureInfo.InvariantCulture) ?? "librdkafka's default"}, " +
+            $"alert collector fetch.wait.max.ms={LatencyRun.CollectorFetchWaitMs}");
         var input = clients.Topic(Topics.IiotTelemetry);
 
         var bundle = IiotBenchModel.Train(20_000, seed: 1);
@@ -79,10 +95,10 @@ public static class SplitLatencyBenchmark
         // throughput figure without the broker, the producer and the collector on the measured core.
         (double Rate, double Busy) consumeOnly;
         var consumed = new StrongBox<long>();
-        using (var child = StartForwarder(scorerCpu, broker.BootstrapServers, every: 0, version: 0, scorerFetchWaitMs, consumed))
+        using (var consumer = StartForwarder(scorerCpu, child, every: 0, version: 0, consumed))
         {
-            consumeOnly = await DrainAsync("consume-only child", child, () => Volatile.Read(ref consumed.Value), events, ct).ConfigureAwait(false);
-            await StopAsync(child).ConfigureAwait(false);
+            consumeOnly = await DrainAsync("consume-only child", consumer, () => Volatile.Read(ref consumed.Value), events, ct).ConfigureAwait(false);
+            await StopAsync(consumer).ConfigureAwait(false);
         }
 
         var port = FreePort();
@@ -90,7 +106,7 @@ public static class SplitLatencyBenchmark
         {
             Console.WriteLine($"scorer environment: {string.Join(" ", scorerEnvironment.Select(kv => $"{kv.Key}={kv.Value}"))}");
         }
-        using var scorer = StartScorer(pipeline, scorerCpu, broker.BootstrapServers, port, scorerFetchWaitMs, scorerEnvironment);
+        using var scorer = StartScorer(pipeline, scorerCpu, child, port, scorerEnvironment);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var metrics = new ScorerMetrics(http, port);
         Process? forwarder = null;
@@ -146,7 +162,7 @@ public static class SplitLatencyBenchmark
                 // The control on the same core: it reads the topic from the start (the backlog and both runs), which
                 // also measures what the broker side delivers to a consumer that does nothing.
                 var read = new StrongBox<long>();
-                forwarder = StartForwarder(scorerCpu, broker.BootstrapServers, controlEvery, version + 2, scorerFetchWaitMs, read);
+                forwarder = StartForwarder(scorerCpu, child, controlEvery, version + 2, read);
                 long Read() => Volatile.Read(ref read.Value);
                 _ = await DrainAsync("forwarder", forwarder, Read, InputEnd(clients, input), ct).ConfigureAwait(false);
                 await MeasureAsync($"control: forwarder, every {controlEvery}th record alerts (v{version + 2})", forwarder, Read,
@@ -202,31 +218,48 @@ public static class SplitLatencyBenchmark
             .Sum(w => w.High.Value - w.Low.Value);
     }
 
-    private static Process StartScorer(string pipeline, int cpu, string bootstrap, int metricsPort, int fetchWaitMs, Dictionary<string, string> environment) =>
-        StartPinned(cpu, "scorer", null, environment,
+    /// <summary>How the children reach the broker: its address, the topic prefix, and the fetch wait to set (null:
+    /// librdkafka's default).</summary>
+    private sealed record ChildKafka(string Bootstrap, string TopicPrefix, int? FetchWaitMs);
+
+    private static Process StartScorer(string pipeline, int cpu, ChildKafka kafka, int metricsPort, Dictionary<string, string> environment)
+    {
+        List<string> command =
         [
             pipeline, "process", "scoring", "--stream", "iiot",
-            "--bootstrap-servers", bootstrap, "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture),
+            "--bootstrap-servers", kafka.Bootstrap, "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture),
+            "--set", $"Kafka:TopicPrefix={kafka.TopicPrefix}",
+        ];
+        if (kafka.FetchWaitMs is { } wait)
+        {
             // As `pipeline up` does for its children on the embedded broker (docs/configuration.md).
-            "--set", $"Kafka:Consumer:FetchWaitMaxMs={fetchWaitMs.ToString(CultureInfo.InvariantCulture)}",
-        ]);
+            command.AddRange(["--set", $"Kafka:Consumer:FetchWaitMaxMs={wait.ToString(CultureInfo.InvariantCulture)}"]);
+        }
+        return StartPinned(cpu, "scorer", null, environment, [.. command]);
+    }
 
     /// <summary>This harness as a <see cref="ForwarderChild"/> on <paramref name="cpu"/>; <paramref name="events"/>
     /// follows the records it has read.</summary>
-    private static Process StartForwarder(int cpu, string bootstrap, int every, long version, int fetchWaitMs, StrongBox<long> events) =>
-        StartPinned(cpu, "forwarder", line =>
+    private static Process StartForwarder(int cpu, ChildKafka kafka, int every, long version, StrongBox<long> events)
+    {
+        List<string> command =
+        [
+            Environment.ProcessPath ?? "dotnet", typeof(ForwarderChild).Assembly.Location, ForwarderChild.Mode,
+            "--bootstrap-servers", kafka.Bootstrap, "--topic-prefix", kafka.TopicPrefix,
+            "--every", every.ToString(CultureInfo.InvariantCulture), "--model-version", version.ToString(CultureInfo.InvariantCulture),
+        ];
+        if (kafka.FetchWaitMs is { } wait)
+        {
+            command.AddRange(["--fetch-wait-ms", wait.ToString(CultureInfo.InvariantCulture)]);
+        }
+        return StartPinned(cpu, "forwarder", line =>
         {
             if (line.StartsWith("events ", StringComparison.Ordinal))
             {
                 Volatile.Write(ref events.Value, long.Parse(line.AsSpan(7), CultureInfo.InvariantCulture));
             }
-        }, [],
-        [
-            Environment.ProcessPath ?? "dotnet", typeof(ForwarderChild).Assembly.Location, ForwarderChild.Mode,
-            "--bootstrap-servers", bootstrap, "--every", every.ToString(CultureInfo.InvariantCulture),
-            "--model-version", version.ToString(CultureInfo.InvariantCulture),
-            "--fetch-wait-ms", fetchWaitMs.ToString(CultureInfo.InvariantCulture),
-        ]);
+        }, [], [.. command]);
+    }
 
     private static Process StartPinned(int cpu, string tag, Action<string>? onOutput, Dictionary<string, string> environment, string[] command)
     {
