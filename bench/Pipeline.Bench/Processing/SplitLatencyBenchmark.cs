@@ -125,18 +125,18 @@ public static class SplitLatencyBenchmark
             var latency = new LatencyRun(clients, input, clients.Topic(Topics.Alerts));
             Console.WriteLine($"latency: {rate:N0} events/s ({(rateOverride > 0 ? "--rate" : "half the scorer's drain rate")}) for {seconds} s per run");
 
-            async Task MeasureAsync(string title, Process child, Func<long> processed, List<SimulatedMessage> runMessages, long runVersion, ScorerMetrics? stages = null)
+            async Task MeasureAsync(string title, Process measured, Func<long> processed, List<SimulatedMessage> runMessages, long runVersion, ScorerMetrics? stages = null)
             {
                 var stagesBefore = stages?.Snapshot();
                 var before = processed();
-                var cpuBefore = child.TotalProcessorTime;
+                var cpuBefore = measured.TotalProcessorTime;
                 var runClock = Stopwatch.StartNew();
                 var gc = ProcessingBenchmark.GcNow();
                 var result = await latency.RunAsync(runMessages, rate, TimeSpan.FromSeconds(seconds), runVersion,
                     produced => processed() >= before + produced, ct).ConfigureAwait(false);
                 ProcessingBenchmark.Print(title, result);
                 var own = ProcessingBenchmark.GcNow() - gc;
-                Console.WriteLine($"    child CPU during the run: {(child.TotalProcessorTime - cpuBefore).TotalSeconds / runClock.Elapsed.TotalSeconds:P0} of its core; " +
+                Console.WriteLine($"    child CPU during the run: {(measured.TotalProcessorTime - cpuBefore).TotalSeconds / runClock.Elapsed.TotalSeconds:P0} of its core; " +
                     $"load generator's own GCs: gen0 {own.Gen0}, gen1 {own.Gen1}, gen2 {own.Gen2}, {own.Pause.TotalMilliseconds:F0} ms paused");
                 if (stages is not null && stagesBefore is not null)
                 {
