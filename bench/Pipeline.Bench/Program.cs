@@ -43,7 +43,8 @@ switch (mode)
         Console.Error.WriteLine("  processing   one ScoringProcessor vs a consume-only loop over the same topic (ratio), and produce->alert latency at half its rate");
         Console.Error.WriteLine("  processing-latency   produce->alert latency at half the rate of a `pipeline process scoring` child alone on --scorer-cpu (run this under taskset -c 1),\n" +
             "                       then the same for a plain consume-and-forward child (the control: what broker, clients and machine cost)");
-        Console.Error.WriteLine("  federation   time to aggregate 50 NED updates per strategy; bytes per participant and AUC with none/float16/int8 compression");
+        Console.Error.WriteLine("  federation   time to aggregate 50 NED updates per strategy; bytes per participant and AUC with none/float16/int8 compression;\n" +
+            "               AUC per strategy with the relation residual off/on on other and same plants (--sections aggregation,compression,relations)");
         Console.Error.WriteLine("  peer-index   DTS experiment (Single / RoundRobin / DynamicThrottle over embedded ledger peers) and the Redis index alone");
         return 2;
 }

@@ -10,8 +10,12 @@ namespace Pipeline.Bench.Federation;
 /// <c>federation</c> mode: (1) time for the coordinator to aggregate N NED updates (default 50) per strategy — the
 /// strategy alone over decoded vectors, and the whole round close (signature check, payload decode, validation,
 /// aggregation, bundle) — as the median of repeats; (2) bytes per participant per round with no compression, float16 and
-/// int8, and the ROC AUC of the global model after R FedAvg rounds with each, on the same seeded scenario data.
-/// Prints figures; never passes or fails.
+/// int8, and the ROC AUC of the global model after R FedAvg rounds with each, on the same seeded scenario data; (3) the
+/// relation residual <c>rel</c> under federation: ROC AUC per strategy after R rounds with <c>Federation:RelationResiduals</c>
+/// off, on (each participant's own relation model in the bootstrap round, today's protocol) and on with the merged relation
+/// model given to every participant at bootstrap (what a two-step bootstrap would do), on held-out readings of other
+/// plants (the next seed, as FederationConvergenceTests) and of the same plants (the readings after the training windows).
+/// <c>--sections</c> picks the parts (default <c>aggregation,compression,relations</c>). Prints figures; never passes or fails.
 /// </summary>
 public static class FederationBenchmark
 {
@@ -26,9 +30,11 @@ public static class FederationBenchmark
         var test = Arg(args, "--test", 1200);
         var seed = Arg(args, "--seed", 2024);
         var hidden = StringArg(args, "--hidden", "32,8");
+        var sections = StringArg(args, "--sections", "aggregation,compression,relations").Split(',', StringSplitOptions.TrimEntries);
         Console.WriteLine($"federation benchmark: NED [{hidden}], seed {seed}, {Environment.ProcessorCount} logical cores, .NET {Environment.Version}");
-        AggregationTime(updates, repeats, hidden, seed, ct);
-        Compression(rounds, train, test, hidden, seed, ct);
+        if (sections.Contains("aggregation")) AggregationTime(updates, repeats, hidden, seed, ct);
+        if (sections.Contains("compression")) Compression(rounds, train, test, hidden, seed, ct);
+        if (sections.Contains("relations")) Relations(Arg(args, "--relation-rounds", 10), train, test, seed, Arg(args, "--ned-seed", new FederationOptions().Seed), ct);
         return Task.FromResult(0);
     }
 
@@ -128,6 +134,97 @@ public static class FederationBenchmark
             noneMessage ??= m;
             noneAuc ??= aucs[^1];
             Console.WriteLine($"{compression,-12} {bootstrapBytes,14:F0} {p,9:F0} {p / noneParams,10:F3} {m,10:F0} {m / noneMessage,10:F3} {aucs[^1],8:F4} {aucs[^1] - noneAuc,8:F4}  {string.Join(" ", aucs.Select(a => a.ToString("F4", CultureInfo.InvariantCulture)))}");
+        }
+    }
+
+    // FederationConvergenceTests' federation (NED [16, 4], E 4, B 32, lr 0.03, feature window 8, five participants) with
+    // and without rel, evaluated on two held-out sets; central = the same NED fitted for 12 epochs on the union of the windows.
+    private static void Relations(int rounds, int train, int test, int seed, int nedSeed, CancellationToken ct)
+    {
+        var data = ClusterTelemetry.Generate(5, train + test, seed, attackRate: 0.005);
+        var local = data.ToDictionary(p => FederationOptions.ParticipantIdFor(p.Key), p => p.Value.Take(train).Select(r => r.Reading).ToList());
+        var samePlants = data.Values.SelectMany(v => v.Skip(train)).ToList();
+        var otherPlants = ClusterTelemetry.Generate(5, test, seed + 1, attackRate: 0.02).Values.SelectMany(v => v).ToList();
+        (string Name, List<DeviceReading> Readings, bool[] Labels)[] sets =
+        [
+            ("other plants", [.. otherPlants.Select(r => r.Reading)], [.. otherPlants.Select(r => r.Attack)]),
+            ("same plants", [.. samePlants.Select(r => r.Reading)], [.. samePlants.Select(r => r.Attack)]),
+        ];
+        double Auc(ModelBundle bundle, int set)
+        {
+            var scores = new float[sets[set].Readings.Count];
+            bundle.CreateScorer().Score(sets[set].Readings, scores);
+            return DetectionMetrics.RocAuc(scores, sets[set].Labels);
+        }
+
+        FederationOptions Options(string strategy, bool relations) => new()
+        {
+            ModelName = "iiot-ned-" + strategy,
+            Strategy = strategy,
+            HiddenLayers = "16,4",
+            FeatureWindow = 8,
+            LocalEpochs = 4,
+            BatchSize = 32,
+            LearningRate = 0.03,
+            MinParticipants = 5,
+            RelationResiduals = relations,
+            Seed = nedSeed,
+        };
+
+        Console.WriteLine();
+        Console.WriteLine($"relation residual under federation: 5 participants x {train} readings of seed {seed}, {rounds} rounds per strategy, NED [16, 4] (E 4, B 32, lr 0.03, seed {nedSeed})");
+        Console.WriteLine($"  held-out: other plants = {test} readings per cluster of seed {seed + 1} ({sets[0].Labels.Count(l => l)} attacks of {sets[0].Labels.Length}); "
+            + $"same plants = readings {train + 1}-{train + test} of each cluster of seed {seed} ({sets[1].Labels.Count(l => l)} attacks of {sets[1].Labels.Length})");
+        Console.WriteLine("  rel off; rel local = each participant fits its own relation model in the bootstrap round (the protocol today); "
+            + "rel merged = every participant featurizes the bootstrap round with the merge of all participants' relation models");
+        foreach (var relations in new[] { false, true })
+        {
+            var options = Options("fedavg", relations);
+            var layout = options.Layout();
+            var union = BundleTrainer.Featurize(layout, local.Values.SelectMany(v => v).ToList());
+            var central = BundleTrainer.Fit(layout, union, options.DetectorOptions(12, options.BatchSize, options.LearningRate), ct);
+            Console.WriteLine($"  central NED, rel {(relations ? "on " : "off")}: other plants {Auc(central, 0):F4}, same plants {Auc(central, 1):F4}");
+            if (!relations) continue;
+
+            // How far the held-out readings lie from the relation model fitted on the training plants: quantiles of the
+            // standardised rel column (as the detector sees it) under the central bundle.
+            var column = layout.FeatureNames.ToList().IndexOf("rel");
+            string Quantiles(FeaturizedEvents events)
+            {
+                var inputs = events.WithRelations(central.Relations).ToInputs(central.Standardizer);
+                var values = Enumerable.Range(0, inputs.Rows).Select(r => inputs.Values[(r * layout.InputDimension) + column]).Order().ToArray();
+                return string.Join(" / ", new[] { 0.5, 0.9, 0.99, 1.0 }.Select(q => values[Math.Min(values.Length - 1, (int)(q * values.Length))].ToString("F2", CultureInfo.InvariantCulture)));
+            }
+
+            Console.WriteLine($"  standardised rel under the central relation model, median / 90th / 99th percentile / max: training windows {Quantiles(union)}; "
+                + $"other plants {Quantiles(BundleTrainer.Featurize(layout, sets[0].Readings))}; same plants {Quantiles(BundleTrainer.Featurize(layout, sets[1].Readings))}");
+        }
+
+        Console.WriteLine($"{"variant",-12} {"strategy",-13} {"other final",12} {"same final",11}  AUC by round (other plants | same plants)");
+        foreach (var variant in new[] { "rel off", "rel local", "rel merged" })
+        {
+            foreach (var strategy in Strategies)
+            {
+                ct.ThrowIfCancellationRequested();
+                var options = Options(strategy, variant != "rel off");
+                var layout = options.Layout();
+                var merged = variant == "rel merged"
+                    ? RelationModel.Merge([.. local.Values.Select(v => BundleTrainer.Featurize(layout, v).FitRelations()!)])
+                    : null;
+                using var federation = new InProcessFederation(options, local) { BootstrapRelations = merged };
+                var aucs = new List<(double Other, double Same)>();
+                for (var round = 1; round <= rounds; round++)
+                {
+                    var announcement = federation.Announce();
+                    var (result, bundle) = federation.Close(announcement, federation.Train(announcement), options.CreateStrategy());
+                    if (result.Status != RoundStatus.Published) throw new InvalidOperationException($"{variant} {strategy} round {round}: {result.Status} {result.Reason}");
+                    federation.Advance(bundle!);
+                    aucs.Add((Auc(bundle!, 0), Auc(bundle!, 1)));
+                }
+
+                Console.WriteLine($"{variant,-12} {strategy,-13} {aucs[^1].Other,12:F4} {aucs[^1].Same,11:F4}  "
+                    + $"{string.Join(" ", aucs.Select(a => a.Other.ToString("F3", CultureInfo.InvariantCulture)))} | {string.Join(" ", aucs.Select(a => a.Same.ToString("F3", CultureInfo.InvariantCulture)))}");
+            }
         }
     }
 

@@ -30,6 +30,12 @@ internal sealed class InProcessFederation : IDisposable
 
     public long Version { get; private set; }
 
+    /// <summary>
+    /// The relation model every participant featurizes with in the bootstrap round (null: each fits its own, as the
+    /// coordinator's protocol does today); see <see cref="ParticipantTrainer"/>'s measurement hook.
+    /// </summary>
+    public RelationModel? BootstrapRelations { get; init; }
+
     public ECDsa? Key(string participantId) => _keys.GetValueOrDefault(participantId);
 
     /// <summary>The announcement of the next round.</summary>
@@ -52,7 +58,7 @@ internal sealed class InProcessFederation : IDisposable
     /// <summary>Every participant's encoded update message for <paramref name="announcement"/>.</summary>
     public List<byte[]> Train(RoundAnnouncement announcement) =>
         [.. _local.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p =>
-            AvroSingleObject.Encode(ParticipantTrainer.Train(announcement, Global, p.Value, _options, p.Key, p.Key, _keys[p.Key], DateTimeOffset.UtcNow, CancellationToken.None).Update))];
+            AvroSingleObject.Encode(ParticipantTrainer.Train(announcement, Global, p.Value, _options, p.Key, p.Key, _keys[p.Key], DateTimeOffset.UtcNow, BootstrapRelations, CancellationToken.None).Update))];
 
     /// <summary>Validates and aggregates <paramref name="messages"/> (the coordinator's work for one round).</summary>
     public (RoundResult Result, ModelBundle? Bundle) Close(RoundAnnouncement announcement, IReadOnlyList<byte[]> messages, IAggregationStrategy strategy, NonceLedger? nonces = null)

@@ -16,7 +16,18 @@ public static class ParticipantTrainer
     /// <summary>Trains on <paramref name="local"/> and returns the signed update and the local model.</summary>
     /// <exception cref="ArgumentException">The base model does not match the announcement.</exception>
     public static (ModelUpdate Update, ModelBundle Local) Train(RoundAnnouncement announcement, ModelBundle? baseBundle, FeaturizedEvents local,
-        FederationOptions options, string participantId, string clusterId, ECDsa key, DateTimeOffset now, CancellationToken cancellationToken)
+        FederationOptions options, string participantId, string clusterId, ECDsa key, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Train(announcement, baseBundle, local, options, participantId, clusterId, key, now, bootstrapRelations: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="Train(RoundAnnouncement, ModelBundle?, FeaturizedEvents, FederationOptions, string, string, ECDsa, DateTimeOffset, CancellationToken)"/>,
+    /// but a bootstrap round (no base model) featurizes with <paramref name="bootstrapRelations"/> instead of a relation
+    /// model fitted to the local window — what a two-step bootstrap (relation statistics merged first) would give the
+    /// participants. A measurement hook only (bench federation, relations section): the update still carries that model as
+    /// its statistics, so the coordinator's merge holds it once per participant (the same fit, counts multiplied).
+    /// </summary>
+    internal static (ModelUpdate Update, ModelBundle Local) Train(RoundAnnouncement announcement, ModelBundle? baseBundle, FeaturizedEvents local,
+        FederationOptions options, string participantId, string clusterId, ECDsa key, DateTimeOffset now, RelationModel? bootstrapRelations, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(announcement);
         ArgumentNullException.ThrowIfNull(local);
@@ -24,7 +35,7 @@ public static class ParticipantTrainer
         ArgumentNullException.ThrowIfNull(key);
         var watch = Stopwatch.StartNew();
         var kind = DetectorKinds.Parse(announcement.DetectorKind);
-        var relations = baseBundle is null ? local.FitRelations() : baseBundle.Relations;
+        var relations = baseBundle is null ? (bootstrapRelations ?? local.FitRelations()) : baseBundle.Relations;
         local = local.WithRelations(relations);
         var standardizer = baseBundle?.Standardizer ?? local.FitStandardizer();
         var inputs = local.ToInputs(standardizer);
