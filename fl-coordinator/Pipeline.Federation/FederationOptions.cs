@@ -94,11 +94,10 @@ public sealed class FederationOptions
     /// <summary>
     /// Whether IIoT bundles carry the <c>rel</c> feature (<see cref="FeaturizerOptions.RelationResiduals"/>); off by
     /// default for federated training: FederationConvergenceTests fail with it on (clean FedAvg 0.867 after 10 rounds
-    /// against 0.906 off; every strategy loses 0.017–0.039; central NED 0.939 either way). Their held-out stream is another
-    /// seed's plants, where the relation model of the training plants does not hold (standardised <c>rel</c> 90th
-    /// percentile 0.83 against 0.04 in training); giving every participant the merged relation model in the bootstrap
-    /// round does not recover it (0.857). On later readings of the training plants it raises clean FedAvg from 0.573 to
-    /// 0.749 (docs/federation.md, <c>bench federation --sections relations</c>). The relation statistics federate
+    /// against 0.906 off; every strategy loses 0.017–0.039; central NED 0.939 either way). Their held-out stream is
+    /// another seed's plants; giving every participant the merged relation model in the bootstrap round does not recover
+    /// it (0.857). On later readings of the training plants it raises every strategy by 0.06–0.10 (clean FedAvg 0.795 to
+    /// 0.857; docs/federation.md, <c>bench federation --sections relations</c>). The relation statistics federate
     /// exactly (sums of sufficient statistics).
     /// </summary>
     public bool RelationResiduals { get; set; }

@@ -14,7 +14,8 @@ namespace Pipeline.Bench.Federation;
 /// relation residual <c>rel</c> under federation: ROC AUC per strategy after R rounds with <c>Federation:RelationResiduals</c>
 /// off, on (each participant's own relation model in the bootstrap round, today's protocol) and on with the merged relation
 /// model given to every participant at bootstrap (what a two-step bootstrap would do), on held-out readings of other
-/// plants (the next seed, as FederationConvergenceTests) and of the same plants (the readings after the training windows).
+/// plants (the next seed, as FederationConvergenceTests) and of the same plants (the readings after the training windows,
+/// both with 8 % attacks).
 /// <c>--sections</c> picks the parts (default <c>aggregation,compression,relations</c>). Prints figures; never passes or fails.
 /// </summary>
 public static class FederationBenchmark
@@ -141,9 +142,12 @@ public static class FederationBenchmark
     // and without rel, evaluated on two held-out sets; central = the same NED fitted for 12 epochs on the union of the windows.
     private static void Relations(int rounds, int train, int test, int seed, int nedSeed, CancellationToken ct)
     {
-        var data = ClusterTelemetry.Generate(5, train + test, seed, attackRate: 0.005);
-        var local = data.ToDictionary(p => FederationOptions.ParticipantIdFor(p.Key), p => p.Value.Take(train).Select(r => r.Reading).ToList());
-        var samePlants = data.Values.SelectMany(v => v.Skip(train)).ToList();
+        var local = ClusterTelemetry.Generate(5, train, seed, attackRate: 0.005)
+            .ToDictionary(p => FederationOptions.ParticipantIdFor(p.Key), p => p.Value.Select(r => r.Reading).ToList());
+
+        // The same plants with the other set's 8 % attacks: a stage draws its tank area, inflow and pump rate first from
+        // its own seeded stream, so the attack rate changes the episodes, not the plants.
+        var samePlants = ClusterTelemetry.Generate(5, train + test, seed, attackRate: 0.02).Values.SelectMany(v => v.Skip(train)).ToList();
         var otherPlants = ClusterTelemetry.Generate(5, test, seed + 1, attackRate: 0.02).Values.SelectMany(v => v).ToList();
         (string Name, List<DeviceReading> Readings, bool[] Labels)[] sets =
         [
@@ -174,7 +178,7 @@ public static class FederationBenchmark
         Console.WriteLine();
         Console.WriteLine($"relation residual under federation: 5 participants x {train} readings of seed {seed}, {rounds} rounds per strategy, NED [16, 4] (E 4, B 32, lr 0.03, seed {nedSeed})");
         Console.WriteLine($"  held-out: other plants = {test} readings per cluster of seed {seed + 1} ({sets[0].Labels.Count(l => l)} attacks of {sets[0].Labels.Length}); "
-            + $"same plants = readings {train + 1}-{train + test} of each cluster of seed {seed} ({sets[1].Labels.Count(l => l)} attacks of {sets[1].Labels.Length})");
+            + $"same plants = readings {train + 1}-{train + test} of each cluster of seed {seed} at the same attack rate ({sets[1].Labels.Count(l => l)} attacks of {sets[1].Labels.Length})");
         Console.WriteLine("  rel off; rel local = each participant fits its own relation model in the bootstrap round (the protocol today); "
             + "rel merged = every participant featurizes the bootstrap round with the merge of all participants' relation models");
         foreach (var relations in new[] { false, true })
@@ -187,17 +191,18 @@ public static class FederationBenchmark
             if (!relations) continue;
 
             // How far the held-out readings lie from the relation model fitted on the training plants: quantiles of the
-            // standardised rel column (as the detector sees it) under the central bundle.
+            // standardised rel column (as the detector sees it) under the central bundle, over normal readings only.
             var column = layout.FeatureNames.ToList().IndexOf("rel");
-            string Quantiles(FeaturizedEvents events)
+            string Quantiles(FeaturizedEvents events, bool[]? labels = null)
             {
                 var inputs = events.WithRelations(central.Relations).ToInputs(central.Standardizer);
-                var values = Enumerable.Range(0, inputs.Rows).Select(r => inputs.Values[(r * layout.InputDimension) + column]).Order().ToArray();
+                var values = Enumerable.Range(0, inputs.Rows).Where(r => labels is null || !labels[r])
+                    .Select(r => inputs.Values[(r * layout.InputDimension) + column]).Order().ToArray();
                 return string.Join(" / ", new[] { 0.5, 0.9, 0.99, 1.0 }.Select(q => values[Math.Min(values.Length - 1, (int)(q * values.Length))].ToString("F2", CultureInfo.InvariantCulture)));
             }
 
-            Console.WriteLine($"  standardised rel under the central relation model, median / 90th / 99th percentile / max: training windows {Quantiles(union)}; "
-                + $"other plants {Quantiles(BundleTrainer.Featurize(layout, sets[0].Readings))}; same plants {Quantiles(BundleTrainer.Featurize(layout, sets[1].Readings))}");
+            Console.WriteLine($"  standardised rel of normal readings under the central relation model, median / 90th / 99th percentile / max: training windows {Quantiles(union)}; "
+                + $"other plants {Quantiles(BundleTrainer.Featurize(layout, sets[0].Readings), sets[0].Labels)}; same plants {Quantiles(BundleTrainer.Featurize(layout, sets[1].Readings), sets[1].Labels)}");
         }
 
         Console.WriteLine($"{"variant",-12} {"strategy",-13} {"other final",12} {"same final",11}  AUC by round (other plants | same plants)");
