@@ -97,8 +97,8 @@ public sealed class FederationOptions
     /// against 0.906 off; every strategy loses 0.017–0.039; central NED 0.939 either way). Their held-out stream is
     /// another seed's plants; giving every participant the merged relation model in the bootstrap round does not recover
     /// it (0.857). On later readings of the training plants it raises every strategy by 0.06–0.10 (clean FedAvg 0.795 to
-    /// 0.857; docs/federation.md, <c>bench federation --sections relations</c>). The relation statistics federate
-    /// exactly (sums of sufficient statistics).
+    /// 0.857), and at data seed 7 it helps on the other plants too (docs/federation.md,
+    /// <c>bench federation --sections relations</c>). The relation statistics federate exactly (sums of sufficient statistics).
     /// </summary>
     public bool RelationResiduals { get; set; }
 
