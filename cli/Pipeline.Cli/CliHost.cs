@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Pipeline.Dashboard;
 using Pipeline.Platform;
 using Pipeline.Platform.Kafka;
-using Prometheus;
 
 namespace Pipeline.Cli;
 
@@ -55,9 +55,9 @@ internal static class CliHost
         }
         try
         {
-            return new MetricServer("127.0.0.1", port).Start();
+            return MetricsEndpoint.StartAsync(IPAddress.Loopback, port, CancellationToken.None).GetAwaiter().GetResult();
         }
-        catch (HttpListenerException e)
+        catch (IOException e)
         {
             throw new InvalidOperationException($"cannot serve metrics on 127.0.0.1:{port}: {e.Message}", e);
         }
