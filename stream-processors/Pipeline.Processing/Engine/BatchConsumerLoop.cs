@@ -46,8 +46,12 @@ public sealed partial class BatchConsumerLoop
     /// stage, or between batches when input pauses.</summary>
     public const string OffsetCommitStage = "offset_commit";
 
-    /// <summary>fetch.wait.max.ms of the loop's consumer on the embedded broker, unless Kafka:Consumer:FetchWaitMaxMs is set.</summary>
-    public const int EmbeddedFetchWaitMs = 10;
+    /// <summary>fetch.wait.max.ms of the loop's consumer on the embedded broker, unless Kafka:Consumer:FetchWaitMaxMs is set.
+    /// The mock cluster answers a fetch that found no data only after this wait, even when data arrives meanwhile, so it
+    /// adds up to its length to every event's latency; an idle consumer sends 1000/this fetches a second. 5 ms against
+    /// 10: produce → alert p99 24.2–24.6 ms against 28.3–31.2 at 100k events/s on a quiet machine
+    /// (docs/benchmarks-processing.md); 2 ms was worse, the broker's core then serving many more requests.</summary>
+    public const int EmbeddedFetchWaitMs = 5;
 
     private readonly KafkaClientFactory _clients;
     private readonly IBatchProcessor _processor;
