@@ -290,7 +290,9 @@ public static class ProcessingBenchmark
             new Confluent.Kafka.Message<string?, byte[]> { Key = model.ModelName, Value = AvroSingleObject.Encode(model) }, ct).ConfigureAwait(false);
     }
 
-    private static long TopicSize(KafkaClientFactory clients, string topic)
+    /// <summary>Records the topic holds now: high minus low watermark over its partitions (the embedded broker keeps a
+    /// bounded log, so the oldest may be gone).</summary>
+    internal static long TopicSize(KafkaClientFactory clients, string topic)
     {
         var group = $"bench-size-{Guid.NewGuid():N}";
         using var consumer = clients.CreateConsumer(group, group);

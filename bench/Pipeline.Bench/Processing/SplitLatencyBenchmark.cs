@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts;
+using Pipeline.Platform;
 using Pipeline.Platform.Kafka;
 using Pipeline.Producers.Scenarios;
 using Pipeline.Producers.Simulation;
@@ -101,7 +99,7 @@ public static class SplitLatencyBenchmark
             await StopAsync(consumer).ConfigureAwait(false);
         }
 
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         if (scorerEnvironment.Count > 0)
         {
             Console.WriteLine($"scorer environment: {string.Join(" ", scorerEnvironment.Select(kv => $"{kv.Key}={kv.Value}"))}");
@@ -164,7 +162,7 @@ public static class SplitLatencyBenchmark
                 var read = new StrongBox<long>();
                 forwarder = StartForwarder(scorerCpu, child, controlEvery, version + 2, read);
                 long Read() => Volatile.Read(ref read.Value);
-                _ = await DrainAsync("forwarder", forwarder, Read, InputEnd(clients, input), ct).ConfigureAwait(false);
+                _ = await DrainAsync("forwarder", forwarder, Read, ProcessingBenchmark.TopicSize(clients, input), ct).ConfigureAwait(false);
                 await MeasureAsync($"control: forwarder, every {controlEvery}th record alerts (v{version + 2})", forwarder, Read,
                     ProcessingBenchmark.Take(stream, perRun).ToList(), version + 2).ConfigureAwait(false);
                 if (forwarder.HasExited)
@@ -205,17 +203,6 @@ public static class SplitLatencyBenchmark
             Console.WriteLine($"  the {name} waited for input for much of the drain: this rate is what the broker side delivered, not its maximum");
         }
         return (rate, busy);
-    }
-
-    /// <summary>Records the input topic holds now (high minus low watermark, summed over its partitions: the embedded
-    /// broker keeps a bounded log, so the oldest may be gone).</summary>
-    private static long InputEnd(KafkaClientFactory clients, string topic)
-    {
-        var group = $"bench-latency-input-end-{Guid.NewGuid():N}";
-        using var probe = clients.CreateConsumer(group, group);
-        return Enumerable.Range(0, Topics.InputPartitions)
-            .Select(p => probe.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)))
-            .Sum(w => w.High.Value - w.Low.Value);
     }
 
     /// <summary>How the children reach the broker: its address, the topic prefix, and the fetch wait to set (null:
@@ -307,13 +294,6 @@ public static class SplitLatencyBenchmark
             child.Kill(entireProcessTree: true);
             await child.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string? FindPipeline()
