@@ -263,14 +263,17 @@ internal sealed class DtsCell
         var gaps = _gapMicros.ToList();
         var evaluations = _evaluateMicros.ToList();
         var routed = _perPeer.Values.Sum();
+        var gapPercentiles = Percentiles.Of(gaps, 50, 99);
+        var evaluationPercentiles = Percentiles.Of(evaluations, 50, 99);
+        var lookupPercentiles = Percentiles.Of(lookups, 50, 99);
         var profile = new CellProfile(
             queries == 0 ? 0 : (double)indexCalls / queries,
             queries == 0 ? 0 : (double)Interlocked.Read(ref _kept) / queries,
-            Percentiles.Of(gaps, 50),
+            gapPercentiles[0],
             gaps.Count == 0 ? double.NaN : gaps.Average(),
-            Percentiles.Of(gaps, 99),
-            Percentiles.Of(evaluations, 50),
-            Percentiles.Of(evaluations, 99),
+            gapPercentiles[1],
+            evaluationPercentiles[0],
+            evaluationPercentiles[1],
             benchCores,
             redisCores);
         var result = new DtsCellResult(
@@ -284,8 +287,8 @@ internal sealed class DtsCell
             seconds,
             done.Count,
             Percentiles.Of(launchSeconds, 50),
-            Percentiles.Of(lookups, 50),
-            Percentiles.Of(lookups, 99),
+            lookupPercentiles[0],
+            lookupPercentiles[1],
             sampler.PeakLoad,
             sampler.PeakOccupancy,
             sampler.MeanOccupancy,

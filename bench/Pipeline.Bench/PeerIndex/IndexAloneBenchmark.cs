@@ -85,6 +85,7 @@ internal static class IndexAloneBenchmark
         var results = await Task.WhenAll(workers).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
         var all = results.SelectMany(r => r.micros).ToList();
+        var percentiles = Percentiles.Of(all, 50, 99);
         return new Result(
             batch == 1 ? "one lookup per call" : "a launch per call",
             batch,
@@ -92,8 +93,8 @@ internal static class IndexAloneBenchmark
             results.Sum(r => r.lookups),
             results.Sum(r => r.calls),
             seconds,
-            Percentiles.Of(all, 50),
-            Percentiles.Of(all, 99));
+            percentiles[0],
+            percentiles[1]);
     }
 
     /// <summary>

@@ -194,10 +194,15 @@ internal sealed class LatencyRun
         }
     }
 
-    public static string Describe(List<double> samples) =>
-        samples.Count == 0
-            ? "no samples"
-            : $"p50 {Percentiles.Of(samples, 50),6:F1}  p95 {Percentiles.Of(samples, 95),6:F1}  p99 {Percentiles.Of(samples, 99),6:F1}  max {samples.Max(),7:F1} ms";
+    public static string Describe(List<double> samples)
+    {
+        if (samples.Count == 0)
+        {
+            return "no samples";
+        }
+        var p = Percentiles.Of(samples, 50, 95, 99, 100);
+        return $"p50 {p[0],6:F1}  p95 {p[1],6:F1}  p99 {p[2],6:F1}  max {p[3],7:F1} ms";
+    }
 
     private static long Position(int partition, long offset) => ((long)partition << 48) | offset;
 

@@ -97,7 +97,8 @@ internal sealed class TailTimeline : IDisposable
         var runStages = stages.Where(s => s.End >= first && s.Start <= last).ToList();
         Console.WriteLine("      loop stages during the run (count, p50 / p99 / max ms): " + string.Join("; ", runStages.GroupBy(s => s.Name)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => $"{g.Key} {g.Count()}, {Percentiles.Of([.. g.Select(s => s.Ms)], 50):F2} / {Percentiles.Of([.. g.Select(s => s.Ms)], 99):F1} / {g.Max(s => s.Ms):F1}")));
+            .Select(g => (g.Key, Count: g.Count(), P: Percentiles.Of([.. g.Select(s => s.Ms)], 50, 99, 100)))
+            .Select(g => $"{g.Key} {g.Count}, {g.P[0]:F2} / {g.P[1]:F1} / {g.P[2]:F1}")));
         Console.WriteLine("      group            events  mean ms  to-detection  det->arrival  GC pause inside (share >0, mean ms)  loop busy*  batches inside (mean size, full)  offset commits inside (share >0)");
         foreach (var (name, group) in new[] { ("middle p40-p60", middle), ("slowest 1 %", slow) })
         {
