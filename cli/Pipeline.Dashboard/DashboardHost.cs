@@ -11,7 +11,6 @@ using Microsoft.Extensions.Options;
 using Pipeline.Contracts;
 using Pipeline.PeerIndex;
 using Pipeline.Platform.Kafka;
-using Prometheus;
 using StackExchange.Redis;
 
 namespace Pipeline.Dashboard;
@@ -132,11 +131,7 @@ public sealed class DashboardHost : IAsyncDisposable
         app.MapGet("/api/models", () => state.Models());
         app.MapGet("/api/peers", () => state.Peers());
         app.MapGet("/api/lag", () => state.Lag().Select(l => new { l.Group, l.Topic, l.Partition, l.Committed, l.LowWatermark, l.HighWatermark, l.Lag }));
-        app.MapGet("/metrics", async context =>
-        {
-            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
-        });
+        MetricsEndpoint.Map(app);
     }
 
 }

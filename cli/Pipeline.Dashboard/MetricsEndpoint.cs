@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 
@@ -31,11 +32,7 @@ public sealed class MetricsEndpoint : IAsyncDisposable, IDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(address, port));
         var app = builder.Build();
-        app.MapGet("/metrics", async context =>
-        {
-            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
-        });
+        Map(app);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -47,6 +44,14 @@ public sealed class MetricsEndpoint : IAsyncDisposable, IDisposable
         }
         return new MetricsEndpoint(app);
     }
+
+    /// <summary>Maps <c>GET /metrics</c> to the Prometheus text of the default registry (here and in the dashboard).</summary>
+    internal static void Map(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGet("/metrics", async context =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+        });
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
