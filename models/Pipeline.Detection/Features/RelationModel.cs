@@ -250,8 +250,6 @@ public sealed class RelationModel
         var triangle = p * (p + 1) / 2;
         var length = 4 + 2 + 4 + 4 + (keys * (8 + 8 + (8 * p) + (8 * triangle))) + 4;
         var bytes = new byte[length];
-        Magic.CopyTo(bytes, 0);
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), Version);
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(6), Measurements);
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), Slots);
         var at = 14;
@@ -267,7 +265,7 @@ public sealed class RelationModel
             }
         }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at), Crc32.Compute(bytes.AsSpan(0, at)));
+        BlobEnvelope.Seal(bytes, Magic, Version);
         return bytes;
     }
 
@@ -275,10 +273,7 @@ public sealed class RelationModel
     /// <exception cref="ModelFormatException">Wrong magic or version, bad checksum, or inconsistent length or values.</exception>
     public static RelationModel Deserialize(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length < 18 || !bytes[..4].SequenceEqual(Magic)) throw new ModelFormatException("Not a relation model blob: the magic bytes are not \"BHRL\".");
-        var version = BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]);
-        if (version != Version) throw new ModelFormatException($"Relation model format version {version} is not supported; this build reads version {Version}.");
-        if (BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]) != Crc32.Compute(bytes[..^4])) throw new ModelFormatException("Relation model checksum mismatch: the blob is corrupted.");
+        BlobEnvelope.Check(bytes, Magic, Version, minLength: 18, "relation model");
         var k = BinaryPrimitives.ReadInt32LittleEndian(bytes[6..]);
         var slots = BinaryPrimitives.ReadInt32LittleEndian(bytes[10..]);
         if (k is < 1 or > 4096 || slots is < 1 or > 8) throw new ModelFormatException($"Relation model shape {k} measurements × {slots} slots is out of range.");

@@ -126,8 +126,6 @@ public sealed class RunningStandardizer
     {
         var d = Dimension;
         var bytes = new byte[4 + 2 + 4 + 8 + (16 * d) + 4];
-        Magic.CopyTo(bytes, 0);
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), Version);
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(6), d);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(10), Count);
         for (var j = 0; j < d; j++)
@@ -136,7 +134,7 @@ public sealed class RunningStandardizer
             BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(18 + (8 * (d + j))), _m2[j]);
         }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32.Compute(bytes.AsSpan(0, bytes.Length - 4)));
+        BlobEnvelope.Seal(bytes, Magic, Version);
         return bytes;
     }
 
@@ -144,10 +142,7 @@ public sealed class RunningStandardizer
     /// <exception cref="ModelFormatException">Wrong magic or version, bad checksum, or inconsistent length/values.</exception>
     public static RunningStandardizer Deserialize(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length < 22 || !bytes[..4].SequenceEqual(Magic)) throw new ModelFormatException("Not a standardizer blob: the magic bytes are not \"BHST\".");
-        var version = BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]);
-        if (version != Version) throw new ModelFormatException($"Standardizer format version {version} is not supported; this build reads version {Version}.");
-        if (BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]) != Crc32.Compute(bytes[..^4])) throw new ModelFormatException("Standardizer checksum mismatch: the blob is corrupted.");
+        BlobEnvelope.Check(bytes, Magic, Version, minLength: 22, "standardizer");
         var d = BinaryPrimitives.ReadInt32LittleEndian(bytes[6..]);
         if (d < 1 || bytes.Length != 22 + (16L * d)) throw new ModelFormatException($"Standardizer dimension {d} does not match the blob size {bytes.Length}.");
         var result = new RunningStandardizer(d) { Count = BinaryPrimitives.ReadInt64LittleEndian(bytes[10..]) };
