@@ -67,7 +67,7 @@ public sealed class FeaturizedEvents
 
     private void CheckShape(RelationModel model)
     {
-        if (model.Measurements != Layout.Measurements.Count || model.Slots != Layout.Featurizer.UnitSlots)
+        if (!Layout.Takes(model))
         {
             throw new ArgumentException(
                 $"The relation model has {model.Measurements} measurements × {model.Slots} slots; the layout {Layout.Measurements.Count} × {Layout.Featurizer.UnitSlots}.");

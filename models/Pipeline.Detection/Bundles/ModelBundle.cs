@@ -46,7 +46,7 @@ public sealed class ModelBundle
                 nameof(detector));
         }
 
-        if (relations is not null && (!layout.HasRelations || relations.Measurements != layout.Measurements.Count || relations.Slots != layout.Featurizer.UnitSlots))
+        if (relations is not null && !layout.Takes(relations))
         {
             throw new ArgumentException(
                 $"The relation model has {relations.Measurements} measurements × {relations.Slots} slots; the {layout.Stream} layout takes "
