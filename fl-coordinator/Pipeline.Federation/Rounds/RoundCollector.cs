@@ -150,7 +150,7 @@ public sealed class RoundCollector
         }
 
         if (BaseBundle is null && Layout.HasRelations && payload.Relations is null) return Reject(RejectionReason.ShapeMismatch, "the bootstrap round needs the participant's relation model");
-        if (payload.Relations is { } rel && (!Layout.HasRelations || rel.Measurements != Layout.Measurements.Count || rel.Slots != Layout.Featurizer.UnitSlots))
+        if (payload.Relations is { } rel && !Layout.Takes(rel))
         {
             return Reject(RejectionReason.ShapeMismatch, $"relation model of {rel.Measurements} measurements × {rel.Slots} slots does not fit the layout");
         }

@@ -48,8 +48,8 @@ public sealed record BundleLayout
     public bool HasRelations => Stream == Topics.IiotTelemetry && Featurizer.UnitSlots > 0 && Featurizer.RelationResiduals;
 
     /// <summary>Whether <paramref name="relations"/> fills this layout's <c>rel</c> features: the layout has them and the
-    /// model has its measurements and snapshot slots.</summary>
-    internal bool Takes(RelationModel relations) =>
+    /// model has its measurements and snapshot slots (bundles, featurized events and the federation's update checks).</summary>
+    public bool Takes(RelationModel relations) =>
         HasRelations && relations.Measurements == Measurements.Count && relations.Slots == Featurizer.UnitSlots;
 
     /// <summary>Checks the layout and throws <see cref="ArgumentException"/> naming the bad field.</summary>
