@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts;
 using Pipeline.Platform;
@@ -49,6 +51,7 @@ public static class SplitLatencyBenchmark
         int? scorerFetchWaitMs = fetchWaitArg >= 0 ? fetchWaitArg
             : bootstrap is null ? Pipeline.Processing.Engine.BatchConsumerLoop.EmbeddedFetchWaitMs : null;
         var controlEvery = ProcessingBenchmark.Arg(args, "--control-every", 25);
+        var rounds = Math.Max(1, ProcessingBenchmark.Arg(args, "--rounds", 5));
         // NAME=VALUE pairs for the scorer's environment, e.g. runtime settings such as DOTNET_GCgen0size.
         var scorerEnvironment = args.Select((a, i) => (a, i)).Where(p => p.a == "--scorer-env" && p.i + 1 < args.Length)
             .Select(p => args[p.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
@@ -88,31 +91,63 @@ public static class SplitLatencyBenchmark
         }
         Console.WriteLine($"model v{version} (threshold {bundle.Threshold:G5}); pre-filled {events:N0} readings");
 
-        // Throughput on the scorer's core, the broker elsewhere: a consume-only child drains the backlog, then the
-        // scorer drains the same records (each in a group of its own), and the ratio of the two rates is issue #5's
-        // throughput figure without the broker, the producer and the collector on the measured core.
-        (double Rate, double Busy) consumeOnly;
-        var consumed = new StrongBox<long>();
-        using (var consumer = StartForwarder(scorerCpu, child, every: 0, version: 0, consumed))
-        {
-            consumeOnly = await DrainAsync("consume-only child", consumer, () => Volatile.Read(ref consumed.Value), events, ct).ConfigureAwait(false);
-            await StopAsync(consumer).ConfigureAwait(false);
-        }
-
+        // Throughput on the scorer's core, the broker elsewhere: the scorer and a consume-only child each drain the
+        // backlog (in groups of their own) while the other is frozen (SIGSTOP), once cold (group join, model load, tiered
+        // JIT); then, in each of --rounds rounds, as many records again are produced while both are frozen, and each
+        // drains them warm in turn. A round's ratio of the two warm rates is issue #5's throughput figure without the
+        // broker, the producer and the collector on the measured core; rounds pair the two under the same machine
+        // conditions, and the median of the rounds is reported. The scorer's progress is read from its committed offsets
+        // (a broker request on this process's core), not from its /metrics endpoint: a scrape costs the scorer's core
+        // several milliseconds.
+        var scorerGroup = $"bench-scorer-{Guid.NewGuid():N}";
+        using var committed = new CommittedRecords(clients, scorerGroup, input);
         var port = LoopbackPorts.Free();
         if (scorerEnvironment.Count > 0)
         {
             Console.WriteLine($"scorer environment: {string.Join(" ", scorerEnvironment.Select(kv => $"{kv.Key}={kv.Value}"))}");
         }
-        using var scorer = StartScorer(pipeline, scorerCpu, child, port, scorerEnvironment);
+        using var scorer = StartScorer(pipeline, scorerCpu, child, port, scorerGroup, scorerEnvironment);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var metrics = new ScorerMetrics(http, port);
         Process? forwarder = null;
+        var consumed = new StrongBox<long>();
+        Process? consumeOnly = null;
         try
         {
-            var (maxRate, busy) = await DrainAsync("scorer", scorer, metrics.Events, events, ct).ConfigureAwait(false);
-            Console.WriteLine($"ratio scorer / consume-only, each alone on CPU {scorerCpu} (goal >= 0.6): wall {maxRate / consumeOnly.Rate:F2}, " +
-                $"per CPU-second {maxRate / busy / (consumeOnly.Rate / consumeOnly.Busy):F2}");
+            var scorerDrained = committed.Available();
+            var scorerCold = await DrainAsync("scorer, cold", scorer, committed.Count, 0, scorerDrained, ct).ConfigureAwait(false);
+            Signal(scorer, SigStop);
+            consumeOnly = StartForwarder(scorerCpu, child, every: 0, version: 0, consumed);
+            long Consumed() => Volatile.Read(ref consumed.Value);
+            var consumerDrained = ProcessingBenchmark.TopicSize(clients, input);
+            var consumerCold = await DrainAsync("consume-only child, cold", consumeOnly, Consumed, 0, consumerDrained, ct).ConfigureAwait(false);
+            Signal(consumeOnly, SigStop);
+            Console.WriteLine($"  cold ratio scorer / consume-only: {scorerCold.Rate / consumerCold.Rate:F2} wall, {scorerCold.PerCpuSecond / consumerCold.PerCpuSecond:F2} per CPU-second");
+            List<double> wallRatios = [], cpuRatios = [], scorerRates = [];
+            for (var round = 1; round <= rounds; round++)
+            {
+                var more = ProcessingBenchmark.Take(stream, events).ToList();
+                var refill = Stopwatch.StartNew();
+                if (!await ProcessingBenchmark.PrefillAsync(clients, more, ct).ConfigureAwait(false))
+                {
+                    return 1;
+                }
+                Console.WriteLine($"round {round}: {more.Count:N0} more readings produced in {refill.Elapsed.TotalSeconds:F1} s while both children were frozen");
+                var consumerWarm = await ResumedDrainAsync("  consume-only child, warm", consumeOnly, Consumed, consumerDrained, consumerDrained + more.Count, ct).ConfigureAwait(false);
+                var scorerWarm = await ResumedDrainAsync("  scorer, warm", scorer, committed.Count, scorerDrained, scorerDrained + more.Count, ct).ConfigureAwait(false);
+                consumerDrained += more.Count;
+                scorerDrained += more.Count;
+                wallRatios.Add(scorerWarm.Rate / consumerWarm.Rate);
+                cpuRatios.Add(scorerWarm.PerCpuSecond / consumerWarm.PerCpuSecond);
+                scorerRates.Add(scorerWarm.Rate);
+                Console.WriteLine($"  ratio {wallRatios[^1]:F2} wall, {cpuRatios[^1]:F2} per CPU-second");
+            }
+            await StopAsync(consumeOnly).ConfigureAwait(false);
+            Signal(scorer, SigCont);
+            Console.WriteLine($"ratio scorer / consume-only, warm, each alone on CPU {scorerCpu} (goal >= 0.6), median of {rounds} rounds: " +
+                $"{ProcessingBenchmark.Median(wallRatios):F2} wall (range {wallRatios.Min():F2}–{wallRatios.Max():F2}), " +
+                $"{ProcessingBenchmark.Median(cpuRatios):F2} per CPU-second (range {cpuRatios.Min():F2}–{cpuRatios.Max():F2})");
+            var maxRate = ProcessingBenchmark.Median(scorerRates);
             if (seconds <= 0)
             {
                 return 0; // --latency-seconds 0: the throughput ratio only
@@ -162,7 +197,7 @@ public static class SplitLatencyBenchmark
                 var read = new StrongBox<long>();
                 forwarder = StartForwarder(scorerCpu, child, controlEvery, version + 2, read);
                 long Read() => Volatile.Read(ref read.Value);
-                _ = await DrainAsync("forwarder", forwarder, Read, ProcessingBenchmark.TopicSize(clients, input), ct).ConfigureAwait(false);
+                _ = await DrainAsync("forwarder", forwarder, Read, 0, ProcessingBenchmark.TopicSize(clients, input), ct).ConfigureAwait(false);
                 await MeasureAsync($"control: forwarder, every {controlEvery}th record alerts (v{version + 2})", forwarder, Read,
                     ProcessingBenchmark.Take(stream, perRun).ToList(), version + 2).ConfigureAwait(false);
                 if (forwarder.HasExited)
@@ -177,6 +212,11 @@ public static class SplitLatencyBenchmark
         finally
         {
             await StopAsync(scorer).ConfigureAwait(false);
+            if (consumeOnly is not null)
+            {
+                await StopAsync(consumeOnly).ConfigureAwait(false);
+                consumeOnly.Dispose();
+            }
             if (forwarder is not null)
             {
                 await StopAsync(forwarder).ConfigureAwait(false);
@@ -185,37 +225,133 @@ public static class SplitLatencyBenchmark
         }
     }
 
-    /// <summary>Lets <paramref name="child"/> read the topic up to <paramref name="target"/> records and returns its
-    /// rate over the last three quarters; the clock starts once a quarter is done, so that the start-up (group join,
-    /// model load, JIT warm-up) is not billed to it.</summary>
-    private static async Task<(double Rate, double Busy)> DrainAsync(string name, Process child, Func<long> processed, long target, CancellationToken ct)
+    /// <summary>Resumes a frozen <paramref name="child"/>, times its drain (<see cref="DrainAsync"/>) and freezes it again.</summary>
+    private static async Task<DrainRate> ResumedDrainAsync(string name, Process child, Func<long> position, long from, long to, CancellationToken ct)
     {
-        await ProcessingBenchmark.UntilAsync(() => child.HasExited || processed() >= target / 4, TimeSpan.FromMinutes(2), ct).ConfigureAwait(false);
-        var first = processed();
-        var clock = Stopwatch.StartNew();
-        var cpu = child.TotalProcessorTime;
-        await ProcessingBenchmark.UntilAsync(() => child.HasExited || processed() >= target, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
-        var rate = (processed() - first) / clock.Elapsed.TotalSeconds;
-        var busy = (child.TotalProcessorTime - cpu).TotalSeconds / clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"{name} drained the last three quarters of {target:N0} records at {rate:N0} events/s ({busy:P0} of its CPU)");
-        if (busy < 0.7)
+        Signal(child, SigCont);
+        try
+        {
+            return await DrainAsync(name, child, position, from, to, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            Signal(child, SigStop);
+        }
+    }
+
+    /// <summary>Lets <paramref name="child"/> read from <paramref name="from"/> to <paramref name="to"/> records and
+    /// returns its rate from the first reading of <paramref name="position"/> past a quarter of them to the last reading
+    /// before the end, so that what precedes full speed (group join, model load, JIT warm-up on a cold drain; the first
+    /// fetches after a resume) and how late the child reports its last records (the scorer commits its last offsets
+    /// once input has paused for its idle poll) are not billed to it. Rate and CPU are taken at readings where the
+    /// count changed, which pairs every count with the moment it was seen.</summary>
+    private static async Task<DrainRate> DrainAsync(string name, Process child, Func<long> position, long from, long to, CancellationToken ct)
+    {
+        var quarter = from + (to - from) / 4;
+        (long Ticks, long Count, TimeSpan Cpu)? first = null, last = null;
+        var previous = -1L;
+        var deadline = Stopwatch.StartNew();
+        while (!child.HasExited)
+        {
+            var count = position();
+            if (count >= to)
+            {
+                break;
+            }
+            if (count != previous && count >= quarter)
+            {
+                last = (Stopwatch.GetTimestamp(), count, child.TotalProcessorTime);
+                first ??= last;
+            }
+            previous = count;
+            if (deadline.Elapsed > TimeSpan.FromMinutes(5))
+            {
+                throw new TimeoutException($"{name}: {count:N0} of {to:N0} records after 5 minutes");
+            }
+            await Task.Delay(2, ct).ConfigureAwait(false);
+        }
+        if (first is not { } a || last is not { } b || b.Count == a.Count)
+        {
+            throw new InvalidOperationException($"{name}: too few progress readings between a quarter and the end of the drain to time it");
+        }
+        var seconds = Stopwatch.GetElapsedTime(a.Ticks, b.Ticks).TotalSeconds;
+        var rate = new DrainRate((b.Count - a.Count) / seconds, (b.Cpu - a.Cpu).TotalSeconds / seconds);
+        Console.WriteLine($"{name}: drained {to - from:N0} records; timed {b.Count - a.Count:N0} of them at {rate.Rate:N0} events/s ({rate.Busy:P0} of its CPU)");
+        if (rate.Busy < 0.7)
         {
             Console.WriteLine($"  the {name} waited for input for much of the drain: this rate is what the broker side delivered, not its maximum");
         }
-        return (rate, busy);
+        return rate;
+    }
+
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    private static void Signal(Process child, int signal)
+    {
+        if (!child.HasExited && Kill(child.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({child.Id}, {signal}) failed with errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>A drain's rate and how busy the child's core was (CPU seconds per second).</summary>
+    private readonly record struct DrainRate(double Rate, double Busy)
+    {
+        public double PerCpuSecond => Rate / Busy;
+    }
+
+    /// <summary>How many records of a topic a consumer group has committed since this was created (the topic's low
+    /// watermarks then), read from the broker with a consumer that shares the group id but never joins it.</summary>
+    private sealed class CommittedRecords : IDisposable
+    {
+        private readonly IConsumer<string?, byte[]> _consumer;
+        private readonly List<TopicPartition> _partitions;
+        private readonly long[] _low;
+
+        public CommittedRecords(KafkaClientFactory clients, string group, string topic)
+        {
+            _consumer = clients.CreateConsumer(group, "bench-committed-progress");
+            using var admin = new DependentAdminClientBuilder(_consumer.Handle).Build();
+            _partitions = [.. admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
+                .Select(p => new TopicPartition(topic, p.PartitionId)).OrderBy(p => p.Partition.Value)];
+            _low = [.. _partitions.Select(p => _consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).Low.Value)];
+        }
+
+        /// <summary>Records in the topic beyond the low watermarks taken at creation.</summary>
+        public long Available() => _partitions.Select((p, i) => _consumer.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value - _low[i]).Sum();
+
+        public long Count()
+        {
+            var offsets = _consumer.Committed(_partitions, TimeSpan.FromSeconds(10));
+            long count = 0;
+            foreach (var offset in offsets)
+            {
+                if (offset.Offset.Value >= 0)
+                {
+                    count += offset.Offset.Value - _low[_partitions.IndexOf(offset.TopicPartition)];
+                }
+            }
+            return count;
+        }
+
+        public void Dispose() => _consumer.Dispose();
     }
 
     /// <summary>How the children reach the broker: its address, the topic prefix, and the fetch wait to set (null:
     /// librdkafka's default).</summary>
     private sealed record ChildKafka(string Bootstrap, string TopicPrefix, int? FetchWaitMs);
 
-    private static Process StartScorer(string pipeline, int cpu, ChildKafka kafka, int metricsPort, Dictionary<string, string> environment)
+    private static Process StartScorer(string pipeline, int cpu, ChildKafka kafka, int metricsPort, string group, Dictionary<string, string> environment)
     {
         List<string> command =
         [
             pipeline, "process", "scoring", "--stream", "iiot",
             "--bootstrap-servers", kafka.Bootstrap, "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture),
-            "--set", $"Kafka:TopicPrefix={kafka.TopicPrefix}",
+            "--set", $"Kafka:TopicPrefix={kafka.TopicPrefix}", "--set", $"Processing:GroupId={group}",
         ];
         if (kafka.FetchWaitMs is { } wait)
         {
