@@ -41,7 +41,8 @@ switch (mode)
         Console.Error.WriteLine("  detection-speed    fit/score time on 100k x 16 and a side-by-side with scikit-learn");
         Console.Error.WriteLine("  producers    events/s of the simulator: generation+encoding alone, and delivered to the embedded broker");
         Console.Error.WriteLine("  processing   one ScoringProcessor vs a consume-only loop over the same topic (ratio), and produce->alert latency at half its rate");
-        Console.Error.WriteLine("  processing-latency   produce->alert latency at half the rate of a `pipeline process scoring` child alone on --scorer-cpu (run this under taskset -c 1),\n" +
+        Console.Error.WriteLine("  processing-latency   a `pipeline process scoring` child and a consume-only child alone on --scorer-cpu (run this under taskset -c 1):\n" +
+            "                       their warm drain rates in --rounds paired rounds (the ratio), then produce->alert latency at half the scorer's rate,\n" +
             "                       then the same for a plain consume-and-forward child (the control: what broker, clients and machine cost)");
         Console.Error.WriteLine("  federation   time to aggregate 50 NED updates per strategy; bytes per participant and AUC with none/float16/int8 compression;\n" +
             "               AUC per strategy with the relation residual off/on on other and same plants (--sections aggregation,compression,relations)");

@@ -18,8 +18,10 @@ namespace Pipeline.Bench.Processing;
 /// the alert collector compete with the scorer for that core and saturate it. Here this process (broker, producer,
 /// collector) runs where it is started (e.g. <c>taskset -c 1</c>) and the scorer is a real
 /// <c>pipeline process scoring --stream iiot</c> child pinned to <c>--scorer-cpu</c>. The child's maximum rate is
-/// measured by letting it drain a pre-filled backlog (events counted from its Prometheus endpoint; the first quarter is
-/// warm-up and not timed; the embedded broker keeps a bounded log, so the backlog stays at the default 200,000), then readings are
+/// measured against a consume-only child on the same core: each drains a pre-filled backlog once cold, then in each of
+/// <c>--rounds</c> rounds both are frozen while as many readings again are produced and each drains them warm in turn
+/// (the embedded broker keeps a bounded log, so a backlog stays at the default 200,000); the scorer's progress comes from
+/// its committed offsets, not its Prometheus endpoint, whose scrapes cost its core several milliseconds each. Then readings are
 /// produced at half that rate and produce → alert is measured as in <c>processing</c> (calibrated threshold, then
 /// every event alerting after a model swap through fl.global-model). Then the control (<c>--control-every N</c>, 25 by
 /// default, 0 = none): a <see cref="ForwarderChild"/> on the same core, which forwards every N-th record as an alert
