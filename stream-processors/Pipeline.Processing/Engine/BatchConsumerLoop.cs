@@ -15,7 +15,7 @@ namespace Pipeline.Processing.Engine;
 /// <see cref="BatchLoopSettings.MaxBatchesInFlight"/> processed batches await their acknowledgements while the next
 /// batch is collected and processed, and offsets are committed in batch order, each batch only after
 /// all its outputs are acknowledged — at most every <see cref="CommitInterval"/> while input keeps
-/// coming, at once when it pauses. Under exactly_once_v2 each batch is one transaction, in turn.</para>
+/// coming, and once input has paused for <see cref="IdlePoll"/>. Under exactly_once_v2 each batch is one transaction, in turn.</para>
 /// <para>Rebalance callbacks run inside Consume on the loop thread, between batches. On revocation
 /// the in-flight batches are finished first (their acknowledgements awaited, bounded; the acknowledged
 /// ones committed while the partitions are still ours) and records still being collected for the
@@ -37,7 +37,7 @@ public sealed partial class BatchConsumerLoop
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>Under at_least_once, acknowledged offsets are committed at most this often while input
-    /// keeps coming (and at once when it pauses, on revocation and on stop): a commit is a broker round
+    /// keeps coming (and once input has paused for <see cref="IdlePoll"/>, on revocation and on stop): a commit is a broker round
     /// trip, and committing every batch cost more than scoring it.</summary>
     public static readonly TimeSpan CommitInterval = TimeSpan.FromMilliseconds(100);
 
