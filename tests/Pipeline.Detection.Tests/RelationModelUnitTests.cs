@@ -170,6 +170,161 @@ public sealed class RelationModelUnitTests
         Assert.Equal([3f, 7f, 3f, 7f, 0f], features[18..]);
     }
 
+    [Fact]
+    public void Apply_WithUnitMemory_OffsetDeviceKeepsItsRelWhileTheNeighbourItPullsGetsLess()
+    {
+        // Device A reports x, device B reports y, one slot each. Fitted: x = (y − 1)/2 ± 0.05 (A's key) and y = 2x + 1 ±
+        // 0.2 (B's key). A offset by +2 (true x = 2, y = 5): A's residual ≈ 2 / 0.05 = 40 σ; B's prediction uses A's
+        // value, 2·4 + 1 = 9 against 5, ≈ 20 σ, although B is normal.
+        var model = FitTwoDeviceUnit();
+        var unit = new float[2];
+
+        var (a, aWithout) = (UnitRow(ownX: true, x: 4, y: 5), UnitRow(ownX: true, x: 4, y: 5));
+        model.Apply(aWithout, [0, -1]);
+        model.Apply(a, [0, -1], unit);
+        var (b, bWithout) = (UnitRow(ownX: false, x: 4, y: 5), UnitRow(ownX: false, x: 4, y: 5));
+        model.Apply(bWithout, [-1, 0]);
+        model.Apply(b, [-1, 0], unit);
+
+        Assert.InRange(aWithout[D - 1], 30, 50);
+        Assert.Equal(aWithout[D - 1], a[D - 1]);
+        Assert.Equal(aWithout[D - 1], unit[0]);
+        Assert.InRange(bWithout[D - 1], 15, 25);
+        Assert.Equal(bWithout[D - 1], unit[1]); // remembered unattributed
+        Assert.True(b[D - 1] < 0.75 * bWithout[D - 1], $"B's attributed rel {b[D - 1]} against {bWithout[D - 1]} without");
+    }
+
+    [Fact]
+    public void Apply_WithUnitMemory_NeighbourBackToNormalReleasesTheOffsetOfTheOtherDevice()
+    {
+        var model = FitTwoDeviceUnit();
+        var unit = new float[2];
+        model.Apply(UnitRow(ownX: true, x: 4, y: 5), [0, -1], unit); // A offset: ≈ 40 σ remembered for A's key
+
+        model.Apply(UnitRow(ownX: true, x: 2, y: 5), [0, -1], unit); // A normal again
+        var (b, bWithout) = (UnitRow(ownX: false, x: 2, y: 7), UnitRow(ownX: false, x: 2, y: 7)); // B itself offset: ≈ 10 σ
+        model.Apply(bWithout, [-1, 0]);
+        model.Apply(b, [-1, 0], unit);
+
+        Assert.InRange(unit[0], 0, 2);
+        Assert.InRange(bWithout[D - 1], 7, 13);
+        Assert.Equal(bWithout[D - 1], b[D - 1]);
+    }
+
+    [Fact]
+    public void Apply_UnitMemoryOfAnotherShape_Throws()
+    {
+        var model = FitTwoDeviceUnit();
+
+        var ex = Assert.Throws<ArgumentException>(() => model.Apply(UnitRow(ownX: true, x: 2, y: 5), [0, -1], new float[3]));
+
+        Assert.Contains("2 unit residuals", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithRelations_OffsetDeviceInAUnit_NeighboursRelShrinksAndTheScorerComputesTheSame()
+    {
+        // One unit of three devices: f-A101 and f-C101 measure the same quantity s (x and z, noise 0.05), f-B101 reports
+        // y = 2s + 1 (noise 0.2). A is offset by +3 for 20 of its readings (few enough for the fit to trim them): its
+        // prediction rests on z, so its residual is far larger than the pull on B and C, whose predictions use x. Training-time rel (WithRelations) against the
+        // unattributed residuals of the same rows, then the scorer on the same readings against the detector on the
+        // training-time inputs.
+        var layout = new BundleLayout { Stream = Topics.IiotTelemetry, Measurements = ["x", "y", "z"], Featurizer = new FeaturizerOptions { UnitSlots = 1, Window = 8 } };
+        var random = new Random(5);
+        var readings = new List<DeviceReading>();
+        var attacked = new List<bool>();
+        var tickOf = new List<int>();
+        for (var t = 0; t < 400; t++)
+        {
+            var level = 3 * Math.Sin(t / 15.0);
+            var offset = t is >= 300 and < 320;
+            readings.Add(Reading("f-A101", "x", level + (0.05 * TestData.Gaussian(random)) + (offset ? 3 : 0), t));
+            readings.Add(Reading("f-B101", "y", (2 * level) + 1 + (0.2 * TestData.Gaussian(random)), t));
+            readings.Add(Reading("f-C101", "z", level + (0.05 * TestData.Gaussian(random)), t));
+            attacked.AddRange([offset, false, false]);
+            tickOf.AddRange([t, t, t]);
+        }
+
+        var events = BundleTrainer.Featurize(layout, readings);
+        var model = events.FitRelations()!;
+        var filled = events.WithRelations(model);
+        var d = layout.FeatureDimension;
+        var without = new float[readings.Count];
+        for (var i = 0; i < readings.Count; i++)
+        {
+            var row = events.Features.AsSpan(i * d, d).ToArray();
+            model.Apply(row, events.OwnSlots.AsSpan(i * 3, 3));
+            without[i] = row[d - 1];
+        }
+
+        var rel = Enumerable.Range(0, readings.Count).Select(i => filled.Features[(i * d) + d - 1]).ToArray();
+        var pulled = Enumerable.Range(0, readings.Count).Where(i => !attacked[i] && tickOf[i] is >= 300 and < 320 && without[i] > 1.5).ToList();
+        Assert.All(Enumerable.Range(0, readings.Count), i => Assert.True(rel[i] <= without[i]));
+        Assert.All(Enumerable.Range(0, readings.Count).Where(i => attacked[i]), i => Assert.Equal(without[i], rel[i]));
+        Assert.True(pulled.Count >= 10, $"{pulled.Count} neighbour readings above 1.5 σ");
+        Assert.All(pulled, i => Assert.True(rel[i] < 0.5 * without[i], $"row {i}: {rel[i]} against {without[i]} without"));
+
+        var bundle = BundleTrainer.Fit(layout, events, new PcaMahalanobisOptions());
+        var expected = new float[readings.Count];
+        bundle.Detector.Score(filled.ToInputs(bundle.Standardizer).Values, expected);
+        var actual = new float[readings.Count];
+        var scorer = bundle.CreateScorer();
+        for (var start = 0; start < readings.Count; start += 7)
+        {
+            var batch = readings.GetRange(start, Math.Min(7, readings.Count - start));
+            scorer.Score(batch, actual.AsSpan(start, batch.Count));
+        }
+
+        Assert.Equal(model.Serialize(), bundle.Relations!.Serialize());
+        Assert.Equal(expected, actual);
+    }
+
+    private static DeviceReading Reading(string device, string name, double value, int tick) => new()
+    {
+        ClusterId = "c",
+        FactoryId = "f",
+        DeviceId = device,
+        DeviceType = "t",
+        Sequence = tick,
+        Timestamp = DateTimeOffset.UnixEpoch.AddSeconds(tick),
+        Measurements = [new NamedValue(name, value)],
+    };
+
+    // 16 rows of each device of a two-device unit (see Apply_WithUnitMemory_OffsetDeviceKeepsItsRel...): each level
+    // of the regressor twice, with both signs of the noise.
+    private static RelationModel FitTwoDeviceUnit()
+    {
+        var rows = new float[32 * D];
+        var own = new sbyte[32 * 2];
+        for (var i = 0; i < 16; i++)
+        {
+            var level = (i / 2) % 4;
+            var sign = i % 2 == 0 ? 1 : -1;
+            var y = 1f + (2 * level);
+            UnitRow(ownX: true, x: ((y - 1) / 2) + (0.05f * sign), y: y).CopyTo(rows.AsSpan(2 * i * D, D));
+            UnitRow(ownX: false, x: level, y: (2f * level) + 1 + (0.2f * sign)).CopyTo(rows.AsSpan(((2 * i) + 1) * D, D));
+            own[4 * i] = 0;
+            own[(4 * i) + 1] = -1;
+            own[(4 * i) + 2] = -1;
+            own[(4 * i) + 3] = 0;
+        }
+
+        return RelationModel.Fit(2, 1, rows, own, 32);
+    }
+
+    // One reading of the two-device unit: A's (x) or B's (y) value, the snapshot's latest x and y, smoothed values a
+    // constant 7 (left out of the fit).
+    private static float[] UnitRow(bool ownX, float x, float y)
+    {
+        var row = new float[D];
+        row[ownX ? 0 : 5] = ownX ? x : y;
+        row[18] = x;
+        row[19] = y;
+        row[20] = 7;
+        row[21] = 7;
+        return row;
+    }
+
     // Rows of a device reporting y (own slot 0 for y, none for x): x in the snapshot's unit.x.1, the smoothed x a
     // constant 7 (a constant regressor is left out of the fit), y as the value and in the (masked) own snapshot slots.
     private static (float[] Rows, sbyte[] Own) Rows(float[] xs, Func<float, int, float> y)
