@@ -272,6 +272,10 @@ public static class SplitLatencyBenchmark
             }
             await Task.Delay(2, ct).ConfigureAwait(false);
         }
+        if (child.HasExited)
+        {
+            throw new InvalidOperationException($"{name}: the child exited with code {child.ExitCode} during the drain (its errors are above)");
+        }
         if (first is not { } a || last is not { } b || b.Count == a.Count)
         {
             throw new InvalidOperationException($"{name}: too few progress readings between a quarter and the end of the drain to time it");
