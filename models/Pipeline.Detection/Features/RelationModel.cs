@@ -17,8 +17,7 @@ namespace Pipeline.Detection;
 /// <see cref="Ridge"/> × each regressor's variance against collinear snapshot features). So <see cref="Merge"/>
 /// federates it exactly: the merged model is the one fitted on the union of the parts' rows. A key with fewer than
 /// 2p rows (p regressors) or a constant target has no model, and its residual feature is 0.</para>
-/// <para>Immutable and thread-safe (the unit memory that attributes residuals belongs to the caller); <c>Apply</c> is
-/// allocation-free.</para>
+/// <para>Immutable and thread-safe; <see cref="Apply"/> is allocation-free.</para>
 /// </remarks>
 public sealed class RelationModel
 {
@@ -195,8 +194,7 @@ public sealed class RelationModel
     /// <summary>
     /// Writes the <c>rel</c> feature of one <see cref="DeviceReadingFeaturizer"/> row: the largest |value − prediction| /
     /// residual std over the measurements whose device holds a snapshot slot (<paramref name="ownSlots"/>) and whose key
-    /// has a model; 0 when there is none. Not attributed within the unit (the bundle's training and scoring paths use the
-    /// overload with the unit memory).
+    /// has a model; 0 when there is none.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(Span<float> features, ReadOnlySpan<sbyte> ownSlots)
@@ -219,51 +217,6 @@ public sealed class RelationModel
         }
 
         features[snapshotAt + (2 * k * s)] = (float)Math.Min(largest, ResidualLimit);
-    }
-
-    /// <summary>
-    /// As <see cref="Apply(Span{float}, ReadOnlySpan{sbyte})"/>, with the residual attributed within the process unit:
-    /// <paramref name="unitResiduals"/> (k × slots, the unit's memory, 0 at first) holds the latest |residual| of every
-    /// (measurement, slot) key as computed when that key's device last reported. The reading's own keys are updated;
-    /// when another key of the unit remembers a larger residual r_o than the reading's own largest r, the feature is
-    /// r · r / r_o instead of r: a device whose prediction uses a broken neighbour's value is not the one to blame.
-    /// </summary>
-    /// <remarks>
-    /// Replayed in event order over the same readings, the memory evolves identically at training time
-    /// (<see cref="FeaturizedEvents.WithRelations"/>) and at scoring time (<see cref="BundleScorer"/>). O(k × slots) beyond
-    /// the residuals themselves.
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Apply(Span<float> features, ReadOnlySpan<sbyte> ownSlots, Span<float> unitResiduals)
-    {
-        var k = Measurements;
-        var s = Slots;
-        if (features.Length != DeviceReadingFeaturizer.DimensionOf(k, s) || ownSlots.Length != k || unitResiduals.Length != k * s)
-        {
-            throw new ArgumentException(
-                $"Expected {DeviceReadingFeaturizer.DimensionOf(k, s)} features, {k} slots and {k * s} unit residuals, got {features.Length}, {ownSlots.Length} and {unitResiduals.Length}.");
-        }
-
-        var snapshotAt = DeviceReadingFeaturizer.SnapshotStart(k);
-        var largest = 0f;
-        var others = 0f;
-        for (var m = 0; m < k; m++)
-        {
-            var own = ownSlots[m];
-            var keys = unitResiduals.Slice(m * s, s);
-            for (var slot = 0; slot < s; slot++)
-            {
-                if (slot != own) others = Math.Max(others, keys[slot]);
-            }
-
-            if (own < 0) continue;
-            var key = (m * s) + own;
-            var residual = _inverseStd[key] == 0 ? 0f : (float)Math.Min(Math.Abs(Residual(key, features, ownSlots, snapshotAt)), ResidualLimit);
-            keys[own] = residual;
-            largest = Math.Max(largest, residual);
-        }
-
-        features[snapshotAt + (2 * k * s)] = largest < others ? largest * largest / others : largest;
     }
 
     // (value − prediction) / residual std of the key's measurement in one row, the row's own device masked out of the
