@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Pipeline.Chaincode;
 using Pipeline.Ledger.Fabric.Client;
 using Pipeline.PeerIndex;
 using IndexLoad = Pipeline.PeerIndex.PeerLoad;
@@ -34,46 +32,14 @@ public sealed class GatewayWhitelistLookup : IWhitelistLookup
     public async Task<WhitelistAnswer> VerifyAsync(IReadOnlyList<WhitelistQuery> queries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queries);
-        var selection = await _selector.SelectAsync(cancellationToken).ConfigureAwait(false);
-        var backoff = 1;
-        while (selection.PeerId is null)
-        {
-            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
-            backoff = Math.Min(backoff * 2, 50);
-            selection = await _selector.SelectAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        var peerId = selection.PeerId;
+        var selection = await WhitelistContractQuery.ReserveAsync(_selector, cancellationToken).ConfigureAwait(false);
+        var peerId = selection.PeerId!;
         var reached = false;
         try
         {
             var contract = _contracts(peerId);
             reached = true;
-            var hashes = JsonSerializer.Serialize(queries.Select(q => q.Sha256).ToArray());
-            var json = await contract.EvaluateTransactionAsync(WhitelistFunctions.VerifyExecutions, [hashes], cancellationToken).ConfigureAwait(false);
-            var checks = JsonSerializer.Deserialize<ExecutionCheck[]>(json, ContractJson.Options)
-                ?? throw new WhitelistLookupException($"peer {peerId} answered VerifyExecutions with null", peerId);
-            if (checks.Length != queries.Count)
-            {
-                throw new WhitelistLookupException($"peer {peerId} answered {checks.Length} checks for {queries.Count} hashes", peerId);
-            }
-
-            var knownNames = new Dictionary<string, bool>(StringComparer.Ordinal);
-            var results = new HashStatus[queries.Count];
-            for (var i = 0; i < checks.Length; i++)
-            {
-                var check = checks[i];
-                var known = false;
-                if (!check.Exists && !knownNames.TryGetValue(queries[i].AppName, out known))
-                {
-                    var assets = await contract.EvaluateTransactionAsync(WhitelistFunctions.FindByAppName, [queries[i].AppName], cancellationToken).ConfigureAwait(false);
-                    known = (JsonSerializer.Deserialize<WhitelistAsset[]>(assets, ContractJson.Options) ?? []).Length > 0;
-                    knownNames[queries[i].AppName] = known;
-                }
-
-                results[i] = new HashStatus(check.Sha256, check.Exists, check.AppName, check.OwnerRole, known);
-            }
-
+            var results = await WhitelistContractQuery.AskAsync(peerId, queries, contract.EvaluateTransactionAsync, cancellationToken).ConfigureAwait(false);
             return new WhitelistAnswer(peerId, results);
         }
         catch (GatewayException e)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Pipeline.Chaincode;
 using Pipeline.Ledger;
 using Pipeline.PeerIndex;
@@ -34,43 +33,15 @@ public sealed class LedgerWhitelistLookup : IWhitelistLookup
     public async Task<WhitelistAnswer> VerifyAsync(IReadOnlyList<WhitelistQuery> queries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queries);
-        // D_THROTTLE answers -1 while every peer is past the available line; the selector has asked
-        // for scale-up, and the query waits for a freed slot until the caller's deadline cancels it.
-        var selection = await _selector.SelectAsync(cancellationToken).ConfigureAwait(false);
-        var backoff = 1;
-        while (selection.PeerId is null)
-        {
-            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
-            backoff = Math.Min(backoff * 2, 50);
-            selection = await _selector.SelectAsync(cancellationToken).ConfigureAwait(false);
-        }
-        var peerId = selection.PeerId;
+        var selection = await WhitelistContractQuery.ReserveAsync(_selector, cancellationToken).ConfigureAwait(false);
+        var peerId = selection.PeerId!;
         LedgerPeer? peer = null;
         try
         {
-            peer = _peers(peerId);
-            var hashes = JsonSerializer.Serialize(queries.Select(q => q.Sha256).ToArray());
-            var json = await peer.EvaluateAsync(WhitelistFunctions.VerifyExecutions, [hashes], _identity, cancellationToken).ConfigureAwait(false);
-            var checks = JsonSerializer.Deserialize<ExecutionCheck[]>(json, ContractJson.Options)
-                ?? throw new WhitelistLookupException($"peer {peerId} answered VerifyExecutions with null", peerId);
-            if (checks.Length != queries.Count)
-            {
-                throw new WhitelistLookupException($"peer {peerId} answered {checks.Length} checks for {queries.Count} hashes", peerId);
-            }
-            var knownNames = new Dictionary<string, bool>(StringComparer.Ordinal);
-            var results = new HashStatus[queries.Count];
-            for (var i = 0; i < checks.Length; i++)
-            {
-                var check = checks[i];
-                var known = false;
-                if (!check.Exists && !knownNames.TryGetValue(queries[i].AppName, out known))
-                {
-                    var assets = await peer.EvaluateAsync(WhitelistFunctions.FindByAppName, [queries[i].AppName], _identity, cancellationToken).ConfigureAwait(false);
-                    known = (JsonSerializer.Deserialize<WhitelistAsset[]>(assets, ContractJson.Options) ?? []).Length > 0;
-                    knownNames[queries[i].AppName] = known;
-                }
-                results[i] = new HashStatus(check.Sha256, check.Exists, check.AppName, check.OwnerRole, known);
-            }
+            var target = _peers(peerId);
+            peer = target;
+            var results = await WhitelistContractQuery.AskAsync(peerId, queries,
+                (function, args, ct) => target.EvaluateAsync(function, args, _identity, ct), cancellationToken).ConfigureAwait(false);
             return new WhitelistAnswer(peerId, results);
         }
         catch (ContractException e)
