@@ -25,4 +25,23 @@ public sealed record BatchLoopSettings(
     TimeSpan RetryBackoff,
     TimeSpan SummaryInterval,
     TimeSpan BatchLinger,
-    int MaxBatchesInFlight);
+    int MaxBatchesInFlight)
+{
+    /// <summary>The settings of a processor configured by <paramref name="processing"/>: its group is
+    /// <see cref="ProcessingOptions.GroupId"/> or <paramref name="defaultGroupId"/>, its client id
+    /// "<paramref name="role"/>-<paramref name="instanceId"/>" (default: process id and a random suffix).</summary>
+    public static BatchLoopSettings For(
+        ProcessingOptions processing, IReadOnlyList<string> topics, string defaultGroupId, string role, int maxMessageBytes, string? instanceId) =>
+        new(
+            topics,
+            string.IsNullOrWhiteSpace(processing.GroupId) ? defaultGroupId : processing.GroupId,
+            $"{role}-{instanceId ?? $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}"}",
+            processing.BatchSize,
+            TimeSpan.FromMilliseconds(processing.BatchTimeoutMs),
+            processing.ParsedGuarantee,
+            maxMessageBytes,
+            TimeSpan.FromMilliseconds(processing.RetryBackoffMs),
+            TimeSpan.FromSeconds(processing.SummaryIntervalSeconds),
+            TimeSpan.FromMilliseconds(processing.BatchLingerMs),
+            processing.MaxBatchesInFlight);
+}

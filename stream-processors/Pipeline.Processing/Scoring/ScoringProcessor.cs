@@ -47,19 +47,8 @@ public sealed partial class ScoringProcessor : BackgroundService
         Models = new ModelRegistry();
         var keys = _topics.Inputs.Values.Distinct().ToList();
         _follower = new GlobalModelFollower(clients, _topics.Models, keys, Models, Metrics, loggers.CreateLogger<GlobalModelFollower>());
-        var instance = instanceId ?? $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
-        var settings = new BatchLoopSettings(
-            [.. _topics.Inputs.Keys],
-            string.IsNullOrWhiteSpace(processing.GroupId) ? $"pipeline-scoring-{stream}" : processing.GroupId,
-            $"scoring-{stream}-{instance}",
-            processing.BatchSize,
-            TimeSpan.FromMilliseconds(processing.BatchTimeoutMs),
-            processing.ParsedGuarantee,
-            clients.Options.MaxMessageBytes,
-            TimeSpan.FromMilliseconds(processing.RetryBackoffMs),
-            TimeSpan.FromSeconds(processing.SummaryIntervalSeconds),
-            TimeSpan.FromMilliseconds(processing.BatchLingerMs),
-            processing.MaxBatchesInFlight);
+        var settings = BatchLoopSettings.For(processing, [.. _topics.Inputs.Keys], $"pipeline-scoring-{stream}", $"scoring-{stream}",
+            clients.Options.MaxMessageBytes, instanceId);
         var logic = new ScoringBatchProcessor(stream, _topics.Inputs, _topics.Alerts, Models, scoring, Metrics);
         _loop = new BatchConsumerLoop(clients, logic, settings, Metrics, loggers.CreateLogger<BatchConsumerLoop>());
     }

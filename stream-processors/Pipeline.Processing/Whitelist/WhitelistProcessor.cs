@@ -28,19 +28,7 @@ public sealed class WhitelistProcessor : BackgroundService
         whitelist.Validate();
         topics ??= WhitelistTopics.For(clients);
         Metrics = new ProcessingMetrics("whitelist");
-        var instance = instanceId ?? $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
-        var settings = new BatchLoopSettings(
-            [topics.Executions],
-            string.IsNullOrWhiteSpace(processing.GroupId) ? "pipeline-whitelist" : processing.GroupId,
-            $"whitelist-{instance}",
-            processing.BatchSize,
-            TimeSpan.FromMilliseconds(processing.BatchTimeoutMs),
-            processing.ParsedGuarantee,
-            clients.Options.MaxMessageBytes,
-            TimeSpan.FromMilliseconds(processing.RetryBackoffMs),
-            TimeSpan.FromSeconds(processing.SummaryIntervalSeconds),
-            TimeSpan.FromMilliseconds(processing.BatchLingerMs),
-            processing.MaxBatchesInFlight);
+        var settings = BatchLoopSettings.For(processing, [topics.Executions], "pipeline-whitelist", "whitelist", clients.Options.MaxMessageBytes, instanceId);
         var logic = new WhitelistBatchProcessor(lookup, topics.Verdicts, topics.Alerts, whitelist, Metrics);
         _loop = new BatchConsumerLoop(clients, logic, settings, Metrics, loggers.CreateLogger<BatchConsumerLoop>());
     }
