@@ -55,24 +55,14 @@ internal static class ProcessCommands
             processing.GroupId = parse.GetValue(group) ?? processing.GroupId;
             using var logging = CliHost.Logging();
             var logger = logging.CreateLogger("process");
-            try
+            return await RunProcessorAsync(async () =>
             {
                 processing.Validate();
                 scoring.Validate();
                 using var kafka = await ConnectAsync(parse, logger, cancellationToken).ConfigureAwait(false);
                 using var processor = new ScoringProcessor(kafka.Clients, name, processing, scoring, logging);
                 await processor.RunAsync(cancellationToken).ConfigureAwait(false);
-                return 0;
-            }
-            catch (ArgumentException e)
-            {
-                return CliHost.Fail(e.Message);
-            }
-            catch (ProcessingFatalException e)
-            {
-                Console.Error.WriteLine("fatal: " + e.Message);
-                return 1;
-            }
+            }).ConfigureAwait(false);
         });
         return command;
     }
@@ -104,7 +94,7 @@ internal static class ProcessCommands
             var indexOptions = configuration.Bind<PeerIndexOptions>(PeerIndexOptions.SectionName);
             using var logging = CliHost.Logging();
             var logger = logging.CreateLogger("process");
-            try
+            return await RunProcessorAsync(async () =>
             {
                 processing.Validate();
                 whitelist.Validate();
@@ -117,7 +107,7 @@ internal static class ProcessCommands
                         whitelist, ledgerOptions.ChannelName, redis, indexOptions, logging, cancellationToken).ConfigureAwait(false);
                     using var external = new WhitelistProcessor(kafka.Clients, fabric.Lookup, processing, whitelist, logging);
                     await external.RunAsync(cancellationToken).ConfigureAwait(false);
-                    return 0;
+                    return;
                 }
 
                 await using var network = await LedgerNetwork.StartAsync(ledgerOptions, loggerFactory: logging, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -125,19 +115,29 @@ internal static class ProcessCommands
                     network, redis, indexOptions, logging, parse.GetValue(msp) ?? "Org1MSP", whitelist.Transport, whitelist.GatewayIdentity, cancellationToken).ConfigureAwait(false);
                 using var processor = new WhitelistProcessor(kafka.Clients, ledger.Lookup, processing, whitelist, logging);
                 await processor.RunAsync(cancellationToken).ConfigureAwait(false);
-                return 0;
-            }
-            catch (ArgumentException e)
-            {
-                return CliHost.Fail(e.Message);
-            }
-            catch (ProcessingFatalException e)
-            {
-                Console.Error.WriteLine("fatal: " + e.Message);
-                return 1;
-            }
+            }).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>Runs a processor until it stops: exit code 0; a configuration error (<see cref="ArgumentException"/>)
+    /// exits with its message, a fatal processing error with "fatal: ..." and 1.</summary>
+    private static async Task<int> RunProcessorAsync(Func<Task> run)
+    {
+        try
+        {
+            await run().ConfigureAwait(false);
+            return 0;
+        }
+        catch (ArgumentException e)
+        {
+            return CliHost.Fail(e.Message);
+        }
+        catch (ProcessingFatalException e)
+        {
+            Console.Error.WriteLine("fatal: " + e.Message);
+            return 1;
+        }
     }
 
     /// <summary>An embedded broker when no bootstrap servers are configured; otherwise a client
