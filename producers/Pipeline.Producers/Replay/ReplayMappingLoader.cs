@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Pipeline.Producers.Scenarios;
 
 namespace Pipeline.Producers.Replay;
@@ -6,46 +5,10 @@ namespace Pipeline.Producers.Replay;
 /// <summary>Reads and validates replay mapping files; problems name file, line and field.</summary>
 public static class ReplayMappingLoader
 {
-    public static ReplayMapping Load(string path)
-    {
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ScenarioFormatException(path, null, null, $"cannot read the file: {ex.Message}", ex);
-        }
-        return Parse(bytes, path);
-    }
+    public static ReplayMapping Load(string path) => Parse(JsonFileLoader.Read(path), path);
 
-    public static ReplayMapping Parse(ReadOnlySpan<byte> utf8, string source)
-    {
-        // Editors on some platforms save a UTF-8 byte order mark; the JSON reader refuses it.
-        if (utf8.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
-        {
-            utf8 = utf8[3..];
-        }
-        ReplayMapping? mapping;
-        try
-        {
-            mapping = JsonSerializer.Deserialize<ReplayMapping>(utf8, ScenarioLoader.Options);
-        }
-        catch (JsonException ex)
-        {
-            throw new ScenarioFormatException(source, ex.LineNumber is { } l ? (int)l + 1 : null, ex.Path, JsonErrors.Describe(ex), ex);
-        }
-        if (mapping is null)
-        {
-            throw new ScenarioFormatException(source, 1, "$", "the document is null; expected a mapping object");
-        }
-        if (FirstError(mapping) is { } e)
-        {
-            throw new ScenarioFormatException(source, JsonLineLocator.Find(utf8, e.Path), e.Path, e.Message);
-        }
-        return mapping;
-    }
+    public static ReplayMapping Parse(ReadOnlySpan<byte> utf8, string source) =>
+        JsonFileLoader.Parse<ReplayMapping>(utf8, source, "a mapping object", FirstError);
 
     private static (string Path, string Message)? FirstError(ReplayMapping m)
     {
