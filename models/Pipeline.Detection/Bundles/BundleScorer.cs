@@ -54,7 +54,7 @@ public sealed class BundleScorer
         for (var i = 0; i < n; i++)
         {
             var entity = _featurizer.Featurize(batch[i], _raw);
-            relations?.Apply(_raw, _featurizer.OwnSlots, _featurizer.UnitResiduals);
+            relations?.Apply(_raw, _featurizer.OwnSlots);
             Add(i, entity);
         }
 

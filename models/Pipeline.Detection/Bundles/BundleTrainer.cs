@@ -112,15 +112,12 @@ public static class BundleTrainer
         var entities = new string[events.Count];
         var k = layout.HasRelations ? layout.Measurements.Count : 0;
         var ownSlots = new sbyte[events.Count * k];
-        var units = new int[k > 0 ? events.Count : 0];
         for (var i = 0; i < events.Count; i++)
         {
             entities[i] = featurize(featurizer, events[i], features.AsSpan(i * d, d));
-            if (k == 0) continue;
-            featurizer.OwnSlots.CopyTo(ownSlots.AsSpan(i * k, k));
-            units[i] = featurizer.UnitId;
+            if (k > 0) featurizer.OwnSlots.CopyTo(ownSlots.AsSpan(i * k, k));
         }
 
-        return new FeaturizedEvents(layout, features, entities, ownSlots, units);
+        return new FeaturizedEvents(layout, features, entities, ownSlots);
     }
 }

@@ -6,13 +6,12 @@ namespace Pipeline.Detection;
 /// </summary>
 public sealed class FeaturizedEvents
 {
-    internal FeaturizedEvents(BundleLayout layout, float[] features, string[] entities, sbyte[] ownSlots, int[] units, RelationModel? relations = null)
+    internal FeaturizedEvents(BundleLayout layout, float[] features, string[] entities, sbyte[] ownSlots, RelationModel? relations = null)
     {
         Layout = layout;
         Features = features;
         Entities = entities;
         OwnSlots = ownSlots;
-        Units = units;
         Relations = relations;
     }
 
@@ -33,10 +32,6 @@ public sealed class FeaturizedEvents
 
     // Per event, the featurizer's own snapshot slot of each measurement (telemetry with relations; empty otherwise).
     internal sbyte[] OwnSlots { get; }
-
-    // Per event, the featurizer's unit context number (telemetry with relations; empty otherwise): the rel attribution
-    // memory is replayed per unit context, as the scorer keeps it in the featurizer's unit state.
-    internal int[] Units { get; }
 
     /// <summary>
     /// A <see cref="RelationModel"/> fitted to these events (federated by <see cref="RelationModel.Merge"/>), or null
@@ -60,19 +55,14 @@ public sealed class FeaturizedEvents
             var d = Layout.FeatureDimension;
             var model = relations ?? RelationModel.Empty(k, Layout.Featurizer.UnitSlots);
             CheckShape(model);
-            var memory = new Dictionary<int, float[]>();
-            for (var i = 0; i < Count; i++)
-            {
-                if (!memory.TryGetValue(Units[i], out var residuals)) memory.Add(Units[i], residuals = new float[k * model.Slots]);
-                model.Apply(features.AsSpan(i * d, d), OwnSlots.AsSpan(i * k, k), residuals);
-            }
+            for (var i = 0; i < Count; i++) model.Apply(features.AsSpan(i * d, d), OwnSlots.AsSpan(i * k, k));
         }
         else if (relations is not null)
         {
             throw new ArgumentException($"The {Layout.Stream} layout has no relation features.", nameof(relations));
         }
 
-        return new FeaturizedEvents(Layout, features, (string[])Entities, OwnSlots, Units, relations);
+        return new FeaturizedEvents(Layout, features, (string[])Entities, OwnSlots, relations);
     }
 
     private void CheckShape(RelationModel model)

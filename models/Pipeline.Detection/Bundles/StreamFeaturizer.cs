@@ -38,12 +38,6 @@ internal sealed class StreamFeaturizer
     /// <summary>The own snapshot slots of the last featurized reading (empty for the chain streams).</summary>
     public ReadOnlySpan<sbyte> OwnSlots => _device is null ? [] : _device.LastOwnSlots;
 
-    /// <summary>The unit context number of the last featurized reading (−1 for the chain streams or without a unit snapshot).</summary>
-    public int UnitId => _device is null ? -1 : _device.LastUnitId;
-
-    /// <summary>The last featurized reading's unit memory of relation residuals (empty for the chain streams).</summary>
-    public Span<float> UnitResiduals => _device is null ? [] : _device.LastUnitResiduals;
-
     public string Featurize(DeviceReading reading, Span<float> features)
     {
         if (_device is null) throw WrongStream(Topics.IiotTelemetry);

@@ -48,8 +48,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     private readonly float[] _means;
     private readonly float[] _stds;
     private readonly sbyte[] _ownSlots;
-    private UnitState? _lastUnit;
-    private int _unitsCreated;
 
     /// <summary>Creates a featurizer for the ordered <paramref name="measurements"/> (names as in <see cref="NamedValue.Name"/>).</summary>
     public DeviceReadingFeaturizer(IReadOnlyList<string> measurements, FeaturizerOptions? options = null)
@@ -189,7 +187,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         if (_options.UnitSlots > 0)
         {
             var unit = Unit(device);
-            _lastUnit = unit;
             unit.Update(device, values, flags);
             var snapshot = 2 * k * _options.UnitSlots;
             unit.Snapshot(features.Slice(shared + Shared, snapshot), _options.UnitSlots, device.Slot, _ownSlots);
@@ -203,20 +200,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     /// (<see cref="RelationModel"/> keys and masks by it). All −1 when <see cref="FeaturizerOptions.UnitSlots"/> is 0.
     /// </summary>
     internal ReadOnlySpan<sbyte> LastOwnSlots => _ownSlots;
-
-    /// <summary>
-    /// The process unit of the last featurized reading: a number that is new for every unit context created (an evicted
-    /// and re-created unit gets a new one, so a replay keyed by it forgets exactly when the featurizer does), or −1 when
-    /// <see cref="FeaturizerOptions.UnitSlots"/> is 0.
-    /// </summary>
-    internal int LastUnitId => _lastUnit?.Id ?? -1;
-
-    /// <summary>
-    /// The last featurized reading's unit memory of relation residuals, k × slots (see
-    /// <see cref="RelationModel.Apply(Span{float}, ReadOnlySpan{sbyte}, Span{float})"/>); empty when
-    /// <see cref="FeaturizerOptions.UnitSlots"/> is 0. It lives and is evicted with the unit's snapshot.
-    /// </summary>
-    internal Span<float> LastUnitResiduals => _lastUnit is null ? [] : _lastUnit.Residuals;
 
     /// <summary>The context key of the last featurized reading: cluster/factory/device (the cached string, not a copy).</summary>
     internal string LastKey { get; private set; } = "";
@@ -259,7 +242,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     {
         if (device.UnitEntry is null || !_units.Touch(device.UnitEntry))
         {
-            device.UnitEntry = _units.GetOrAddEntry(device.UnitKey, this, static (_, self) => new UnitState(self._measurements.Length, 2.0 / (self._options.Window + 1), self._unitsCreated++, self._options.UnitSlots), out _);
+            device.UnitEntry = _units.GetOrAddEntry(device.UnitKey, this, static (_, self) => new UnitState(self._measurements.Length, 2.0 / (self._options.Window + 1)), out _);
         }
 
         return device.UnitEntry.Value;
@@ -339,17 +322,12 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         }
     }
 
-    // Latest and smoothed values of every device of one process unit, devices ordered by id (ordinal), and the latest
-    // relation residual of each (measurement, snapshot slot) key, written by the bundle's RelationModel.
-    private sealed class UnitState(int signals, double alpha, int id, int snapshotSlots)
+    // Latest and smoothed values of every device of one process unit, devices ordered by id (ordinal).
+    private sealed class UnitState(int signals, double alpha)
     {
         private const int MaxDevicesPerUnit = 64;
         private readonly List<string> _ids = [];
         private readonly List<Slot> _slots = [];
-
-        public int Id { get; } = id;
-
-        public float[] Residuals { get; } = new float[signals * snapshotSlots];
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Update(DeviceState device, ReadOnlySpan<float> values, ReadOnlySpan<bool> present)

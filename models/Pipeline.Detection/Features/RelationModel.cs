@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 
 namespace Pipeline.Detection;
@@ -18,12 +17,7 @@ namespace Pipeline.Detection;
 /// <see cref="Ridge"/> × each regressor's variance against collinear snapshot features). So <see cref="Merge"/>
 /// federates it exactly: the merged model is the one fitted on the union of the parts' rows. A key with fewer than
 /// 2p rows (p regressors) or a constant target has no model, and its residual feature is 0.</para>
-/// <para>A model fitted by this build leaves the suspect out (<see cref="LeavesSuspectOut"/>): with the unit's memory of
-/// residuals, a reading's residual is also taken with the coefficients fitted without the regressors of the unit's most
-/// deviant other key, and the smaller one counts. Those coefficients are solved from the same statistics, lazily per pair
-/// of keys. A model read from a version 1 blob (written before) does not, and scores exactly as it did.</para>
-/// <para>Immutable and thread-safe (the cache of leave-out coefficients is filled idempotently; the unit memory belongs
-/// to the caller); <c>Apply</c> allocates only when it first needs a pair's coefficients.</para>
+/// <para>Immutable and thread-safe; <see cref="Apply"/> is allocation-free.</para>
 /// </remarks>
 public sealed class RelationModel
 {
@@ -36,15 +30,7 @@ public sealed class RelationModel
     /// <summary>Refits on the rows within <see cref="TrimSigma"/> of the previous fit (attacks in an unlabelled training window).</summary>
     public const int TrimRounds = 2;
 
-    /// <summary>
-    /// A remembered residual of another key of the unit above this many standard deviations makes that key the suspect
-    /// a reading's residual is also computed without (see <see cref="LeavesSuspectOut"/>).
-    /// </summary>
-    public const double SuspectSigma = 8;
-
-    // Version 1: statistics only, rel from the full fit. Version 2: the same body, rel leaves the suspect out.
-    private const ushort PlainVersion = 1;
-    private const ushort Version = 2;
+    private const ushort Version = 1;
     private const float ResidualLimit = 1e6f;
     private static readonly byte[] Magic = "BHRL"u8.ToArray();
 
@@ -56,11 +42,9 @@ public sealed class RelationModel
     private readonly double[] _intercepts;
     private readonly double[] _inverseStd; // 0 = no model for the key
     private readonly double[] _std;
-    private readonly ConcurrentDictionary<int, LeaveOutFit> _leaveOut = new();
 
-    private RelationModel(int measurements, int slots, long[] counts, double[] xtx, double[] xty, double[] yty, bool leavesSuspectOut = true)
+    private RelationModel(int measurements, int slots, long[] counts, double[] xtx, double[] xty, double[] yty)
     {
-        LeavesSuspectOut = leavesSuspectOut;
         Measurements = measurements;
         Slots = slots;
         _counts = counts;
@@ -73,19 +57,8 @@ public sealed class RelationModel
         _intercepts = new double[keys];
         _inverseStd = new double[keys];
         _std = new double[keys];
-        for (var key = 0; key < keys; key++)
-        {
-            if (!Solve(key, -1, _slopes.AsSpan(key * q, q), out _intercepts[key], out _std[key])) continue;
-            _inverseStd[key] = 1 / _std[key];
-        }
+        for (var key = 0; key < keys; key++) Solve(key);
     }
-
-    /// <summary>
-    /// Whether <see cref="Apply(Span{float}, ReadOnlySpan{sbyte}, Span{float})"/> leaves the suspect key out (every model
-    /// fitted, merged or read from a version 2 blob), or computes <c>rel</c> from the full fit only (a model read from a
-    /// version 1 blob, saved by an earlier build: it keeps scoring exactly as before).
-    /// </summary>
-    public bool LeavesSuspectOut { get; }
 
     /// <summary>Configured measurements (k).</summary>
     public int Measurements { get; }
@@ -215,7 +188,7 @@ public sealed class RelationModel
             for (var i = 0; i < yty.Length; i++) yty[i] += part._yty[i];
         }
 
-        return new RelationModel(first.Measurements, first.Slots, counts, xtx, xty, yty, parts.All(part => part.LeavesSuspectOut));
+        return new RelationModel(first.Measurements, first.Slots, counts, xtx, xty, yty);
     }
 
     /// <summary>
@@ -246,114 +219,18 @@ public sealed class RelationModel
         features[snapshotAt + (2 * k * s)] = (float)Math.Min(largest, ResidualLimit);
     }
 
-    /// <summary>
-    /// As <see cref="Apply(Span{float}, ReadOnlySpan{sbyte})"/>, leaving the suspect out when the model does
-    /// (<see cref="LeavesSuspectOut"/>; otherwise exactly that overload, the memory untouched).
-    /// <paramref name="unitResiduals"/> (k × slots, the process unit's memory, 0 at first) holds the latest |residual| of
-    /// every (measurement, slot) key, written when that key's device reports. The suspect S is the key of another device
-    /// of the unit with the largest remembered residual; when it exceeds <see cref="SuspectSigma"/>, each of the reading's
-    /// residuals is also computed with the coefficients fitted without S's two regressors (latest and smoothed), and the
-    /// smaller magnitude counts. A neighbour whose prediction used an attacked value loses its residual; the attacked
-    /// device keeps it, as its offset is in its own value.
-    /// </summary>
-    /// <remarks>
-    /// Replayed in event order over the same readings, the memory evolves identically at training time
-    /// (<see cref="FeaturizedEvents.WithRelations"/>) and at scoring time (<see cref="BundleScorer"/>). O(k × slots) and
-    /// one more dot product per measurement beyond the residuals themselves.
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Apply(Span<float> features, ReadOnlySpan<sbyte> ownSlots, Span<float> unitResiduals)
-    {
-        if (!LeavesSuspectOut)
-        {
-            Apply(features, ownSlots);
-            return;
-        }
-
-        var k = Measurements;
-        var s = Slots;
-        if (features.Length != DeviceReadingFeaturizer.DimensionOf(k, s) || ownSlots.Length != k || unitResiduals.Length != k * s)
-        {
-            throw new ArgumentException(
-                $"Expected {DeviceReadingFeaturizer.DimensionOf(k, s)} features, {k} slots and {k * s} unit residuals, got {features.Length}, {ownSlots.Length} and {unitResiduals.Length}.");
-        }
-
-        var suspect = -1;
-        var suspectResidual = SuspectSigma;
-        for (var m = 0; m < k; m++)
-        {
-            for (var slot = 0; slot < s; slot++)
-            {
-                var key = (m * s) + slot;
-                if (slot == ownSlots[m] || !(unitResiduals[key] > suspectResidual)) continue;
-                suspect = key;
-                suspectResidual = unitResiduals[key];
-            }
-        }
-
-        var snapshotAt = DeviceReadingFeaturizer.SnapshotStart(k);
-        var largest = 0.0;
-        for (var m = 0; m < k; m++)
-        {
-            if (ownSlots[m] < 0) continue;
-            var key = (m * s) + ownSlots[m];
-            if (_inverseStd[key] == 0)
-            {
-                unitResiduals[key] = 0;
-                continue;
-            }
-
-            var residual = Math.Min(Math.Abs(Residual(key, features, ownSlots, snapshotAt)), ResidualLimit);
-            unitResiduals[key] = (float)residual;
-            if (suspect >= 0)
-            {
-                var without = LeaveOut(key, suspect);
-                if (without.InverseStd != 0) residual = Math.Min(residual, Math.Abs(Residual(key, without.Slopes, without.Intercept, without.InverseStd, features, ownSlots, snapshotAt)));
-            }
-
-            largest = Math.Max(largest, residual);
-        }
-
-        features[snapshotAt + (2 * k * s)] = (float)largest;
-    }
-
-    /// <summary>
-    /// The coefficients of key (<paramref name="measurement"/>, <paramref name="slot"/>) fitted without the two regressors
-    /// (latest and smoothed) of key (<paramref name="suspectMeasurement"/>, <paramref name="suspectSlot"/>): slopes over
-    /// the 2·k·slots snapshot features (0 for the two left out), intercept and residual std; null when that fit has no model.
-    /// </summary>
-    internal (float[] Slopes, double Intercept, double Std)? LeaveOutCoefficients(int measurement, int slot, int suspectMeasurement, int suspectSlot)
-    {
-        var fit = LeaveOut(Key(measurement, slot), Key(suspectMeasurement, suspectSlot));
-        return fit.InverseStd == 0 ? null : (fit.Slopes.ToArray(), fit.Intercept, 1 / fit.InverseStd);
-    }
-
-    private LeaveOutFit LeaveOut(int key, int suspect) =>
-        _leaveOut.GetOrAdd((key * _counts.Length) + suspect, static (pair, self) =>
-        {
-            var keys = self._counts.Length;
-            var slopes = new float[self.Regressors - 1];
-            return self.Solve(pair / keys, pair % keys, slopes, out var intercept, out var std) ? new LeaveOutFit(slopes, intercept, 1 / std) : new LeaveOutFit([], 0, 0);
-        }, this);
-
     // (value − prediction) / residual std of the key's measurement in one row, the row's own device masked out of the
     // prediction (its snapshot features are subtracted again rather than copied into a masked regressor vector).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private double Residual(int key, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
-    {
-        var q = Regressors - 1;
-        return Residual(key, _slopes.AsSpan(key * q, q), _intercepts[key], _inverseStd[key], row, ownSlots, snapshotAt);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private double Residual(int key, ReadOnlySpan<float> beta, double intercept, double inverseStd, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
     {
         var k = Measurements;
         var s = Slots;
         var half = k * s;
         var q = 2 * half;
         var snapshot = row.Slice(snapshotAt, q);
-        var prediction = intercept;
+        var beta = _slopes.AsSpan(key * q, q);
+        var prediction = _intercepts[key];
         for (var j = 0; j < q; j++) prediction += beta[j] * snapshot[j];
         for (var o = 0; o < k; o++)
         {
@@ -362,7 +239,7 @@ public sealed class RelationModel
             prediction -= (beta[at] * snapshot[at]) + (beta[half + at] * snapshot[half + at]);
         }
 
-        return (row[DeviceReadingFeaturizer.ValueIndex(key / s)] - prediction) * inverseStd;
+        return (row[DeviceReadingFeaturizer.ValueIndex(key / s)] - prediction) * _inverseStd[key];
     }
 
     /// <summary>Serializes the statistics (the coefficients are derived again on reading): compact, deterministic, checksummed.</summary>
@@ -388,7 +265,7 @@ public sealed class RelationModel
             }
         }
 
-        BlobEnvelope.Seal(bytes, Magic, LeavesSuspectOut ? Version : PlainVersion);
+        BlobEnvelope.Seal(bytes, Magic, Version);
         return bytes;
     }
 
@@ -396,7 +273,7 @@ public sealed class RelationModel
     /// <exception cref="ModelFormatException">Wrong magic or version, bad checksum, or inconsistent length or values.</exception>
     public static RelationModel Deserialize(ReadOnlySpan<byte> bytes)
     {
-        var version = BlobEnvelope.Check(bytes, Magic, PlainVersion, Version, minLength: 18, "relation model");
+        BlobEnvelope.Check(bytes, Magic, Version, minLength: 18, "relation model");
         var k = BinaryPrimitives.ReadInt32LittleEndian(bytes[6..]);
         var slots = BinaryPrimitives.ReadInt32LittleEndian(bytes[10..]);
         if (k is < 1 or > 4096 || slots is < 1 or > 8) throw new ModelFormatException($"Relation model shape {k} measurements × {slots} slots is out of range.");
@@ -436,7 +313,7 @@ public sealed class RelationModel
             }
         }
 
-        return new RelationModel(k, slots, counts, xtx, xty, yty, version == Version);
+        return new RelationModel(k, slots, counts, xtx, xty, yty);
     }
 
     private int Key(int measurement, int slot)
@@ -453,23 +330,20 @@ public sealed class RelationModel
     }
 
     // Centred ridge least squares from the key's statistics: slopes β = (C + Ridge·diag(C))⁻¹ c, intercept ȳ − β·μ,
-    // residual variance ȳ² − ... computed from the same statistics (the in-sample mean squared residual). With a suspect
-    // key (≥ 0), its two regressor columns are left out of the system (as a constant one is: slope 0). False: no model.
-    private bool Solve(int key, int suspect, Span<float> slopes, out double intercept, out double std)
+    // residual variance ȳ² − ... computed from the same statistics (the in-sample mean squared residual).
+    private void Solve(int key)
     {
-        intercept = 0;
-        std = 0;
         var p = Regressors;
         var q = p - 1;
         var n = _counts[key];
-        if (n < 2 * p) return false;
+        if (n < 2 * p) return;
         var a = _xtx.AsSpan(key * p * p, p * p);
         var b = _xty.AsSpan(key * p, p);
         var mu = new double[q];
         for (var j = 0; j < q; j++) mu[j] = a[(j * p) + q] / n;
         var yMean = b[q] / n;
         var yVar = (_yty[key] / n) - (yMean * yMean);
-        if (!(yVar > 1e-12 * Math.Max(1, yMean * yMean))) return false;
+        if (!(yVar > 1e-12 * Math.Max(1, yMean * yMean))) return;
         var c = new double[q * q];
         var cy = new double[q];
         var constant = new bool[q];
@@ -478,12 +352,6 @@ public sealed class RelationModel
             cy[i] = (b[i] / n) - (mu[i] * yMean);
             for (var j = 0; j < q; j++) c[(i * q) + j] = (a[(i * p) + j] / n) - (mu[i] * mu[j]);
             constant[i] = !(c[(i * q) + i] > 1e-12 * Math.Max(1, mu[i] * mu[i]));
-        }
-
-        if (suspect >= 0)
-        {
-            constant[suspect] = true;
-            constant[(q / 2) + suspect] = true;
         }
 
         var system = new double[q * q];
@@ -506,7 +374,7 @@ public sealed class RelationModel
         }
 
         var beta = CholeskySolve(system, rhs, q);
-        if (beta is null) return false;
+        if (beta is null) return;
         var explained = 0.0;
         var quadratic = 0.0;
         for (var i = 0; i < q; i++)
@@ -518,19 +386,17 @@ public sealed class RelationModel
         }
 
         var variance = Math.Max(yVar - (2 * explained) + quadratic, 1e-6 * yVar);
-        intercept = yMean;
+        var intercept = yMean;
         for (var j = 0; j < q; j++)
         {
-            slopes[j] = (float)beta[j];
+            _slopes[(key * q) + j] = (float)beta[j];
             intercept -= (float)beta[j] * mu[j];
         }
 
-        std = Math.Sqrt(variance);
-        return true;
+        _intercepts[key] = intercept;
+        _std[key] = Math.Sqrt(variance);
+        _inverseStd[key] = 1 / _std[key];
     }
-
-    // Coefficients of one key fitted without a suspect key's regressors; InverseStd 0: no model.
-    private sealed record LeaveOutFit(float[] Slopes, double Intercept, double InverseStd);
 
     private static double[]? CholeskySolve(double[] a, double[] b, int n)
     {
