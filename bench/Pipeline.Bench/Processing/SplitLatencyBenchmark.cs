@@ -116,13 +116,13 @@ public static class SplitLatencyBenchmark
         Process? consumeOnly = null;
         try
         {
-            var scorerDrained = committed.Available();
-            var scorerCold = await DrainAsync("scorer, cold", scorer, committed.Count, 0, scorerDrained, ct).ConfigureAwait(false);
+            // Both children start at the topic's start and drain everything there is, so one count serves them both.
+            var drained = committed.Available();
+            var scorerCold = await DrainAsync("scorer, cold", scorer, committed.Count, 0, drained, ct).ConfigureAwait(false);
             Signal(scorer, SigStop);
             consumeOnly = StartForwarder(scorerCpu, child, every: 0, version: 0, consumed);
             long Consumed() => Volatile.Read(ref consumed.Value);
-            var consumerDrained = ProcessingBenchmark.TopicSize(clients, input);
-            var consumerCold = await DrainAsync("consume-only child, cold", consumeOnly, Consumed, 0, consumerDrained, ct).ConfigureAwait(false);
+            var consumerCold = await DrainAsync("consume-only child, cold", consumeOnly, Consumed, 0, drained, ct).ConfigureAwait(false);
             Signal(consumeOnly, SigStop);
             Console.WriteLine($"  cold ratio scorer / consume-only: {scorerCold.Rate / consumerCold.Rate:F2} wall, {scorerCold.PerCpuSecond / consumerCold.PerCpuSecond:F2} per CPU-second");
             List<double> wallRatios = [], cpuRatios = [], scorerRates = [];
@@ -135,10 +135,9 @@ public static class SplitLatencyBenchmark
                     return 1;
                 }
                 Console.WriteLine($"round {round}: {more.Count:N0} more readings produced in {refill.Elapsed.TotalSeconds:F1} s while both children were frozen");
-                var consumerWarm = await ResumedDrainAsync("  consume-only child, warm", consumeOnly, Consumed, consumerDrained, consumerDrained + more.Count, ct).ConfigureAwait(false);
-                var scorerWarm = await ResumedDrainAsync("  scorer, warm", scorer, committed.Count, scorerDrained, scorerDrained + more.Count, ct).ConfigureAwait(false);
-                consumerDrained += more.Count;
-                scorerDrained += more.Count;
+                var consumerWarm = await ResumedDrainAsync("  consume-only child, warm", consumeOnly, Consumed, drained, drained + more.Count, ct).ConfigureAwait(false);
+                var scorerWarm = await ResumedDrainAsync("  scorer, warm", scorer, committed.Count, drained, drained + more.Count, ct).ConfigureAwait(false);
+                drained += more.Count;
                 wallRatios.Add(scorerWarm.Rate / consumerWarm.Rate);
                 cpuRatios.Add(scorerWarm.PerCpuSecond / consumerWarm.PerCpuSecond);
                 scorerRates.Add(scorerWarm.Rate);
