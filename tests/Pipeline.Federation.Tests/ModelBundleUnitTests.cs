@@ -222,15 +222,15 @@ public sealed class ModelBundleUnitTests
     }
 
     [Fact]
-    public void Deserialize_VersionTwoBundle_FailsNamingTheVersion()
+    public void Deserialize_VersionThreeBundle_FailsNamingTheVersion()
     {
         var bytes = Fit(RelationLayout(), new PcaMahalanobisOptions()).Serialize();
-        bytes[4] = 2;
+        bytes[4] = 3;
         bytes[5] = 0;
 
         var ex = Assert.Throws<ModelFormatException>(() => ModelBundle.Deserialize(bytes));
 
-        Assert.Contains("version 2 is not supported", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("version 3 is not supported", ex.Message, StringComparison.Ordinal);
     }
 
     // The unit snapshot on (ScenarioData's layout switches it off), so the bundle carries a relation model.

@@ -20,7 +20,8 @@ namespace Pipeline.Bench.Detection;
 /// The scorer is warmed on the training window (so per-entity context is as warm as in a running processor) and then
 /// scores the test window; only the test window's labels are read, to compute the metrics.
 /// Options: <c>--seed N</c> (2026), <c>--scenario FILE</c> (producers/scenarios/default.json), <c>--scale F</c> (1),
-/// <c>--only PREFIX</c> (one data set), <c>--ned-only</c>; NED settings other than the defaults (for development
+/// <c>--only PREFIX</c> (one data set), <c>--ned-only</c>, <c>--block-confirmations K</c>
+/// (<see cref="BundleLayout.DefaultBlockConfirmations"/>; 0 scores blocks on arrival); NED settings other than the defaults (for development
 /// on another seed, never on the table's): <c>--ned-optimizer sgd|adam</c>, <c>--ned-epochs</c>, <c>--ned-lr</c>,
 /// <c>--ned-layers 32,8</c>, <c>--ned-plain-mse</c>, <c>--ned-fence K</c> (Tukey fence factor of the training support; <c>Infinity</c> turns the clamp off).
 /// </remarks>
@@ -37,6 +38,7 @@ public static class DetectionQualityBenchmark
         var scenarioPath = Option(args, "--scenario") ?? FindDefaultScenario();
         var scenario = ScenarioLoader.Load(scenarioPath);
         var only = Option(args, "--only");
+        var confirmations = IntOption(args, "--block-confirmations", BundleLayout.DefaultBlockConfirmations);
         var defaults = new NedOptions();
         var ned = defaults with
         {
@@ -48,7 +50,7 @@ public static class DetectionQualityBenchmark
             ResidualWeighting = !args.Contains("--ned-plain-mse"),
             SupportFence = Option(args, "--ned-fence") is { } k ? double.Parse(k, inv) : defaults.SupportFence,
         };
-        Console.WriteLine($"# detection-quality (scenario {scenario.Name}, seed {seed}, scale {scale.ToString(inv)})");
+        Console.WriteLine($"# detection-quality (scenario {scenario.Name}, seed {seed}, scale {scale.ToString(inv)}, block confirmations {confirmations})");
         Console.WriteLine();
 
         var world = new ScenarioWorld(scenario, seed);
@@ -67,7 +69,7 @@ public static class DetectionQualityBenchmark
                 static (l, e) => BundleTrainer.Featurize(l, e), static (s, e, o) => s.Score(e, o)),
             Split("chain transactions", new BundleLayout { Stream = Topics.ChainTransactions }, transactions, txCount, null,
                 static (l, e) => BundleTrainer.Featurize(l, e), static (s, e, o) => s.Score(e, o)),
-            Split("chain blocks", new BundleLayout { Stream = Topics.ChainBlocks }, blocks, blockCount, null,
+            Split("chain blocks", new BundleLayout { Stream = Topics.ChainBlocks, Confirmations = confirmations }, blocks, blockCount, null,
                 static (l, e) => BundleTrainer.Featurize(l, e), static (s, e, o) => s.Score(e, o)),
         };
 

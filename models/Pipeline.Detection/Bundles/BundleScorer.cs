@@ -12,6 +12,11 @@ namespace Pipeline.Detection;
 /// <see cref="ModelBundle.CreateScorer"/>. When a new model version arrives, create a new scorer; its entity context
 /// starts cold. Buffers grow to the largest batch seen and are reused, so steady-state scoring allocates only the
 /// entity keys of windowed bundles.
+/// <para>With block confirmations (<see cref="BundleLayout.Confirmations"/> k &gt; 0) a block is scored once k more
+/// blocks of its chain have arrived. A stream processor hands blocks over with <see cref="Hold"/> and gets the blocks
+/// released by them, scored; <see cref="Release"/> scores held blocks early (a time limit) and <see cref="Drop"/>
+/// forgets them (their records will be read again). <see cref="Score(IReadOnlyList{BlockEvent}, Span{float})"/> scores
+/// a finished sequence instead: every block with the look-ahead the sequence has, as training featurizes it.</para>
 /// </remarks>
 public sealed class BundleScorer
 {
@@ -20,6 +25,10 @@ public sealed class BundleScorer
     private readonly int _d;
     private readonly int _inputDimension;
     private readonly float[] _raw;
+    private readonly int _arrival;
+    private readonly BlockConfirmations<HeldBlock>? _confirmations;
+    private readonly List<ConfirmedBlock<HeldBlock>> _released = [];
+    private float[] _heldScores = [];
     private float[] _standardised = [];
     private float[] _inputs = [];
     private int _lastBatch;
@@ -31,6 +40,8 @@ public sealed class BundleScorer
         _d = _featurizer.Dimension;
         _inputDimension = bundle.Layout.InputDimension;
         _raw = new float[_d];
+        _arrival = _featurizer.ArrivalDimension;
+        if (_featurizer.Confirmations > 0) _confirmations = _featurizer.CreateConfirmations<HeldBlock>(bundle.Layout.Featurizer.MaxEntities);
         if (bundle.Layout.SequenceLength > 1)
         {
             _window = new SequenceWindow(_d, bundle.Layout.SequenceLength, bundle.Layout.Featurizer.MaxEntities);
@@ -61,13 +72,84 @@ public sealed class BundleScorer
         Finish(n, scores);
     }
 
-    /// <summary>Scores blocks, in order, into <paramref name="scores"/>.</summary>
+    /// <summary>
+    /// Scores blocks, in order, into <paramref name="scores"/>. With confirmations the batch is a finished sequence: each
+    /// block gets the look-ahead of the next k blocks of its chain in the batch (fewer at its end); nothing stays held.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Blocks handed over with <see cref="Hold"/> are still held.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Score(IReadOnlyList<BlockEvent> batch, Span<float> scores)
     {
         var n = Begin(batch, scores);
-        for (var i = 0; i < n; i++) Add(i, _featurizer.Featurize(batch[i], _raw));
+        if (_confirmations is null)
+        {
+            for (var i = 0; i < n; i++) Add(i, _featurizer.Featurize(batch[i], _raw));
+        }
+        else
+        {
+            if (_confirmations.Held > 0) throw new InvalidOperationException($"{_confirmations.Held} blocks handed over with Hold are still held; score a sequence with a fresh scorer.");
+            _released.Clear();
+            for (var i = 0; i < n; i++) _confirmations.Add(batch[i], Arrive(batch[i], null, i), _released);
+            _confirmations.Release(static _ => true, _released);
+            foreach (var block in _released) AddConfirmed(block.Payload.Row, block);
+        }
+
         Finish(n, scores);
+    }
+
+    /// <summary>Blocks held until their confirmations (0 without them).</summary>
+    public int Held => _confirmations?.Held ?? 0;
+
+    /// <summary>
+    /// Featurizes <paramref name="blocks"/> (in order) on arrival and holds each with its <paramref name="tags"/> entry
+    /// (where it came from); appends to <paramref name="scored"/> the blocks that now have k later blocks of their chain,
+    /// scored, oldest first per chain. <see cref="Explain"/> then refers to those rows.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The bundle has no block confirmations.</exception>
+    /// <exception cref="ArgumentException">The tags do not match the blocks.</exception>
+    public void Hold(IReadOnlyList<BlockEvent> blocks, IReadOnlyList<object?> tags, List<HeldScore> scored)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        ArgumentNullException.ThrowIfNull(tags);
+        ArgumentNullException.ThrowIfNull(scored);
+        var confirmations = _confirmations ?? throw new InvalidOperationException($"This {Bundle.Stream} bundle scores events on arrival; it holds no blocks.");
+        if (tags.Count != blocks.Count) throw new ArgumentException($"{blocks.Count} blocks but {tags.Count} tags.", nameof(tags));
+        _released.Clear();
+        for (var i = 0; i < blocks.Count; i++) confirmations.Add(blocks[i], Arrive(blocks[i], tags[i], -1), _released);
+        ScoreReleased(scored);
+    }
+
+    /// <summary>
+    /// Scores now, with the look-ahead they have, the held blocks whose tag satisfies <paramref name="due"/> (a time
+    /// limit, a model swap), appending them to <paramref name="scored"/>. Nothing happens without confirmations.
+    /// </summary>
+    public void Release(Func<object?, bool> due, List<HeldScore> scored)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        ArgumentNullException.ThrowIfNull(scored);
+        if (_confirmations is null) return;
+        _released.Clear();
+        _confirmations.Release(held => due(held.Tag), _released);
+        ScoreReleased(scored);
+    }
+
+    /// <summary>
+    /// Forgets, unscored, every chain holding a block whose tag satisfies <paramref name="which"/> (its records will be
+    /// read again, from the oldest held one): the held blocks, the chain's arrival context and its sequence window.
+    /// Returns the dropped blocks with their tags, oldest first per chain.
+    /// </summary>
+    public IReadOnlyList<(BlockEvent Block, object? Tag)> Drop(Func<object?, bool> which)
+    {
+        ArgumentNullException.ThrowIfNull(which);
+        if (_confirmations is null) return [];
+        var dropped = new List<(BlockEvent Block, HeldBlock Held)>();
+        foreach (var chain in _confirmations.Drop(held => which(held.Tag), dropped))
+        {
+            _featurizer.Forget(chain);
+            _window?.Forget(chain);
+        }
+
+        return [.. dropped.Select(d => (d.Block, d.Held.Tag))];
     }
 
     /// <summary>Scores transactions, in order, into <paramref name="scores"/>.</summary>
@@ -116,12 +198,19 @@ public sealed class BundleScorer
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (scores.Length != batch.Count) throw new ArgumentException($"The batch has {batch.Count} events but the score span has {scores.Length}.", nameof(scores));
-        var n = batch.Count;
+        Reserve(batch.Count);
+        return batch.Count;
+    }
+
+    private void Reserve(int n)
+    {
         if (_standardised.Length < n * _d) _standardised = new float[n * _d];
         if (_inputs.Length < n * _inputDimension) _inputs = new float[n * _inputDimension];
         _lastBatch = 0;
-        return n;
     }
+
+    // A block awaiting its confirmations: its arrival features, the caller's tag and (for Score) its row in the batch.
+    private sealed record HeldBlock(float[] Arrival, object? Tag, int Row);
 
     // Standardises the featurized row i and places it (alone, or in the entity's sequence window) in the detector input.
     // Per event and without loops: inlined into the (optimised, loop-holding) Score methods instead of waiting for
@@ -135,9 +224,42 @@ public sealed class BundleScorer
         else _window.Push(entity, z, _inputs.AsSpan(i * _inputDimension, _inputDimension));
     }
 
+    private HeldBlock Arrive(BlockEvent block, object? tag, int row)
+    {
+        var arrival = new float[_arrival];
+        _featurizer.Featurize(block, arrival);
+        return new HeldBlock(arrival, tag, row);
+    }
+
+    // Row i of the detector input from a released block: its arrival features, then its look-ahead features.
+    private void AddConfirmed(int i, ConfirmedBlock<HeldBlock> block)
+    {
+        block.Payload.Arrival.CopyTo(_raw.AsSpan(0, _arrival));
+        block.LookAhead.CopyTo(_raw.AsSpan(_arrival));
+        Add(i, block.Block.ClusterId);
+    }
+
+    private void ScoreReleased(List<HeldScore> scored)
+    {
+        var n = _released.Count;
+        Reserve(n);
+        if (n == 0) return;
+        if (_heldScores.Length < n) _heldScores = new float[Math.Max(n, 2 * _heldScores.Length)];
+        for (var j = 0; j < n; j++) AddConfirmed(j, _released[j]);
+        var scores = _heldScores.AsSpan(0, n);
+        Finish(n, scores);
+        for (var j = 0; j < n; j++) scored.Add(new HeldScore(_released[j].Block, _released[j].Payload.Tag, scores[j]));
+    }
+
     private void Finish(int n, Span<float> scores)
     {
         Bundle.Detector.Score(_inputs.AsSpan(0, n * _inputDimension), scores);
         _lastBatch = n;
     }
 }
+
+/// <summary>A held block scored on release by <see cref="BundleScorer.Hold"/> or <see cref="BundleScorer.Release"/>.</summary>
+/// <param name="Block">The block.</param>
+/// <param name="Tag">The tag it was handed over with.</param>
+/// <param name="Score">Its score (higher is more anomalous).</param>
+public readonly record struct HeldScore(BlockEvent Block, object? Tag, float Score);

@@ -17,9 +17,33 @@ public static class BundleTrainer
     public static FeaturizedEvents Featurize(BundleLayout layout, IReadOnlyList<DeviceReading> events) =>
         Featurize(layout, events, static (f, e, s) => f.Featurize(e, s));
 
-    /// <summary>Featurizes blocks in order with a fresh featurizer.</summary>
-    public static FeaturizedEvents Featurize(BundleLayout layout, IReadOnlyList<BlockEvent> events) =>
-        Featurize(layout, events, static (f, e, s) => f.Featurize(e, s));
+    /// <summary>
+    /// Featurizes blocks in order with a fresh featurizer. With confirmations (k &gt; 0) each row also gets its
+    /// look-ahead features, from the next k blocks of its chain in <paramref name="events"/> (fewer at the end): the
+    /// rule a scorer applies when it releases a held block.
+    /// </summary>
+    public static FeaturizedEvents Featurize(BundleLayout layout, IReadOnlyList<BlockEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        if (layout.Confirmations == 0) return Featurize(layout, events, static (f, e, s) => f.Featurize(e, s));
+        ArgumentNullException.ThrowIfNull(events);
+        var featurizer = layout.CreateFeaturizer();
+        var d = featurizer.Dimension;
+        var arrival = featurizer.ArrivalDimension;
+        var features = new float[events.Count * d];
+        var entities = new string[events.Count];
+        var confirmations = featurizer.CreateConfirmations<int>(layout.Featurizer.MaxEntities);
+        var released = new List<ConfirmedBlock<int>>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            entities[i] = featurizer.Featurize(events[i], features.AsSpan(i * d, d));
+            confirmations.Add(events[i], i, released);
+        }
+
+        confirmations.Release(static _ => true, released);
+        foreach (var block in released) block.LookAhead.CopyTo(features.AsSpan((block.Payload * d) + arrival, d - arrival));
+        return new FeaturizedEvents(layout, features, entities, []);
+    }
 
     /// <summary>Featurizes transactions in order with a fresh featurizer.</summary>
     public static FeaturizedEvents Featurize(BundleLayout layout, IReadOnlyList<TransactionEvent> events) =>

@@ -12,14 +12,15 @@ namespace Pipeline.Detection;
 /// <remarks>
 /// Immutable and thread-safe; scoring state lives in the <see cref="BundleScorer"/>s it creates (one per consumer).
 /// Wire format (little-endian): magic "BHMB", format version (u16), stream, measurement names, featurizer window,
-/// max entities, replay memory, baseline alpha, unit slots, relation residuals (bool), sequence length, length-prefixed standardizer blob,
+/// max entities, replay memory, baseline alpha, unit slots, relation residuals (bool), sequence length, block confirmations (i32), length-prefixed standardizer blob,
 /// length-prefixed relation model blob (length 0: none), length-prefixed detector blob, CRC-32 of all preceding bytes.
-/// Version 3 added the relation model and the <c>rel</c> features; version 2 bundles are refused. Strings are a u16 byte length then UTF-8.
+/// Version 4 added the block confirmations, version 3 the relation model and the <c>rel</c> features; older bundles are
+/// refused (a federation publishes a new one every round). Strings are a u16 byte length then UTF-8.
 /// </remarks>
 public sealed class ModelBundle
 {
     /// <summary>The format version this build writes and reads.</summary>
-    public const ushort FormatVersion = 3;
+    public const ushort FormatVersion = 4;
 
     private static readonly byte[] Magic = "BHMB"u8.ToArray();
 
@@ -105,6 +106,7 @@ public sealed class ModelBundle
             writer.Write(Layout.Featurizer.UnitSlots);
             writer.Write(Layout.Featurizer.RelationResiduals);
             writer.Write(Layout.SequenceLength);
+            writer.Write(Layout.Confirmations);
             var standardizer = Standardizer.Serialize();
             writer.Write(standardizer.Length);
             writer.Write(standardizer);
@@ -160,7 +162,14 @@ public sealed class ModelBundle
                 UnitSlots = reader.ReadInt32(),
                 RelationResiduals = reader.ReadBoolean(),
             };
-            var layout = new BundleLayout { Stream = stream, Measurements = measurements, Featurizer = featurizer, SequenceLength = reader.ReadInt32() };
+            var layout = new BundleLayout
+            {
+                Stream = stream,
+                Measurements = measurements,
+                Featurizer = featurizer,
+                SequenceLength = reader.ReadInt32(),
+                Confirmations = reader.ReadInt32(),
+            };
             var standardizer = RunningStandardizer.Deserialize(ReadBlob(reader, "standardizer"));
             var relationBytes = ReadBlob(reader, "relation model");
             var relations = relationBytes.Length == 0 ? null : RelationModel.Deserialize(relationBytes);

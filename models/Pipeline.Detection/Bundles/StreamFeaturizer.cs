@@ -20,7 +20,8 @@ internal sealed class StreamFeaturizer
                 break;
             case Topics.ChainBlocks:
                 _block = new BlockFeaturizer(layout.Featurizer);
-                Names = _block.FeatureNames;
+                Confirmations = layout.Confirmations;
+                Names = Confirmations > 0 ? [.. _block.FeatureNames, .. BlockConfirmations<int>.FeatureNames] : _block.FeatureNames;
                 break;
             default:
                 _transaction = new TransactionFeaturizer(layout.Featurizer);
@@ -35,6 +36,12 @@ internal sealed class StreamFeaturizer
 
     public int Dimension => Names.Count;
 
+    /// <summary>Block confirmations k of the layout (0: blocks are featurized completely on arrival).</summary>
+    public int Confirmations { get; }
+
+    /// <summary>Features known on arrival: all of them, except the look-ahead features of held blocks (the last ones).</summary>
+    public int ArrivalDimension => Confirmations > 0 ? Dimension - BlockConfirmations<int>.FeatureCount : Dimension;
+
     /// <summary>The own snapshot slots of the last featurized reading (empty for the chain streams).</summary>
     public ReadOnlySpan<sbyte> OwnSlots => _device is null ? [] : _device.LastOwnSlots;
 
@@ -48,9 +55,15 @@ internal sealed class StreamFeaturizer
     public string Featurize(BlockEvent block, Span<float> features)
     {
         if (_block is null) throw WrongStream(Topics.ChainBlocks);
-        _block.Featurize(block, features);
+        _block.Featurize(block, features[..ArrivalDimension]);
         return block.ClusterId;
     }
+
+    /// <summary>A holder of blocks awaiting the layout's confirmations (k &gt; 0).</summary>
+    public BlockConfirmations<T> CreateConfirmations<T>(int maxChains) => new(Confirmations, maxChains);
+
+    /// <summary>Forgets the arrival context of a chain and its miners (its held blocks were dropped).</summary>
+    public void Forget(string clusterId) => _block?.Forget(clusterId);
 
     public string Featurize(TransactionEvent transaction, Span<float> features)
     {

@@ -77,6 +77,15 @@ public sealed class BlockFeaturizer : IFeaturizer<BlockEvent>
         miner.Push([0], @event.Timestamp, @event.Height, 1);
     }
 
+    /// <summary>Forgets the context of a chain (cluster) and of its miners: its next block is featurized cold.</summary>
+    public void Forget(string clusterId)
+    {
+        ArgumentNullException.ThrowIfNull(clusterId);
+        _chains.RemoveWhere(key => string.Equals(key, clusterId, StringComparison.Ordinal));
+        var prefix = clusterId + "/";
+        _miners.RemoveWhere(key => key.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
     private sealed class ChainState(int window)
     {
         private readonly long[] _heights = new long[window];

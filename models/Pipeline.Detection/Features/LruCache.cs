@@ -65,6 +65,27 @@ internal sealed class LruCache<TValue>(int capacity)
         return true;
     }
 
+    /// <summary>Removes the entries whose key satisfies <paramref name="match"/> (a scan: for rare clean-ups, not per event).</summary>
+    public int RemoveWhere(Func<string, bool> match)
+    {
+        var removed = 0;
+        for (var entry = _head; entry is not null;)
+        {
+            var next = entry.Next;
+            if (match(entry.Key))
+            {
+                Unlink(entry);
+                entry.Cached = false;
+                _map.Remove(entry.Key);
+                removed++;
+            }
+
+            entry = next;
+        }
+
+        return removed;
+    }
+
     private Entry Add(string key, TValue value)
     {
         if (_map.Count >= capacity)

@@ -41,6 +41,9 @@ public sealed class SequenceWindow
         ring.CopyOldestFirst(window);
     }
 
+    /// <summary>Forgets <paramref name="entity"/>'s history: its next window starts zero-filled.</summary>
+    public void Forget(string entity) => _entities.RemoveWhere(key => string.Equals(key, entity, StringComparison.Ordinal));
+
     private sealed class Ring(int d, int w)
     {
         private readonly float[] _values = new float[d * w];
