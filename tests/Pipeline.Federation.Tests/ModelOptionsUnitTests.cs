@@ -19,6 +19,33 @@ public sealed class ModelOptionsUnitTests
     }
 
     [Fact]
+    public void Layout_ChainBlocks_CarriesTheBlockConfirmationsAndOtherStreamsNone()
+    {
+        var blocks = new FederationOptions { Stream = Topics.ChainBlocks, BlockConfirmations = 4 }.Layout();
+        var byDefault = new FederationOptions { Stream = Topics.ChainBlocks }.Layout();
+        var telemetry = new FederationOptions { Stream = Topics.IiotTelemetry, BlockConfirmations = 4 }.Layout();
+
+        Assert.Equal(4, blocks.Confirmations);
+        Assert.Equal(Pipeline.Detection.BundleLayout.DefaultBlockConfirmations, byDefault.Confirmations);
+        Assert.Equal(0, telemetry.Confirmations);
+    }
+
+    [Theory]
+    [InlineData(Topics.ChainBlocks, null, false)]
+    [InlineData(Topics.IiotTelemetry, null, true)]
+    [InlineData(Topics.ChainTransactions, null, true)]
+    [InlineData(Topics.ChainBlocks, true, true)]
+    [InlineData(Topics.IiotTelemetry, false, false)]
+    public void DetectorOptions_Ned_ResidualWeightingPerStreamUnlessConfigured(string stream, bool? configured, bool expected)
+    {
+        var options = new FederationOptions { Stream = stream, Detector = "ned", NedResidualWeighting = configured };
+
+        var ned = (Pipeline.Detection.NedOptions)options.DetectorOptions(4, 32, 0.03);
+
+        Assert.Equal(expected, ned.ResidualWeighting);
+    }
+
+    [Fact]
     public void ModelOptions_NoModels_IsTheSingleConfiguredModel()
     {
         var options = new FederationOptions { ModelName = "only", Detector = "pca" };

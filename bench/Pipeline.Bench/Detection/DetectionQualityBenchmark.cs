@@ -23,7 +23,8 @@ namespace Pipeline.Bench.Detection;
 /// <c>--only PREFIX</c> (one data set), <c>--ned-only</c>, <c>--block-confirmations K</c>
 /// (<see cref="BundleLayout.DefaultBlockConfirmations"/>; 0 scores blocks on arrival); NED settings other than the defaults (for development
 /// on another seed, never on the table's): <c>--ned-optimizer sgd|adam</c>, <c>--ned-epochs</c>, <c>--ned-lr</c>,
-/// <c>--ned-layers 32,8</c>, <c>--ned-plain-mse</c>, <c>--ned-fence K</c> (Tukey fence factor of the training support; <c>Infinity</c> turns the clamp off).
+/// <c>--ned-layers 32,8</c>, <c>--ned-plain-mse</c> / <c>--ned-weighted</c> (residual weighting off / on for every
+/// stream; by default <see cref="NedOptions.ResidualWeightingFor"/>), <c>--ned-fence K</c> (Tukey fence factor of the training support; <c>Infinity</c> turns the clamp off).
 /// </remarks>
 public static class DetectionQualityBenchmark
 {
@@ -47,9 +48,10 @@ public static class DetectionQualityBenchmark
             Epochs = IntOption(args, "--ned-epochs", defaults.Epochs),
             LearningRate = Option(args, "--ned-lr") is { } lr ? double.Parse(lr, inv) : defaults.LearningRate,
             HiddenLayers = Option(args, "--ned-layers")?.Split(',').Select(v => int.Parse(v, inv)).ToArray() ?? defaults.HiddenLayers,
-            ResidualWeighting = !args.Contains("--ned-plain-mse"),
             SupportFence = Option(args, "--ned-fence") is { } k ? double.Parse(k, inv) : defaults.SupportFence,
         };
+        // NED's residual weighting per stream as the federation chooses it, unless forced for every stream.
+        bool? weighting = args.Contains("--ned-plain-mse") ? false : args.Contains("--ned-weighted") ? true : null;
         Console.WriteLine($"# detection-quality (scenario {scenario.Name}, seed {seed}, scale {scale.ToString(inv)}, block confirmations {confirmations})");
         Console.WriteLine();
 
@@ -83,15 +85,16 @@ public static class DetectionQualityBenchmark
             var attacks = set.TestLabels.Where(l => l != AttackLabels.Normal).GroupBy(l => l).OrderBy(g => g.Key, StringComparer.Ordinal);
             Console.WriteLine($"## {set.Name}: train {set.TrainCount} events ({set.Layout.FeatureDimension} features), test {set.TestLabels.Length} events, " +
                 $"{labels.Count(l => l)} attack events ({string.Join(", ", attacks.Select(g => $"{g.Key} {g.Count()}"))})");
+            var setNed = ned with { ResidualWeighting = weighting ?? NedOptions.ResidualWeightingFor(set.Layout.Stream) };
             var runs = new List<(string Name, BundleLayout Layout, DetectorOptions Options)>
             {
-                ("NED", set.Layout, ned),
+                ("NED", set.Layout, setNed),
                 ("Isolation Forest", set.Layout, new IsolationForestOptions { Seed = seed }),
                 ("PCA-Mahalanobis", set.Layout, new PcaMahalanobisOptions { Seed = seed }),
                 ("K-means", set.Layout, new KMeansOptions { Seed = seed }),
                 ("CBLOF", set.Layout, new CblofOptions { Seed = seed }),
             };
-            if (set.Window is { } w) runs.Insert(1, ($"NED (window w={w})", set.Layout with { SequenceLength = w }, ned));
+            if (set.Window is { } w) runs.Insert(1, ($"NED (window w={w})", set.Layout with { SequenceLength = w }, setNed));
             foreach (var (name, layout, options) in runs)
             {
                 if (args.Contains("--ned-only") && !name.StartsWith("NED", StringComparison.Ordinal)) continue;
