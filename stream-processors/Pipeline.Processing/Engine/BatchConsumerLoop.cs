@@ -29,6 +29,15 @@ namespace Pipeline.Processing.Engine;
 /// records are then processed again) and retries after <see cref="BatchLoopSettings.RetryBackoff"/>;
 /// a refused commit is logged and covered by the next one. Bad input is never an error of the loop:
 /// it is dead-lettered with a reason and committed.</para>
+/// <para>Held records (<see cref="IBatchProcessor.HeldFrom"/>): a batch commits, per partition, the offset after
+/// its last consumed record capped at the processor's oldest held one, for the partitions of the batch and those
+/// whose hold the batch moved (a batch or tick can release records of partitions it has none of). When input has
+/// paused the loop calls <see cref="IBatchProcessor.TickAsync"/> at most every <see cref="IdlePoll"/>; a tick is a
+/// batch without input records, its outputs produced and its positions committed the same way. A failed batch
+/// releases (<see cref="IBatchProcessor.OnPartitionsReleased"/>) the partitions it and the batches after it touched
+/// and every held one, and seeks them to the capped position of their last successful batch, so released and held
+/// records are read again; revoked or lost partitions are released after the in-flight batches are finished, and
+/// their next owner reads the held records from the capped commit.</para>
 /// </remarks>
 public sealed partial class BatchConsumerLoop
 {
@@ -65,7 +74,11 @@ public sealed partial class BatchConsumerLoop
     private readonly List<Task> _deliveries = [];
     private readonly Queue<InFlightBatch> _inFlight = new();
     private readonly Dictionary<TopicPartition, long> _acknowledged = [];
+    private readonly Dictionary<TopicPartition, Hold> _holds = [];
+    private readonly List<TopicPartition> _heldScratch = [];
+    private readonly Dictionary<TopicPartition, long> _rewindTo = [];
     private long _lastCommit;
+    private long _lastTick;
     private long _batchStarted;
     private volatile bool _assigned;
 
@@ -130,12 +143,21 @@ public sealed partial class BatchConsumerLoop
                 if (_pending.Count > 0)
                 {
                     _metrics.StageElapsed(ProcessingStages.Consume, Stopwatch.GetTimestamp() - collecting);
-                    await ProcessPendingAsync(consumer, producer, deadLetters, exactlyOnce, cancellationToken).ConfigureAwait(false);
+                    await ProcessBatchAsync(consumer, producer, deadLetters, exactlyOnce, tick: false, cancellationToken).ConfigureAwait(false);
                 }
-                else if (_inFlight.Count > 0 || _acknowledged.Count > 0)
+                else
                 {
-                    // No input right now: finish what is in flight so its offsets are committed promptly.
-                    await CompleteInFlightAsync(consumer, InFlightWait.All, cancellationToken).ConfigureAwait(false);
+                    if (!cancellationToken.IsCancellationRequested && Stopwatch.GetElapsedTime(_lastTick) >= IdlePoll)
+                    {
+                        // Input has paused: the processor may finish held records whose time limit passed.
+                        _lastTick = Stopwatch.GetTimestamp();
+                        await ProcessBatchAsync(consumer, producer, deadLetters, exactlyOnce, tick: true, cancellationToken).ConfigureAwait(false);
+                    }
+                    if (_inFlight.Count > 0 || _acknowledged.Count > 0)
+                    {
+                        // No input right now: finish what is in flight so its offsets are committed promptly.
+                        await CompleteInFlightAsync(consumer, InFlightWait.All, cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 if (_settings.SummaryInterval > TimeSpan.Zero && summary.Elapsed >= _settings.SummaryInterval)
                 {
@@ -234,16 +256,32 @@ public sealed partial class BatchConsumerLoop
         }
     }
 
-    private async Task ProcessPendingAsync(
+    /// <summary>Processes the pending records (or, for a tick, none: <see cref="IBatchProcessor.TickAsync"/>), produces
+    /// the outputs and dead letters, and commits the offsets the batch allows (<see cref="CommitPositions"/>): in
+    /// flight under at_least_once, in the batch's transaction under exactly_once_v2. A tick that changes nothing
+    /// produces and commits nothing.</summary>
+    private async Task ProcessBatchAsync(
         IConsumer<string?, byte[]> consumer,
         IProducer<string?, byte[]> producer,
         DeadLetterPublisher deadLetters,
         bool exactlyOnce,
+        bool tick,
         CancellationToken cancellationToken)
     {
         _inputs.Clear();
         _inputIndex.Clear();
         _result.Clear();
+        var ranges = PendingRanges();
+        foreach (var range in ranges)
+        {
+            // A partition's first batch since it was assigned starts where its consumer started: until one of its
+            // batches succeeds, a rewind goes back there.
+            _rewindTo.TryAdd(range.Partition, range.First);
+        }
+        if (tick)
+        {
+            _batchStarted = Stopwatch.GetTimestamp();
+        }
         var oversize = new List<int>();
         for (var i = 0; i < _pending.Count; i++)
         {
@@ -259,10 +297,30 @@ public sealed partial class BatchConsumerLoop
                 DateTimeOffset.FromUnixTimeMilliseconds(message.Timestamp.UnixTimestampMs)));
         }
         var inTransaction = false;
+        List<TopicPartitionOffset>? offsets = null;
         try
         {
             var stage = Stopwatch.GetTimestamp();
-            await _processor.ProcessAsync(_inputs, _result, cancellationToken).ConfigureAwait(false);
+            if (tick)
+            {
+                await _processor.TickAsync(_result, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _processor.ProcessAsync(_inputs, _result, cancellationToken).ConfigureAwait(false);
+            }
+            offsets = CommitPositions(ranges);
+            if (tick)
+            {
+                if (_result.Poison.Count > 0)
+                {
+                    throw new ProcessingFatalException($"{_metrics.Processor}: a tick gave poison verdicts, but it has no input records to dead-letter");
+                }
+                if (_result.Outputs.Count == 0 && offsets.Count == 0)
+                {
+                    return;
+                }
+            }
             stage = NextStage(ProcessingStages.Process, stage);
             if (exactlyOnce)
             {
@@ -288,11 +346,9 @@ public sealed partial class BatchConsumerLoop
             }
             if (!exactlyOnce)
             {
-                var ranges = PendingRanges();
                 _inFlight.Enqueue(new InFlightBatch(
                     Task.WhenAll(_deliveries.ToArray()),
-                    NextOffsets(ranges),
-                    FirstOffsets(ranges),
+                    offsets,
                     [.. oversize.Select(_ => "oversize"), .. _result.Poison.Select(p => p.Reason)],
                     _batchStarted));
                 _pending.Clear();
@@ -303,18 +359,17 @@ public sealed partial class BatchConsumerLoop
             }
             await Task.WhenAll(_deliveries).ConfigureAwait(false);
             stage = NextStage(ProcessingStages.Deliver, stage);
-            var offsets = NextOffsets(PendingRanges());
-            if (exactlyOnce)
+            if (offsets.Count > 0)
             {
                 producer.SendOffsetsToTransaction(offsets, consumer.ConsumerGroupMetadata, TransactionTimeout);
-                producer.CommitTransaction(TransactionTimeout);
-                inTransaction = false;
             }
-            else
-            {
-                consumer.Commit(offsets);
-            }
+            producer.CommitTransaction(TransactionTimeout);
+            inTransaction = false;
             NextStage(ProcessingStages.Commit, stage);
+            foreach (var next in offsets)
+            {
+                _rewindTo[next.TopicPartition] = next.Offset.Value;
+            }
             foreach (var _ in oversize)
             {
                 _metrics.DeadLettered("oversize");
@@ -345,10 +400,63 @@ public sealed partial class BatchConsumerLoop
             // Transient: nothing of this batch was committed. Rewind and try again after a pause.
             AbortQuietly(producer, inTransaction);
             LogBatchRetry(_logger, _metrics.Processor, _pending.Count, e.GetType().Name, e.Message);
-            Rewind(consumer);
+            Rewind(consumer, ranges, offsets);
             _pending.Clear();
             await Task.Delay(_settings.RetryBackoff, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The offsets a processed batch (or tick) lets the loop commit, updating <see cref="_holds"/>: for each
+    /// partition of the batch, the offset after its last record capped at the processor's oldest held record
+    /// (<see cref="IBatchProcessor.HeldFrom"/>); for each partition held before and not in the batch whose hold moved,
+    /// the new cap, or the offset after its last consumed record once nothing of it is held.</summary>
+    /// <remarks>One HeldFrom call per partition of the batch and per held partition; no work per record.</remarks>
+    private List<TopicPartitionOffset> CommitPositions(List<PartitionRange> ranges)
+    {
+        var offsets = new List<TopicPartitionOffset>(ranges.Count + _holds.Count);
+        if (_holds.Count > 0)
+        {
+            _heldScratch.Clear();
+            _heldScratch.AddRange(_holds.Keys);
+            foreach (var tp in _heldScratch)
+            {
+                if (Covers(ranges, tp))
+                {
+                    continue;
+                }
+                var hold = _holds[tp];
+                var from = _processor.HeldFrom(tp.Topic, tp.Partition.Value);
+                if (from == hold.From)
+                {
+                    continue;
+                }
+                if (from is { } held)
+                {
+                    _holds[tp] = hold with { From = held };
+                    offsets.Add(new TopicPartitionOffset(tp, Math.Min(held, hold.Consumed)));
+                }
+                else
+                {
+                    _holds.Remove(tp);
+                    offsets.Add(new TopicPartitionOffset(tp, hold.Consumed));
+                }
+            }
+        }
+        foreach (var range in ranges)
+        {
+            var from = _processor.HeldFrom(range.Partition.Topic, range.Partition.Partition.Value);
+            if (from is { } held)
+            {
+                _holds[range.Partition] = new Hold(range.Next, held);
+                offsets.Add(new TopicPartitionOffset(range.Partition, Math.Min(held, range.Next)));
+            }
+            else
+            {
+                _holds.Remove(range.Partition);
+                offsets.Add(new TopicPartitionOffset(range.Partition, range.Next));
+            }
+        }
+        return offsets;
     }
 
     /// <summary>Commits, in batch order, the offsets of in-flight batches whose outputs are all
@@ -390,7 +498,7 @@ public sealed partial class BatchConsumerLoop
                     throw new ProcessingFatalException($"{_metrics.Processor}: fatal Kafka error ({fatal.Error.Code}): {fatal.Error.Reason}", fatal);
                 }
                 LogBatchRetry(_logger, _metrics.Processor, _inFlight.Count, error.GetType().Name, error.Message);
-                Rewind(consumer);
+                Rewind(consumer, [], null);
                 await Task.Delay(_settings.RetryBackoff, cancellationToken).ConfigureAwait(false);
                 return;
             }
@@ -436,6 +544,7 @@ public sealed partial class BatchConsumerLoop
         {
             // Batches complete in order, so a later batch's offset for a partition is the larger one.
             _acknowledged[next.TopicPartition] = next.Offset.Value;
+            _rewindTo[next.TopicPartition] = next.Offset.Value;
         }
         foreach (var reason in batch.DeadLetters)
         {
@@ -506,10 +615,17 @@ public sealed partial class BatchConsumerLoop
         return now;
     }
 
-    private static Dictionary<TopicPartition, long> FirstOffsets(List<PartitionRange> ranges) => ranges.ToDictionary(r => r.Partition, r => r.First);
-
-    private static List<TopicPartitionOffset> NextOffsets(List<PartitionRange> ranges) =>
-        [.. ranges.Select(r => new TopicPartitionOffset(r.Partition, r.Next))];
+    private static bool Covers(List<PartitionRange> ranges, TopicPartition partition)
+    {
+        foreach (var range in ranges)
+        {
+            if (range.Holds(partition.Topic, partition.Partition.Value))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private void RecordLag(IConsumer<string?, byte[]> consumer, List<TopicPartitionOffset> committed)
     {
@@ -523,30 +639,47 @@ public sealed partial class BatchConsumerLoop
         }
     }
 
-    /// <summary>Seeks every partition of the pending records and of the uncommitted in-flight batches
-    /// back to its first uncommitted offset, and forgets those batches (their records are read again).</summary>
-    private void Rewind(IConsumer<string?, byte[]> consumer, IReadOnlySet<TopicPartition>? excluded = null)
+    /// <summary>After a failed batch: releases to the processor every partition of the failed batch
+    /// (<paramref name="ranges"/>, and <paramref name="current"/>, what it would have committed, which names the holds it
+    /// released), of the in-flight batches (forgotten here) and every partition with held records, then seeks each back
+    /// to <see cref="_rewindTo"/>: the capped position of its last successful batch. Their records, held ones
+    /// included, are read again.</summary>
+    /// <remarks>Held partitions are released even when the failed batch did not name them: a processor may have
+    /// finished one of their records without its oldest held offset moving. Without holds the seek target is the
+    /// first offset of the failed batch, as offsets are contiguous.</remarks>
+    private void Rewind(IConsumer<string?, byte[]> consumer, List<PartitionRange> ranges, List<TopicPartitionOffset>? current)
     {
-        var assignment = consumer.Assignment.ToHashSet();
-        var first = FirstOffsets(PendingRanges());
+        var affected = new HashSet<TopicPartition>(_holds.Keys);
+        foreach (var range in ranges)
+        {
+            affected.Add(range.Partition);
+        }
+        foreach (var next in current ?? [])
+        {
+            affected.Add(next.TopicPartition);
+        }
         foreach (var batch in _inFlight)
         {
-            foreach (var (tp, offset) in batch.First)
+            foreach (var next in batch.Next)
             {
-                if (!first.TryGetValue(tp, out var known) || offset < known)
-                {
-                    first[tp] = offset;
-                }
+                affected.Add(next.TopicPartition);
             }
         }
         _inFlight.Clear();
-        foreach (var (tp, offset) in first)
+        if (affected.Count == 0)
         {
-            if (assignment.Contains(tp) && excluded?.Contains(tp) != true)
+            return;
+        }
+        _holds.Clear();
+        _processor.OnPartitionsReleased([.. affected.Select(tp => (tp.Topic, tp.Partition.Value))]);
+        var assignment = consumer.Assignment.ToHashSet();
+        foreach (var tp in affected)
+        {
+            if (assignment.Contains(tp) && _rewindTo.TryGetValue(tp, out var position))
             {
                 try
                 {
-                    consumer.Seek(new TopicPartitionOffset(tp, offset));
+                    consumer.Seek(new TopicPartitionOffset(tp, position));
                 }
                 catch (KafkaException e)
                 {
@@ -590,8 +723,11 @@ public sealed partial class BatchConsumerLoop
         foreach (var tp in revoked)
         {
             _metrics.ForgetPartition(tp.Topic, tp.Partition.Value);
+            _holds.Remove(tp);
+            _rewindTo.Remove(tp);
         }
-        _processor.OnPartitionsRevoked([.. partitions.Select(p => (p.Topic, p.Partition.Value))]);
+        // Their held records were not committed past: the next owner reads them again.
+        _processor.OnPartitionsReleased([.. partitions.Select(p => (p.Topic, p.Partition.Value))]);
         _assigned = consumer.Assignment.Count > revoked.Count;
         LogRevoked(_logger, _metrics.Processor, lost ? "lost" : "revoked", string.Join(",", partitions.Select(p => $"{p.Topic}[{p.Partition.Value}]")), released);
     }
@@ -634,11 +770,15 @@ public sealed partial class BatchConsumerLoop
             Partition.Partition.Value == partition && string.Equals(Partition.Topic, topic, StringComparison.Ordinal);
     }
 
-    /// <summary>A processed batch whose outputs were handed to the producer.</summary>
+    /// <summary>A processed batch whose outputs were handed to the producer; <paramref name="Next"/> are the offsets it
+    /// lets the loop commit (<see cref="CommitPositions"/>).</summary>
     private sealed record InFlightBatch(
         Task Acknowledged,
         List<TopicPartitionOffset> Next,
-        Dictionary<TopicPartition, long> First,
         List<string> DeadLetters,
         long Started);
+
+    /// <summary>A partition whose records the processor held after the last batch or tick: the offset after its last
+    /// consumed record, and the oldest held offset.</summary>
+    private readonly record struct Hold(long Consumed, long From);
 }

@@ -115,7 +115,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
         return Task.CompletedTask;
     }
 
-    public void OnPartitionsRevoked(IReadOnlyList<(string Topic, int Partition)> partitions)
+    public void OnPartitionsReleased(IReadOnlyList<(string Topic, int Partition)> partitions)
     {
         // Featurizer context is keyed by entity and bounded; nothing is tied to a partition.
     }

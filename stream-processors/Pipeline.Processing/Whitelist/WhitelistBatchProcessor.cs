@@ -137,7 +137,7 @@ public sealed class WhitelistBatchProcessor : IBatchProcessor
         }
     }
 
-    public void OnPartitionsRevoked(IReadOnlyList<(string Topic, int Partition)> partitions)
+    public void OnPartitionsReleased(IReadOnlyList<(string Topic, int Partition)> partitions)
     {
         // Stateless between batches.
     }

@@ -1,0 +1,267 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging.Abstractions;
+using Pipeline.Contracts;
+using Pipeline.Processing.Engine;
+using Pipeline.Testing;
+
+namespace Pipeline.Processing.Tests;
+
+/// <summary><see cref="BatchConsumerLoop"/> with a processor that holds records past their batch: commits are capped at
+/// the oldest held record, ticks release held records once input pauses, and a rewind or a hand-over reads held and
+/// released records again, so every input record gets an output.</summary>
+public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>
+{
+    private const int HoldBack = 7;
+
+    // at_least_once only: the embedded broker acknowledges the offsets of a transaction but does not store them
+    // (its TxnOffsetCommit handler reads and drops them), so a capped exactly_once_v2 commit cannot be read back here.
+    [Fact]
+    public async Task RunAsync_StoppedMidStreamWhileHolding_CommitsTheOldestHeldOffsetAndTheNextInstanceOutputsEveryRecord()
+    {
+        const ProcessingGuarantee guarantee = ProcessingGuarantee.AtLeastOnce;
+        var topics = new KafkaTestTopics(kafka);
+        var group = $"hold-{Guid.NewGuid():N}";
+        var positions = PublishInput(topics, perPartition: 150);
+        var first = new HoldingProcessor(topics.Topic(Topics.Alerts), HoldBack, releaseOnTick: false) { PauseAfter = positions.Count / 2 };
+        using (var stop = new CancellationTokenSource())
+        {
+            var run = StartLoop(topics, first, group, guarantee, stop.Token);
+            // The processor blocks at the batch after half the input, with the rest of the stream still to consume.
+            await first.Paused.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await stop.CancelAsync();
+            await run;
+        }
+
+        var committed = Committed(topics, group);
+        Assert.NotEmpty(first.HeldWhenReleased);
+        Assert.All(Enumerable.Range(0, KafkaTestTopics.InputPartitions), p =>
+            Assert.Equal(first.HeldWhenReleased.TryGetValue(p, out var held) ? held : Offset.Unset.Value, committed[p]));
+
+        // The rest of the stream arrives; a second instance of the group takes over and releases what it holds once
+        // input pauses.
+        positions.AddRange(PublishInput(topics, perPartition: 100));
+        var second = new HoldingProcessor(topics.Topic(Topics.Alerts), HoldBack, releaseOnTick: true);
+        using (var stop = new CancellationTokenSource())
+        {
+            var run = StartLoop(topics, second, group, guarantee, stop.Token);
+            var missing = await MissingOutputsAsync(topics, positions, TimeSpan.FromSeconds(60));
+            await stop.CancelAsync();
+            await run;
+            Assert.True(missing.Count == 0, $"{missing.Count} of {positions.Count} records without an output, e.g. {string.Join(", ", missing.Take(5))}");
+        }
+        // The second instance started each partition at the first instance's capped commit: the held records were read again.
+        Assert.All(Enumerable.Range(0, KafkaTestTopics.InputPartitions), p =>
+            Assert.Equal(committed[p] >= 0 ? committed[p] : 0, second.FirstSeen[p]));
+    }
+
+    [Fact]
+    public async Task RunAsync_ProcessorReleasesOnlyOnTick_AllOutputsArriveAndCommitsReachTheEnd()
+    {
+        var topics = new KafkaTestTopics(kafka);
+        var group = $"tick-{Guid.NewGuid():N}";
+        var positions = PublishInput(topics, perPartition: 100);
+        var ends = positions.GroupBy(p => p.Partition.Value).ToDictionary(g => g.Key, g => g.Max(p => p.Offset.Value) + 1);
+        // Nothing is released by a batch: only ticks, once input has paused, produce outputs and move the commits.
+        var processor = new HoldingProcessor(topics.Topic(Topics.Alerts), holdBack: int.MaxValue, releaseOnTick: true);
+        using var stop = new CancellationTokenSource();
+        var run = StartLoop(topics, processor, group, ProcessingGuarantee.AtLeastOnce, stop.Token);
+
+        await Polling.UntilAsync(() => ends.All(e => Committed(topics, group)[e.Key] == e.Value) || run.IsCompleted, TimeSpan.FromSeconds(60),
+            () => $"committed {string.Join(", ", Committed(topics, group).Select(c => $"{c.Key}:{c.Value}"))} of ends {string.Join(", ", ends.Select(e => $"{e.Key}:{e.Value}"))}");
+        var missing = await MissingOutputsAsync(topics, positions, TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await run;
+
+        Assert.True(missing.Count == 0, $"{missing.Count} of {positions.Count} records without an output");
+        Assert.True(processor.Ticks > 0, "no tick released anything");
+    }
+
+    // A batch fails after the processor released held records (outputs of records before the batch's first offset):
+    // the rewind must read those again, not only the batch.
+    [Theory]
+    [InlineData(Failure.ProcessThrows, ProcessingGuarantee.AtLeastOnce)]
+    [InlineData(Failure.DeliveryFails, ProcessingGuarantee.AtLeastOnce)]
+    [InlineData(Failure.ProcessThrows, ProcessingGuarantee.ExactlyOnceV2)]
+    [InlineData(Failure.DeliveryFails, ProcessingGuarantee.ExactlyOnceV2)]
+    public async Task RunAsync_BatchFailsAfterReleasingHeldRecords_EveryRecordStillGetsAnOutput(Failure failure, ProcessingGuarantee guarantee)
+    {
+        var topics = new KafkaTestTopics(kafka);
+        var group = $"rewind-{Guid.NewGuid():N}";
+        var positions = PublishInput(topics, perPartition: 150);
+        var processor = new HoldingProcessor(topics.Topic(Topics.Alerts), HoldBack, releaseOnTick: true) { FailOnce = failure };
+        using var stop = new CancellationTokenSource();
+        var run = StartLoop(topics, processor, group, guarantee, stop.Token);
+
+        var missing = await MissingOutputsAsync(topics, positions, TimeSpan.FromSeconds(60));
+        await stop.CancelAsync();
+        await run;
+
+        Assert.True(processor.Failed, "the injected failure did not happen");
+        Assert.True(missing.Count == 0, $"{missing.Count} of {positions.Count} records without an output, e.g. {string.Join(", ", missing.Take(5))}");
+    }
+
+    public enum Failure
+    {
+        None,
+
+        /// <summary>ProcessAsync throws a transient exception once, after releasing held records from before the batch.</summary>
+        ProcessThrows,
+
+        /// <summary>The outputs of the held records from before it that one batch releases are refused by the producer.</summary>
+        DeliveryFails,
+    }
+
+    private static List<TopicPartitionOffset> PublishInput(KafkaTestTopics topics, int perPartition) =>
+        topics.PublishRaw([.. Enumerable.Range(0, perPartition * KafkaTestTopics.InputPartitions)
+            .Select(i => (Topics.ChainBlocks, (string?)$"k{i}", Encoding.UTF8.GetBytes($"v{i}"), i % KafkaTestTopics.InputPartitions))]);
+
+    private static Task StartLoop(KafkaTestTopics topics, HoldingProcessor processor, string group, ProcessingGuarantee guarantee, CancellationToken cancellationToken)
+    {
+        var settings = new BatchLoopSettings(
+            [topics.Topic(Topics.ChainBlocks)], group, $"hold-{Guid.NewGuid():N}", BatchSize: 16, BatchTimeout: TimeSpan.FromMilliseconds(50),
+            guarantee, MaxMessageBytes: 1_000_000, RetryBackoff: TimeSpan.FromMilliseconds(50), SummaryInterval: TimeSpan.Zero,
+            BatchLinger: TimeSpan.Zero, MaxBatchesInFlight: 8);
+        var metrics = new ProcessingMetrics("hold-test");
+        var loop = new BatchConsumerLoop(topics.Clients, processor, settings, metrics, NullLogger.Instance);
+        return loop.RunAsync(cancellationToken).ContinueWith(t =>
+        {
+            metrics.Dispose();
+            t.GetAwaiter().GetResult();
+        }, TaskScheduler.Default);
+    }
+
+    /// <summary>Committed offset of each input partition of the group (<see cref="Offset.Unset"/> when none).</summary>
+    private static Dictionary<int, long> Committed(KafkaTestTopics topics, string group)
+    {
+        using var probe = topics.Clients.CreateConsumer(group, "hold-probe");
+        var partitions = Enumerable.Range(0, KafkaTestTopics.InputPartitions).Select(p => new TopicPartition(topics.Topic(Topics.ChainBlocks), p));
+        return probe.Committed(partitions, TimeSpan.FromSeconds(10)).ToDictionary(c => c.Partition.Value, c => c.Offset.Value);
+    }
+
+    /// <summary>Reads the outputs until every input position has one (or the deadline passes); returns those without.</summary>
+    private static async Task<List<string>> MissingOutputsAsync(KafkaTestTopics topics, List<TopicPartitionOffset> inputs, TimeSpan within)
+    {
+        var missing = inputs.Select(p => HoldingProcessor.OutputKey(p.Partition.Value, p.Offset.Value)).ToHashSet();
+        await Task.Run(() =>
+        {
+            using var consumer = topics.Clients.CreateConsumer($"outputs-{Guid.NewGuid():N}", "outputs-reader");
+            consumer.Subscribe(topics.Topic(Topics.Alerts));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (missing.Count > 0 && clock.Elapsed < within)
+            {
+                if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { Message.Key: { } key })
+                {
+                    missing.Remove(key);
+                }
+            }
+            consumer.Close();
+        });
+        return [.. missing.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Holds each record until <c>holdBack</c> more records of its partition have arrived, then outputs one
+    /// message for it keyed "partition/offset"; optionally releases everything it holds on a tick.</summary>
+    private sealed class HoldingProcessor(string outputTopic, int holdBack, bool releaseOnTick) : IBatchProcessor
+    {
+        private readonly Dictionary<int, Queue<long>> _held = [];
+        private int _consumed;
+        private int _ticks;
+
+        /// <summary>Records consumed after which the next batch blocks until the loop is cancelled (null: never).</summary>
+        public int? PauseAfter { get; init; }
+
+        public Failure FailOnce { get; init; }
+
+        public TaskCompletionSource Paused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool Failed { get; private set; }
+
+        public int Ticks => Volatile.Read(ref _ticks);
+
+        /// <summary>Per partition, the oldest offset still held when the loop released the partition.</summary>
+        public ConcurrentDictionary<int, long> HeldWhenReleased { get; } = new();
+
+        /// <summary>Per partition, the first offset this processor was given.</summary>
+        public ConcurrentDictionary<int, long> FirstSeen { get; } = new();
+
+        public static string OutputKey(int partition, long offset) => $"{partition}/{offset}";
+
+        public async Task ProcessAsync(IReadOnlyList<InputRecord> batch, BatchResult result, CancellationToken cancellationToken)
+        {
+            if (_consumed >= PauseAfter)
+            {
+                Paused.TrySetResult();
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            // Whether this batch released a record from before its own first record of that partition: a rewind to
+            // the batch's first offsets would not read that record again.
+            var releasedEarlier = false;
+            var firstInBatch = new Dictionary<int, long>();
+            foreach (var record in batch)
+            {
+                FirstSeen.TryAdd(record.Partition, record.Offset);
+                firstInBatch.TryAdd(record.Partition, record.Offset);
+                if (!_held.TryGetValue(record.Partition, out var queue))
+                {
+                    _held[record.Partition] = queue = new Queue<long>();
+                }
+                queue.Enqueue(record.Offset);
+                _consumed++;
+                while (queue.Count > holdBack)
+                {
+                    var offset = queue.Dequeue();
+                    var earlier = offset < firstInBatch[record.Partition];
+                    releasedEarlier |= earlier;
+                    // The output of a record from before the batch, larger than the producer's message.max.bytes, is
+                    // never acknowledged: only reading the record again gives it an output.
+                    var refused = earlier && FailOnce == Failure.DeliveryFails && !Failed;
+                    result.AddOutput(outputTopic, OutputKey(record.Partition, offset), refused ? new byte[4_000_000] : Value(record.Partition, offset));
+                }
+            }
+            if (releasedEarlier && FailOnce != Failure.None && !Failed)
+            {
+                Failed = true;
+                if (FailOnce == Failure.ProcessThrows)
+                {
+                    throw new InvalidOperationException("injected failure after releasing held records");
+                }
+            }
+        }
+
+        public long? HeldFrom(string topic, int partition) =>
+            _held.TryGetValue(partition, out var queue) && queue.Count > 0 ? queue.Peek() : null;
+
+        public Task TickAsync(BatchResult result, CancellationToken cancellationToken)
+        {
+            if (!releaseOnTick || _held.Values.All(q => q.Count == 0))
+            {
+                return Task.CompletedTask;
+            }
+            foreach (var (partition, queue) in _held)
+            {
+                while (queue.Count > 0)
+                {
+                    var offset = queue.Dequeue();
+                    result.AddOutput(outputTopic, OutputKey(partition, offset), Value(partition, offset));
+                }
+            }
+            Interlocked.Increment(ref _ticks);
+            return Task.CompletedTask;
+        }
+
+        public void OnPartitionsReleased(IReadOnlyList<(string Topic, int Partition)> partitions)
+        {
+            foreach (var (_, partition) in partitions)
+            {
+                if (_held.Remove(partition, out var queue) && queue.Count > 0)
+                {
+                    HeldWhenReleased[partition] = queue.Peek();
+                }
+            }
+        }
+
+        private static byte[] Value(int partition, long offset) => Encoding.UTF8.GetBytes(OutputKey(partition, offset));
+    }
+}
