@@ -9,7 +9,7 @@ namespace Pipeline.Processing;
 /// <remarks>Thread-safe. Instruments: processing_events, processing_alerts{type},
 /// processing_dlq_messages{reason}, processing_lookup_failures, processing_verdicts{decision},
 /// processing_batch_latency_ms, processing_end_to_end_latency_ms, processing_lookup_latency_ms{peer}, processing_stage_ms{stage}, processing_consumer_lag{topic,partition},
-/// processing_model_version{model}.</remarks>
+/// processing_model_version{model}, processing_held_events (blocks awaiting confirmations).</remarks>
 public sealed class ProcessingMetrics : IDisposable
 {
     public const string MeterName = "Pipeline.Processing";
@@ -56,8 +56,18 @@ public sealed class ProcessingMetrics : IDisposable
             p.Value, tag, new("topic", p.Key.Topic), new("partition", p.Key.Partition))), "messages", "High watermark minus committed position.");
         _meter.CreateObservableGauge("processing_model_version", () => _modelVersions.Select(p => new Measurement<long>(
             p.Value, tag, new("model", p.Key))), "version", "Version of the model in use, per model key.");
+        _meter.CreateObservableGauge("processing_held_events", () => new Measurement<long>(Interlocked.Read(ref _held), tag), "events",
+            "Events held until later ones arrive (blocks awaiting their confirmations); the commit stays below the oldest.");
         _tag = tag;
     }
+
+    private long _held;
+
+    /// <summary>Events held now (blocks awaiting their confirmations).</summary>
+    public long Held => Interlocked.Read(ref _held);
+
+    /// <summary>Records how many events are held now.</summary>
+    public void Holding(long held) => Interlocked.Exchange(ref _held, held);
 
     private readonly KeyValuePair<string, object?> _tag;
 

@@ -9,7 +9,11 @@ namespace Pipeline.Processing.Tests;
 /// <summary>Chain events from the producers' seeded scenario world, and bundles trained on them.</summary>
 internal static class ChainData
 {
-    private static readonly Lazy<(ModelBundle Blocks, ModelBundle Transactions)> Trained = new(Train);
+    private static readonly Lazy<(ModelBundle Blocks, ModelBundle Transactions)> Trained = new(() => Train(0));
+    private static readonly Lazy<ModelBundle> Confirmed = new(() => Train(Confirmations).Blocks);
+
+    /// <summary>Confirmations of the holding block bundle (<see cref="Models"/> with <c>holdBlocks</c>).</summary>
+    public const int Confirmations = 3;
 
     public static ScenarioDefinition Scenario(int clusters) => new()
     {
@@ -27,10 +31,11 @@ internal static class ChainData
     public static ModelBundle TransactionBundle => Trained.Value.Transactions;
 
     /// <summary>Global-model records for both chain topics; <paramref name="threshold"/> overrides the
-    /// calibrated threshold (a negative one makes every event an alert, so each alert id witnesses one scored event).</summary>
-    public static GlobalModel[] Models(long version, double? threshold = null) =>
+    /// calibrated threshold (a negative one makes every event an alert, so each alert id witnesses one scored event);
+    /// with <paramref name="holdBlocks"/> the block model holds each block for <see cref="Confirmations"/> confirmations.</summary>
+    public static GlobalModel[] Models(long version, double? threshold = null, bool holdBlocks = false) =>
     [
-        Record("chain-blocks-if", Topics.ChainBlocks, BlockBundle, version, threshold),
+        Record("chain-blocks-if", Topics.ChainBlocks, holdBlocks ? Confirmed.Value : BlockBundle, version, threshold),
         Record("chain-transactions-if", Topics.ChainTransactions, TransactionBundle, version, threshold),
     ];
 
@@ -49,7 +54,7 @@ internal static class ChainData
     /// <summary>The partition a message goes to: clusters spread evenly (c01 → 1 % partitions, ...).</summary>
     public static int PartitionOf(SimulatedMessage message, int partitions) => int.Parse(message.Key.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture) % partitions;
 
-    private static (ModelBundle, ModelBundle) Train()
+    private static (ModelBundle Blocks, ModelBundle Transactions) Train(int confirmations)
     {
         var blocks = new List<BlockEvent>();
         var transactions = new List<TransactionEvent>();
@@ -65,7 +70,7 @@ internal static class ChainData
             }
         }
         var options = new IsolationForestOptions { Trees = 50, Seed = 7 };
-        var blockLayout = new BundleLayout { Stream = Topics.ChainBlocks };
+        var blockLayout = new BundleLayout { Stream = Topics.ChainBlocks, Confirmations = confirmations };
         var txLayout = new BundleLayout { Stream = Topics.ChainTransactions };
         return (
             BundleTrainer.Fit(blockLayout, BundleTrainer.Featurize(blockLayout, blocks), options),

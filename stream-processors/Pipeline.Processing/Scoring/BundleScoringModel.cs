@@ -86,6 +86,21 @@ public sealed class BundleScoringModel : IScoringModel
 
         public IReadOnlyList<NamedValue> Explain(int index, int count) => count < 1 ? [] : scorer.Explain(index, count);
 
+        public bool Holds => scorer.Bundle.Layout.Confirmations > 0;
+
+        public int Held => scorer.Held;
+
+        public void Hold(IReadOnlyList<object> events, IReadOnlyList<HeldSource> sources, List<HeldScore> scored)
+        {
+            Fill(_blocks, events);
+            scorer.Hold(_blocks, sources, scored);
+        }
+
+        public void Release(Func<HeldSource, bool> due, List<HeldScore> scored) => scorer.Release(tag => due((HeldSource)tag!), scored);
+
+        public IReadOnlyList<(BlockEvent Event, HeldSource Source)> Drop(Func<HeldSource, bool> which) =>
+            [.. scorer.Drop(tag => which((HeldSource)tag!)).Select(d => (d.Block, (HeldSource)d.Tag!))];
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Fill<T>(List<T> target, IReadOnlyList<object> events)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Pipeline.Contracts;
 using Pipeline.Contracts.Avro;
+using Pipeline.Detection;
 using Pipeline.Processing.Engine;
 
 namespace Pipeline.Processing.Scoring;
@@ -15,6 +16,13 @@ namespace Pipeline.Processing.Scoring;
 /// of a batch carries the version that scored it. Featurizer context is per entity, not per
 /// partition; on revocation it is kept (bounded LRU) and simply goes stale for entities that moved.
 /// Events without a model are counted as unscored (pass-through mode).
+/// <para>A block model with confirmations holds each block until k more blocks of its chain have
+/// arrived (<see cref="BundleLayout.Confirmations"/>): its alert comes in a later batch and carries the
+/// block's own position, and <see cref="HeldFrom"/> keeps the loop from committing past it. A block
+/// held longer than <see cref="ScoringOptions.ConfirmationTimeoutSeconds"/> is scored with the
+/// blocks that have arrived (checked every batch and tick). When a newer model arrives, the held
+/// blocks move to its scorer; when partitions are released, their held blocks are dropped with their
+/// chains' context and read again from the commit.</para>
 /// </remarks>
 public sealed class ScoringBatchProcessor : IBatchProcessor
 {
@@ -26,6 +34,9 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
     private readonly ProcessingMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Topic, int Partition), SortedSet<long>> _held = [];
+    private readonly List<HeldScore> _released = [];
+    private readonly List<HeldSource> _sources = [];
     private float[] _scores = [];
 
     /// <param name="stream">Stream name written on alerts (chain, iiot).</param>
@@ -112,12 +123,42 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
                 ScoreGroup(group, batch, result, now);
             }
         }
+        ReleaseOverdue(result, now);
         return Task.CompletedTask;
     }
 
+    /// <summary>The oldest offset of a held block of this partition, or null.</summary>
+    public long? HeldFrom(string topic, int partition) =>
+        _held.Count > 0 && _held.TryGetValue((topic, partition), out var offsets) && offsets.Count > 0 ? offsets.Min : null;
+
+    /// <summary>Scores the blocks held past the time limit (input has paused).</summary>
+    public Task TickAsync(BatchResult result, CancellationToken cancellationToken)
+    {
+        ReleaseOverdue(result, _time.GetUtcNow());
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Drops the blocks held for these partitions, with their chains' context: they are read again from the
+    /// commit. Other featurizer context is keyed by entity and bounded; it is kept and goes stale for entities that moved.</summary>
     public void OnPartitionsReleased(IReadOnlyList<(string Topic, int Partition)> partitions)
     {
-        // Featurizer context is keyed by entity and bounded; nothing is tied to a partition.
+        if (_held.Count == 0)
+        {
+            return;
+        }
+        var released = partitions.ToHashSet();
+        foreach (var group in _groups.Values)
+        {
+            if (group.Scorer is { Holds: true, Held: > 0 } scorer)
+            {
+                scorer.Drop(source => released.Contains((source.Topic, source.Partition)));
+            }
+        }
+        foreach (var partition in released)
+        {
+            _held.Remove(partition);
+        }
+        _metrics.Holding(HeldCount());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -131,8 +172,18 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
         }
         if (!ReferenceEquals(group.Model, model))
         {
+            var previous = group.Scorer;
             group.Model = model;
             group.Scorer = model.CreateScorer();
+            if (previous is { Holds: true, Held: > 0 })
+            {
+                CarryHeld(group, previous, batch, result, now);
+            }
+        }
+        if (group.Scorer!.Holds)
+        {
+            HoldGroup(group, batch, result, now);
+            return;
         }
         var count = group.Events.Count;
         if (_scores.Length < count)
@@ -147,35 +198,142 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
         for (var j = 0; j < count; j++)
         {
             var score = scores[j];
-            if (!(score > model.Threshold))
+            if (score > model.Threshold)
             {
-                continue;
+                var record = batch[group.Indices[j]];
+                Emit(group, group.Events[j], record.Topic, record.Partition, record.Offset, score, j, result, now);
             }
-            var record = batch[group.Indices[j]];
-            var (entity, eventTime) = Facts(group.Events[j]);
-            var alert = new Alert
-            {
-                AlertId = AlertIds.Create(record.Topic, record.Partition, record.Offset, model.Version, "anomaly"),
-                EntityKey = entity,
-                Stream = _stream,
-                AlertType = "anomaly",
-                Detector = model.Detector,
-                Score = score,
-                Threshold = model.Threshold,
-                ModelVersion = model.Version,
-                EventTime = eventTime,
-                DetectionTime = now,
-                SourceTopic = record.Topic,
-                SourcePartition = record.Partition,
-                SourceOffset = record.Offset,
-                TopFeatures = group.Scorer.Explain(j, _options.TopFeatures),
-                Detail = $"{group.Catalogue} score {score:G6} > threshold {model.Threshold:G6}",
-            };
-            result.AddOutput(_alertsTopic, entity, AvroSingleObject.Encode(alert));
-            _metrics.AlertEmitted("anomaly");
-            _metrics.EndToEnd((now - eventTime).TotalMilliseconds);
         }
         _metrics.StageElapsed(ProcessingStages.Alerts, Stopwatch.GetTimestamp() - scored);
+    }
+
+    private void Emit(Group group, object @event, string topic, int partition, long offset, float score, int explainIndex, BatchResult result, DateTimeOffset now)
+    {
+        var model = group.Model!;
+        var (entity, eventTime) = Facts(@event);
+        var alert = new Alert
+        {
+            AlertId = AlertIds.Create(topic, partition, offset, model.Version, "anomaly"),
+            EntityKey = entity,
+            Stream = _stream,
+            AlertType = "anomaly",
+            Detector = model.Detector,
+            Score = score,
+            Threshold = model.Threshold,
+            ModelVersion = model.Version,
+            EventTime = eventTime,
+            DetectionTime = now,
+            SourceTopic = topic,
+            SourcePartition = partition,
+            SourceOffset = offset,
+            TopFeatures = group.Scorer!.Explain(explainIndex, _options.TopFeatures),
+            Detail = $"{group.Catalogue} score {score:G6} > threshold {model.Threshold:G6}",
+        };
+        result.AddOutput(_alertsTopic, entity, AvroSingleObject.Encode(alert));
+        _metrics.AlertEmitted("anomaly");
+        _metrics.EndToEnd((now - eventTime).TotalMilliseconds);
+    }
+
+    // Blocks awaiting confirmations: each is held with its position; the alerts of the blocks released now (this batch's
+    // or earlier ones) carry theirs.
+    private void HoldGroup(Group group, IReadOnlyList<InputRecord> batch, BatchResult result, DateTimeOffset now)
+    {
+        _sources.Clear();
+        foreach (var index in group.Indices)
+        {
+            var record = batch[index];
+            _sources.Add(new HeldSource(record.Topic, record.Partition, record.Offset, now));
+            Track(record.Topic, record.Partition, record.Offset);
+        }
+        var started = Stopwatch.GetTimestamp();
+        _released.Clear();
+        group.Scorer!.Hold(group.Events, _sources, _released);
+        _metrics.StageElapsed(ProcessingStages.Score, Stopwatch.GetTimestamp() - started);
+        EmitReleased(group, result, now);
+    }
+
+    // A newer model arrived while the old scorer held blocks: they move to the new scorer (featurized afresh, like
+    // everything after a swap) and are scored by the new model, whose version their alerts carry.
+    private void CarryHeld(Group group, IEventScorer previous, IReadOnlyList<InputRecord> batch, BatchResult result, DateTimeOffset now)
+    {
+        var carried = previous.Drop(static _ => true);
+        _released.Clear();
+        if (group.Scorer!.Holds)
+        {
+            group.Scorer.Hold([.. carried.Select(c => (object)c.Event)], [.. carried.Select(c => c.Source)], _released);
+        }
+        else
+        {
+            var scores = new float[carried.Count];
+            group.Scorer.Score([.. carried.Select(c => (object)c.Event)], scores);
+            for (var j = 0; j < scores.Length; j++)
+            {
+                _released.Add(new HeldScore(carried[j].Event, carried[j].Source, scores[j]));
+            }
+        }
+        EmitReleased(group, result, now);
+    }
+
+    private void ReleaseOverdue(BatchResult result, DateTimeOffset now)
+    {
+        if (_held.Count == 0)
+        {
+            return;
+        }
+        var cutoff = now - TimeSpan.FromSeconds(_options.ConfirmationTimeoutSeconds);
+        foreach (var group in _groups.Values)
+        {
+            if (group.Scorer is { Holds: true, Held: > 0 } scorer)
+            {
+                _released.Clear();
+                scorer.Release(source => source.Since <= cutoff, _released);
+                EmitReleased(group, result, now);
+            }
+        }
+    }
+
+    private void EmitReleased(Group group, BatchResult result, DateTimeOffset now)
+    {
+        var threshold = group.Model!.Threshold;
+        for (var j = 0; j < _released.Count; j++)
+        {
+            var (block, tag, score) = _released[j];
+            var source = (HeldSource)tag!;
+            Untrack(source.Topic, source.Partition, source.Offset);
+            if (score > threshold)
+            {
+                Emit(group, block, source.Topic, source.Partition, source.Offset, score, j, result, now);
+            }
+        }
+        _metrics.Holding(HeldCount());
+    }
+
+    private void Track(string topic, int partition, long offset)
+    {
+        if (!_held.TryGetValue((topic, partition), out var offsets))
+        {
+            offsets = [];
+            _held[(topic, partition)] = offsets;
+        }
+        offsets.Add(offset);
+    }
+
+    private void Untrack(string topic, int partition, long offset)
+    {
+        if (_held.TryGetValue((topic, partition), out var offsets) && offsets.Remove(offset) && offsets.Count == 0)
+        {
+            _held.Remove((topic, partition));
+        }
+    }
+
+    private int HeldCount()
+    {
+        var held = 0;
+        foreach (var offsets in _held.Values)
+        {
+            held += offsets.Count;
+        }
+        return held;
     }
 
     /// <summary>Decodes a value of <paramref name="kind"/> and checks what Avro cannot: finite numbers

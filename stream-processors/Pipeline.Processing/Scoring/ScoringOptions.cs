@@ -11,6 +11,13 @@ public sealed class ScoringOptions
     /// <summary>Contributing features written on each alert (0 = none).</summary>
     public int TopFeatures { get; set; } = 3;
 
+    /// <summary>
+    /// A block held for its confirmations (block models with <c>Confirmations</c> k &gt; 0) longer than this is scored
+    /// with the blocks of its chain that have arrived. Set it above k block intervals of your chains: below that, blocks
+    /// are scored with less look-ahead than the model was trained with.
+    /// </summary>
+    public double ConfirmationTimeoutSeconds { get; set; } = 600;
+
     /// <summary>Checks the values and names the first bad one.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
@@ -18,6 +25,10 @@ public sealed class ScoringOptions
         if (TopFeatures is < 0 or > 32)
         {
             throw new ArgumentException($"Processing:Scoring:TopFeatures must be 0..32, got {TopFeatures}");
+        }
+        if (!(ConfirmationTimeoutSeconds > 0) || ConfirmationTimeoutSeconds > 86_400)
+        {
+            throw new ArgumentException($"Processing:Scoring:ConfirmationTimeoutSeconds must be above 0 and at most 86400, got {ConfirmationTimeoutSeconds}");
         }
         if (!Enum.IsDefined(NoModel))
         {
