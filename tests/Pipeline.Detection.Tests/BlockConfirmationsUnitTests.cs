@@ -7,22 +7,8 @@ public sealed class BlockConfirmationsUnitTests
 {
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static BlockEvent Block(string cluster, long height, string hash, string previous, string miner, double seconds) => new()
-    {
-        ClusterId = cluster,
-        Height = height,
-        BlockHash = hash,
-        PreviousHash = previous,
-        MinerId = miner,
-        Timestamp = Start.AddSeconds(seconds),
-        TransactionCount = 100,
-        SizeBytes = 50_000,
-        Difficulty = 1000,
-        Nonce = height,
-        TotalValue = 1000,
-        TotalFees = 1,
-        Reward = 6.25,
-    };
+    private static BlockEvent Block(string cluster, long height, string hash, string previous, string miner, double seconds) =>
+        TestData.Block(cluster, height, hash, previous, miner, Start.AddSeconds(seconds));
 
     [Fact]
     public void Add_BlockIsReleasedOnlyAfterKLaterBlocksOfItsOwnChain()

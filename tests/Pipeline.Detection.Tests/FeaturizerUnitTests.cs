@@ -214,22 +214,8 @@ public sealed class FeaturizerUnitTests
     {
         var featurizer = new BlockFeaturizer(new FeaturizerOptions { Window = 4 });
         var features = new float[featurizer.Dimension];
-        BlockEvent Block(long height, string hash, string previous, string miner) => new()
-        {
-            ClusterId = "c",
-            Height = height,
-            BlockHash = hash,
-            PreviousHash = previous,
-            MinerId = miner,
-            Timestamp = Start.AddSeconds(height * 10),
-            TransactionCount = 100,
-            SizeBytes = 50_000,
-            Difficulty = 1000,
-            Nonce = height,
-            TotalValue = 1000,
-            TotalFees = 1,
-            Reward = 6.25,
-        };
+        BlockEvent Block(long height, string hash, string previous, string miner) =>
+            TestData.Block("c", height, hash, previous, miner, Start.AddSeconds(height * 10));
 
         featurizer.Featurize(Block(1, "h1", "h0", "m1"), features);
         featurizer.Featurize(Block(2, "h2", "h1", "m2"), features);

@@ -1,3 +1,4 @@
+using Pipeline.Contracts;
 using Pipeline.Detection;
 
 namespace Pipeline.Detection.Tests;
@@ -5,6 +6,24 @@ namespace Pipeline.Detection.Tests;
 /// <summary>Small seeded data sets: correlated Gaussian rows with a few rows that break the correlation.</summary>
 internal static class TestData
 {
+    /// <summary>A block of chain <paramref name="cluster"/> with ordinary contents (100 transactions, 50 kB, difficulty 1000).</summary>
+    public static BlockEvent Block(string cluster, long height, string hash, string previous, string miner, DateTimeOffset time) => new()
+    {
+        ClusterId = cluster,
+        Height = height,
+        BlockHash = hash,
+        PreviousHash = previous,
+        MinerId = miner,
+        Timestamp = time,
+        TransactionCount = 100,
+        SizeBytes = 50_000,
+        Difficulty = 1000,
+        Nonce = height,
+        TotalValue = 1000,
+        TotalFees = 1,
+        Reward = 6.25,
+    };
+
     public static FeatureMatrix Correlated(int rows, int columns, int seed, double anomalyShare, out bool[] labels)
     {
         var random = new Random(seed);
