@@ -150,6 +150,31 @@ public sealed class ScoringHoldUnitTests : IDisposable
     }
 
     [Fact]
+    public async Task OnPartitionsReleased_ChainSpanningPartitions_KeepsItsBlocksOfTheOtherPartitionHeldAndScoresThemLater()
+    {
+        Install(version: 1);
+        var processor = Processor(timeoutSeconds: 30);
+        // One chain's blocks alternate between two partitions (keyed other than by cluster).
+        var cluster = Cluster(Blocks[0]);
+        var chain = Blocks.Where(r => Cluster(r) == cluster).Select((r, i) => r with { Partition = i % 2, Offset = i / 2 }).ToList();
+        var first = new BatchResult();
+        await processor.ProcessAsync(chain, first, CancellationToken.None);
+        var heldInOne = processor.HeldFrom("in.blocks", 1);
+        Assert.NotNull(heldInOne);
+
+        processor.OnPartitionsReleased([("in.blocks", 0)]);
+
+        Assert.Null(processor.HeldFrom("in.blocks", 0));
+        Assert.Equal(heldInOne, processor.HeldFrom("in.blocks", 1));
+        var tick = new BatchResult();
+        _clock.Advance(TimeSpan.FromSeconds(31));
+        await processor.TickAsync(tick, CancellationToken.None);
+        Assert.Null(processor.HeldFrom("in.blocks", 1));
+        var alerted = Alerts(first).Concat(Alerts(tick)).Where(a => a.SourcePartition == 1).Select(a => a.SourceOffset).Order();
+        Assert.Equal(chain.Where(r => r.Partition == 1).Select(r => r.Offset), alerted);
+    }
+
+    [Fact]
     public async Task ProcessAsync_ModelScoringOnArrival_HoldsNothing()
     {
         Install(version: 1, holdBlocks: false);

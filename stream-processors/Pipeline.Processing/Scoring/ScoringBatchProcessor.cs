@@ -36,6 +36,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
     private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Topic, int Partition), SortedSet<long>> _held = [];
     private readonly List<HeldScore> _released = [];
+    private readonly List<(Group Group, HeldScore Held)> _deferred = [];
     private readonly List<HeldSource> _sources = [];
     private float[] _scores = [];
 
@@ -116,6 +117,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
         _metrics.StageElapsed(ProcessingStages.Decode, Stopwatch.GetTimestamp() - stage);
         _metrics.EventsProcessed(decoded);
         var now = _time.GetUtcNow();
+        EmitDeferred(result, now);
         foreach (var group in _groups.Values)
         {
             if (group.Events.Count > 0)
@@ -134,7 +136,9 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
     /// <summary>Scores the blocks held past the time limit (input has paused).</summary>
     public Task TickAsync(BatchResult result, CancellationToken cancellationToken)
     {
-        ReleaseOverdue(result, _time.GetUtcNow());
+        var now = _time.GetUtcNow();
+        EmitDeferred(result, now);
+        ReleaseOverdue(result, now);
         return Task.CompletedTask;
     }
 
@@ -147,18 +151,43 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
             return;
         }
         var released = partitions.ToHashSet();
-        foreach (var group in _groups.Values)
-        {
-            if (group.Scorer is { Holds: true, Held: > 0 } scorer)
-            {
-                scorer.Drop(source => released.Contains((source.Topic, source.Partition)));
-            }
-        }
         foreach (var partition in released)
         {
             _held.Remove(partition);
         }
+        foreach (var group in _groups.Values)
+        {
+            if (group.Scorer is not { Holds: true, Held: > 0 } scorer)
+            {
+                continue;
+            }
+            var dropped = scorer.Drop(source => released.Contains((source.Topic, source.Partition)));
+            // A chain whose blocks span partitions (keyed other than by cluster) is forgotten whole; its blocks of the
+            // partitions kept are not read again, so they are held again (still tracked). Holding at most k blocks of a
+            // fresh chain releases none, unless it evicts another chain: those are emitted with the next batch or tick.
+            var kept = dropped.Where(d => !released.Contains((d.Source.Topic, d.Source.Partition))).ToList();
+            if (kept.Count > 0)
+            {
+                _released.Clear();
+                scorer.Hold([.. kept.Select(k => (object)k.Event)], [.. kept.Select(k => k.Source)], _released);
+                _deferred.AddRange(_released.Select(r => (group, r)));
+            }
+        }
         _metrics.Holding(HeldCount());
+    }
+
+    private void EmitDeferred(BatchResult result, DateTimeOffset now)
+    {
+        foreach (var (group, (block, tag, score)) in _deferred)
+        {
+            var source = (HeldSource)tag!;
+            Untrack(source.Topic, source.Partition, source.Offset);
+            if (score > group.Model!.Threshold)
+            {
+                Emit(group, block, source.Topic, source.Partition, source.Offset, score, explainIndex: -1, result, now);
+            }
+        }
+        _deferred.Clear();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -226,7 +255,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
             SourceTopic = topic,
             SourcePartition = partition,
             SourceOffset = offset,
-            TopFeatures = group.Scorer!.Explain(explainIndex, _options.TopFeatures),
+            TopFeatures = explainIndex < 0 ? [] : group.Scorer!.Explain(explainIndex, _options.TopFeatures),
             Detail = $"{group.Catalogue} score {score:G6} > threshold {model.Threshold:G6}",
         };
         result.AddOutput(_alertsTopic, entity, AvroSingleObject.Encode(alert));
