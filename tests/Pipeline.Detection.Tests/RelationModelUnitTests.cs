@@ -11,45 +11,39 @@ public sealed class RelationModelUnitTests
     // rel is feature 22.
     private const int D = 23;
 
-    // Unit trends per row: 3 spans × 2 measurements × 1 slot, ordered [span][measurement][slot].
-    private const int T = 6;
-
     [Fact]
     public void Fit_LinearRelationWithNoise_HandComputedSlopeStdAndResidual()
     {
-        // y = 2x + 1 ± 0.1 on 24 rows (x = 0,0,1,1,2,2,3,3 three times: a key needs 2p = 22 rows; the ±0.1 alternate,
-        // uncorrelated with x). Centred: var x = 1.25, cov(x, y) = 2.5, var y = 5.01; ridge slope = 2.5 / (1.25 · 1.001) = 1.998002; residual variance
+        // y = 2x + 1 ± 0.1 on 16 rows (x = 0,0,1,1,2,2,3,3 twice; the ±0.1 alternate, uncorrelated with x). Centred:
+        // var x = 1.25, cov(x, y) = 2.5, var y = 5.01; ridge slope = 2.5 / (1.25 · 1.001) = 1.998002; residual variance
         // 5.01 − 2·1.998002·2.5 + 1.998002²·1.25 → std 0.1000249; every residual is within 4 std, so trimming keeps all.
-        var (rows, own, trends) = Rows([0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3], (x, i) => (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
+        var (rows, own) = Rows([0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3], (x, i) => (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
 
-        var model = RelationModel.Fit(2, 1, rows, own, trends, 24);
+        var model = RelationModel.Fit(2, 1, rows, own, 16);
 
-        Assert.Equal(24, model.Samples(1, 0));
+        Assert.Equal(16, model.Samples(1, 0));
         Assert.Equal(0.100025, model.ResidualStd(1, 0), 1e-6); // the inputs are floats
         Assert.Equal(0, model.Samples(0, 0)); // no row of a device reporting x
         Assert.Equal(0, model.ResidualStd(0, 0));
 
         // x = 2, y = 6: prediction 1.002997 + 1.998002 · 2 = 4.999001, residual (6 − 4.999001) / 0.1000249 = 10.0075.
-        var (probe, probeOwn, probeTrends) = Rows([2], (_, _) => 6);
-        model.Apply(probe, probeOwn, probeTrends);
+        var (probe, probeOwn) = Rows([2], (_, _) => 6);
+        model.Apply(probe, probeOwn);
         Assert.Equal(10.00749, probe[D - 1], 1e-4);
     }
 
     [Fact]
     public void Apply_OwnDeviceSnapshotMasked_ValueOfOwnSlotDoesNotMoveThePrediction()
     {
-        var (rows, own, trends) = Rows([0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3], (x, i) => (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
-        var model = RelationModel.Fit(2, 1, rows, own, trends, 24);
-        var (a, ownA, trendsA) = Rows([2], (_, _) => 6);
-        var (b, ownB, trendsB) = Rows([2], (_, _) => 6);
+        var (rows, own) = Rows([0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3], (x, i) => (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
+        var model = RelationModel.Fit(2, 1, rows, own, 16);
+        var (a, ownA) = Rows([2], (_, _) => 6);
+        var (b, ownB) = Rows([2], (_, _) => 6);
         b[18 + 1] = 500; // the device's own latest and smoothed y in the snapshot
         b[18 + 3] = -500;
-        trendsB[1] = 300; // the device's own trends of y
-        trendsB[3] = -300;
-        trendsB[5] = 7;
 
-        model.Apply(a, ownA, trendsA);
-        model.Apply(b, ownB, trendsB);
+        model.Apply(a, ownA);
+        model.Apply(b, ownB);
 
         Assert.Equal(a[D - 1], b[D - 1]);
     }
@@ -57,13 +51,13 @@ public sealed class RelationModelUnitTests
     [Fact]
     public void Apply_LargestAbsoluteResidualOverTheReadingsMeasurements()
     {
-        var (rows, own, trends) = Rows([0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3], (x, i) => (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
-        var model = RelationModel.Fit(2, 1, rows, own, trends, 24);
-        var (below, ownBelow, trendsBelow) = Rows([2], (_, _) => 4); // residual (4 − 4.999001) / 0.1000249 = −9.98752
-        var (none, _, trendsNone) = Rows([2], (_, _) => 4);
+        var (rows, own) = Rows([0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3], (x, i) => (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
+        var model = RelationModel.Fit(2, 1, rows, own, 16);
+        var (below, ownBelow) = Rows([2], (_, _) => 4); // residual (4 − 4.999001) / 0.1000249 = −9.98752
+        var (none, _) = Rows([2], (_, _) => 4);
 
-        model.Apply(below, ownBelow, trendsBelow);
-        model.Apply(none, [-1, -1], trendsNone); // a device without a snapshot slot
+        model.Apply(below, ownBelow);
+        model.Apply(none, [-1, -1]); // a device without a snapshot slot
 
         Assert.Equal(9.98752, below[D - 1], 1e-4);
         Assert.Equal(0, none[D - 1]);
@@ -73,11 +67,11 @@ public sealed class RelationModelUnitTests
     public void Fit_OutlierInTrainingRows_TrimmedFromTheFit()
     {
         var xs = Enumerable.Range(0, 40).Select(i => (float)(i % 4)).ToArray();
-        var (clean, cleanOwn, cleanTrends) = Rows(xs, (x, i) => (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
-        var (dirty, dirtyOwn, dirtyTrends) = Rows([.. xs, 1], (x, i) => i == 40 ? 53 : (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
+        var (clean, cleanOwn) = Rows(xs, (x, i) => (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
+        var (dirty, dirtyOwn) = Rows([.. xs, 1], (x, i) => i == 40 ? 53 : (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
 
-        var reference = RelationModel.Fit(2, 1, clean, cleanOwn, cleanTrends, 40);
-        var trimmed = RelationModel.Fit(2, 1, dirty, dirtyOwn, dirtyTrends, 41);
+        var reference = RelationModel.Fit(2, 1, clean, cleanOwn, 40);
+        var trimmed = RelationModel.Fit(2, 1, dirty, dirtyOwn, 41);
 
         Assert.Equal(40, trimmed.Samples(1, 0));
         Assert.Equal(reference.ResidualStd(1, 0), trimmed.ResidualStd(1, 0), 1e-12);
@@ -88,20 +82,20 @@ public sealed class RelationModelUnitTests
     {
         var xs = Enumerable.Range(0, 90).Select(i => (float)((i * 7) % 11)).ToArray();
         float Y(float x, int i) => (0.5f * x) - 3 + (0.05f * ((i * 13) % 5)) - 0.1f;
-        var (all, own, trends) = Rows(xs, Y);
+        var (all, own) = Rows(xs, Y);
         var shards = new[] { (0, 30), (30, 25), (55, 35) }
-            .Select(s => RelationModel.Fit(2, 1, all.AsSpan(s.Item1 * D, s.Item2 * D), own.AsSpan(s.Item1 * 2, s.Item2 * 2), trends.AsSpan(s.Item1 * T, s.Item2 * T), s.Item2))
+            .Select(s => RelationModel.Fit(2, 1, all.AsSpan(s.Item1 * D, s.Item2 * D), own.AsSpan(s.Item1 * 2, s.Item2 * 2), s.Item2))
             .ToList();
 
         var merged = RelationModel.Merge(shards);
-        var union = RelationModel.Fit(2, 1, all, own, trends, 90);
+        var union = RelationModel.Fit(2, 1, all, own, 90);
 
         Assert.Equal(union.Samples(1, 0), merged.Samples(1, 0));
         Assert.Equal(union.ResidualStd(1, 0), merged.ResidualStd(1, 0), union.ResidualStd(1, 0) * 1e-6);
-        var (p1, o1, t1) = Rows([4.5f], (_, _) => 1);
-        var (p2, o2, t2) = Rows([4.5f], (_, _) => 1);
-        union.Apply(p1, o1, t1);
-        merged.Apply(p2, o2, t2);
+        var (p1, o1) = Rows([4.5f], (_, _) => 1);
+        var (p2, o2) = Rows([4.5f], (_, _) => 1);
+        union.Apply(p1, o1);
+        merged.Apply(p2, o2);
         Assert.Equal(p1[D - 1], p2[D - 1], p1[D - 1] * 1e-6);
     }
 
@@ -115,17 +109,17 @@ public sealed class RelationModelUnitTests
     [Fact]
     public void Serialize_RoundTrip_SameBytesAndResiduals()
     {
-        var (rows, own, trends) = Rows([0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3], (x, i) => (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
-        var model = RelationModel.Fit(2, 1, rows, own, trends, 24);
+        var (rows, own) = Rows([0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3], (x, i) => (2 * x) + 1 + (i % 2 == 0 ? 0.1f : -0.1f));
+        var model = RelationModel.Fit(2, 1, rows, own, 16);
 
         var bytes = model.Serialize();
         var copy = RelationModel.Deserialize(bytes);
 
         Assert.Equal(bytes, copy.Serialize());
-        var (a, oa, ta) = Rows([1.5f], (_, _) => 3.7f);
-        var (b, ob, tb) = Rows([1.5f], (_, _) => 3.7f);
-        model.Apply(a, oa, ta);
-        copy.Apply(b, ob, tb);
+        var (a, oa) = Rows([1.5f], (_, _) => 3.7f);
+        var (b, ob) = Rows([1.5f], (_, _) => 3.7f);
+        model.Apply(a, oa);
+        copy.Apply(b, ob);
         Assert.Equal(a[D - 1], b[D - 1]);
     }
 
@@ -133,58 +127,11 @@ public sealed class RelationModelUnitTests
     public void Deserialize_AnotherVersion_FailsNamingTheVersion()
     {
         var bytes = RelationModel.Empty(2, 1).Serialize();
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 3);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 2);
 
         var ex = Assert.Throws<ModelFormatException>(() => RelationModel.Deserialize(bytes));
 
-        Assert.Contains("version 3 is not supported", ex.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Deserialize_VersionOneWithoutTrends_FailsSayingToRefit()
-    {
-        // A version 1 blob of the same shape: the snapshot regressors alone (p = 5), 18 + 2 keys · (16 + 8·5 + 8·15) bytes.
-        var bytes = new byte[18 + (2 * (16 + (8 * 5) + (8 * 15)))];
-        "BHRL"u8.CopyTo(bytes);
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 1);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(6), 2);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), 1);
-
-        var ex = Assert.Throws<ModelFormatException>(() => RelationModel.Deserialize(bytes));
-
-        Assert.Contains("version 1", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Refit the relation model", ex.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Fit_FlowFollowingTheLevelTrend_SmallResidualWhileItFollowsLargeWhenItDrifts()
-    {
-        // Measurements level (x) and flow (y), one slot. The flow device's rows: its flow follows the level's 24-reading
-        // trend z (trends[0]) as y = 10z + 20 ± 0.1, while the level value itself is a constant 1 and the level's
-        // longer trends a constant 0 (all left out as constant regressors). Centred: var z = 1.25, cov(z, y) = 12.5,
-        // var y = 125.01; ridge slope 12.5 / (1.25 · 1.001) = 9.99001; the means are 35 and 1.5, so the intercept is
-        // 35 − 9.99001 · 1.5 = 20.01499; residual variance 125.01 − 2 · 9.99001 · 12.5 + 9.99001² · 1.25 = 0.0101248
-        // (std 0.1006218).
-        float[] zs = [0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3];
-        var (rows, own, trends) = Rows([.. zs.Select(_ => 1f)], (_, i) => (10 * zs[i]) + 20 + (i % 2 == 0 ? 0.1f : -0.1f));
-        for (var i = 0; i < zs.Length; i++) trends[i * T] = zs[i];
-
-        var model = RelationModel.Fit(2, 1, rows, own, trends, 24);
-
-        Assert.Equal(0.1006218, model.ResidualStd(1, 0), 1e-6);
-
-        // The level trend at 2.5: expected flow 20.01499 + 9.99001 · 2.5 = 44.99001. A meter reading 45 follows it
-        // ((45 − 44.99001) / 0.1006218 = 0.0993 σ); one that drifted by +3 m³/h reads 48 (29.91 σ).
-        var (follows, ownFollows, trendsFollows) = Rows([1], (_, _) => 45);
-        var (drifted, ownDrifted, trendsDrifted) = Rows([1], (_, _) => 48);
-        trendsFollows[0] = 2.5f;
-        trendsDrifted[0] = 2.5f;
-
-        model.Apply(follows, ownFollows, trendsFollows);
-        model.Apply(drifted, ownDrifted, trendsDrifted);
-
-        Assert.Equal(0.0993, follows[D - 1], 1e-3);
-        Assert.Equal(29.91, drifted[D - 1], 1e-2);
+        Assert.Contains("version 2 is not supported", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -223,47 +170,12 @@ public sealed class RelationModelUnitTests
         Assert.Equal([3f, 7f, 3f, 7f, 0f], features[18..]);
     }
 
-    [Fact]
-    public void Featurizer_LevelRisesByOne_TrendsAreSmoothedMinusSlowAveragesOfEachSnapshotDevice()
-    {
-        var featurizer = new DeviceReadingFeaturizer(["x", "y"], new FeaturizerOptions { UnitSlots = 1 });
-        var features = new float[featurizer.Dimension];
-        DeviceReading Reading(string device, string name, double value) => new()
-        {
-            ClusterId = "c",
-            FactoryId = "f",
-            DeviceId = device,
-            DeviceType = "t",
-            Sequence = 0,
-            Timestamp = DateTimeOffset.UnixEpoch,
-            Measurements = [new NamedValue(name, value)],
-        };
-
-        featurizer.Featurize(Reading("f-A101", "x", 0), features);
-        featurizer.Featurize(Reading("f-A101", "x", 1), features);
-        featurizer.Featurize(Reading("f-B101", "y", 7), features);
-
-        // x: smoothed 0 + (2/17)·1 = 0.117647, slow averages (2/25)·1 = 0.08, (2/97)·1 = 0.020619 and (2/385)·1 =
-        // 0.005195, so trends 0.037647, 0.097028 and 0.112452; y has one reading, so its averages all equal it and its
-        // trends are 0.
-        Assert.Equal(6, featurizer.LastTrends.Length);
-        var trends = featurizer.LastTrends.ToArray();
-        Assert.Equal(0.037647f, trends[0], 1e-6f);
-        Assert.Equal(0f, trends[1]);
-        Assert.Equal(0.097028f, trends[2], 1e-6f);
-        Assert.Equal(0f, trends[3]);
-        Assert.Equal(0.112452f, trends[4], 1e-6f);
-        Assert.Equal(0f, trends[5]);
-    }
-
     // Rows of a device reporting y (own slot 0 for y, none for x): x in the snapshot's unit.x.1, the smoothed x a
-    // constant 7 (a constant regressor is left out of the fit), y as the value and in the (masked) own snapshot slots;
-    // all trends 0 (constant regressors, left out).
-    private static (float[] Rows, sbyte[] Own, float[] Trends) Rows(float[] xs, Func<float, int, float> y)
+    // constant 7 (a constant regressor is left out of the fit), y as the value and in the (masked) own snapshot slots.
+    private static (float[] Rows, sbyte[] Own) Rows(float[] xs, Func<float, int, float> y)
     {
         var rows = new float[xs.Length * D];
         var own = new sbyte[xs.Length * 2];
-        var trends = new float[xs.Length * T];
         for (var i = 0; i < xs.Length; i++)
         {
             var row = rows.AsSpan(i * D, D);
@@ -277,6 +189,6 @@ public sealed class RelationModelUnitTests
             own[(2 * i) + 1] = 0;
         }
 
-        return (rows, own, trends);
+        return (rows, own);
     }
 }

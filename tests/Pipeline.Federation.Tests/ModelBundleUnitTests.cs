@@ -6,7 +6,7 @@ namespace Pipeline.Federation.Tests;
 public sealed class ModelBundleUnitTests
 {
     private static readonly List<DeviceReading> Readings =
-        [.. ScenarioData.Telemetry(clusters: 1, count: 1500, seed: 11)["c01"].Select(r => r.Reading)];
+        [.. ScenarioData.Telemetry(clusters: 1, count: 600, seed: 11)["c01"].Select(r => r.Reading)];
 
     private static ModelBundle Fit(BundleLayout layout, DetectorOptions options) =>
         BundleTrainer.Fit(layout, BundleTrainer.Featurize(layout, Readings), options);

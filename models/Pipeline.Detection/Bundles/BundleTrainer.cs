@@ -42,7 +42,7 @@ public static class BundleTrainer
 
         confirmations.Release(static _ => true, released);
         foreach (var block in released) block.LookAhead.CopyTo(features.AsSpan((block.Payload * d) + arrival, d - arrival));
-        return new FeaturizedEvents(layout, features, entities, [], []);
+        return new FeaturizedEvents(layout, features, entities, []);
     }
 
     /// <summary>Featurizes transactions in order with a fresh featurizer.</summary>
@@ -136,18 +136,12 @@ public static class BundleTrainer
         var entities = new string[events.Count];
         var k = layout.HasRelations ? layout.Measurements.Count : 0;
         var ownSlots = new sbyte[events.Count * k];
-        var t = k > 0 ? DeviceReadingFeaturizer.TrendCount(k, layout.Featurizer.UnitSlots) : 0;
-        var trends = new float[events.Count * t];
         for (var i = 0; i < events.Count; i++)
         {
             entities[i] = featurize(featurizer, events[i], features.AsSpan(i * d, d));
-            if (k > 0)
-            {
-                featurizer.OwnSlots.CopyTo(ownSlots.AsSpan(i * k, k));
-                featurizer.Trends.CopyTo(trends.AsSpan(i * t, t));
-            }
+            if (k > 0) featurizer.OwnSlots.CopyTo(ownSlots.AsSpan(i * k, k));
         }
 
-        return new FeaturizedEvents(layout, features, entities, ownSlots, trends);
+        return new FeaturizedEvents(layout, features, entities, ownSlots);
     }
 }

@@ -6,13 +6,12 @@ namespace Pipeline.Detection;
 /// </summary>
 public sealed class FeaturizedEvents
 {
-    internal FeaturizedEvents(BundleLayout layout, float[] features, string[] entities, sbyte[] ownSlots, float[] trends, RelationModel? relations = null)
+    internal FeaturizedEvents(BundleLayout layout, float[] features, string[] entities, sbyte[] ownSlots, RelationModel? relations = null)
     {
         Layout = layout;
         Features = features;
         Entities = entities;
         OwnSlots = ownSlots;
-        Trends = trends;
         Relations = relations;
     }
 
@@ -34,15 +33,12 @@ public sealed class FeaturizedEvents
     // Per event, the featurizer's own snapshot slot of each measurement (telemetry with relations; empty otherwise).
     internal sbyte[] OwnSlots { get; }
 
-    // Per event, the featurizer's unit trends (telemetry with relations; empty otherwise): RelationModel regressors.
-    internal float[] Trends { get; }
-
     /// <summary>
     /// A <see cref="RelationModel"/> fitted to these events (federated by <see cref="RelationModel.Merge"/>), or null
     /// when the layout has no <c>rel</c> features (<see cref="BundleLayout.HasRelations"/>).
     /// </summary>
     public RelationModel? FitRelations() =>
-        Layout.HasRelations ? RelationModel.Fit(Layout.Measurements.Count, Layout.Featurizer.UnitSlots, Features, OwnSlots, Trends, Count) : null;
+        Layout.HasRelations ? RelationModel.Fit(Layout.Measurements.Count, Layout.Featurizer.UnitSlots, Features, OwnSlots, Count) : null;
 
     /// <summary>
     /// The same events with the <c>rel</c> features computed by <paramref name="relations"/> (null: left at 0), as
@@ -59,15 +55,14 @@ public sealed class FeaturizedEvents
             var d = Layout.FeatureDimension;
             var model = relations ?? RelationModel.Empty(k, Layout.Featurizer.UnitSlots);
             CheckShape(model);
-            var t = model.Trends;
-            for (var i = 0; i < Count; i++) model.Apply(features.AsSpan(i * d, d), OwnSlots.AsSpan(i * k, k), Trends.AsSpan(i * t, t));
+            for (var i = 0; i < Count; i++) model.Apply(features.AsSpan(i * d, d), OwnSlots.AsSpan(i * k, k));
         }
         else if (relations is not null)
         {
             throw new ArgumentException($"The {Layout.Stream} layout has no relation features.", nameof(relations));
         }
 
-        return new FeaturizedEvents(Layout, features, (string[])Entities, OwnSlots, Trends, relations);
+        return new FeaturizedEvents(Layout, features, (string[])Entities, OwnSlots, relations);
     }
 
     private void CheckShape(RelationModel model)

@@ -45,9 +45,6 @@ internal sealed class StreamFeaturizer
     /// <summary>The own snapshot slots of the last featurized reading (empty for the chain streams).</summary>
     public ReadOnlySpan<sbyte> OwnSlots => _device is null ? [] : _device.LastOwnSlots;
 
-    /// <summary>The unit trends of the last featurized reading (empty for the chain streams).</summary>
-    public ReadOnlySpan<float> Trends => _device is null ? [] : _device.LastTrends;
-
     public string Featurize(DeviceReading reading, Span<float> features)
     {
         if (_device is null) throw WrongStream(Topics.IiotTelemetry);

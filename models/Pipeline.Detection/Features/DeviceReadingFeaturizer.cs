@@ -48,7 +48,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     private readonly float[] _means;
     private readonly float[] _stds;
     private readonly sbyte[] _ownSlots;
-    private readonly float[] _trends;
 
     /// <summary>Creates a featurizer for the ordered <paramref name="measurements"/> (names as in <see cref="NamedValue.Name"/>).</summary>
     public DeviceReadingFeaturizer(IReadOnlyList<string> measurements, FeaturizerOptions? options = null)
@@ -72,7 +71,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         _stds = new float[_measurements.Length];
         _ownSlots = new sbyte[_measurements.Length];
         _ownSlots.AsSpan().Fill(-1);
-        _trends = new float[TrendCount(_measurements.Length, _options.UnitSlots)];
         var names = new List<string>();
         foreach (var m in _measurements) names.AddRange([m, $"{m}.delta", $"{m}.dev", $"{m}.logstd", $"{m}.drift"]);
         names.AddRange(["dt", "seq_gap", "seq_behind", "unchanged", "repeat", "replay_run", "missing", "history"]);
@@ -112,18 +110,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
 
     internal static int DimensionOf(int measurements, int slots) =>
         SnapshotStart(measurements) + (slots == 0 ? 0 : (2 * measurements * slots) + 1);
-
-    /// <summary>
-    /// Spans N (readings) of the slow moving averages (α = 2/(N + 1)) behind the unit trends: a trend is the snapshot's
-    /// smoothed value minus one of them, so it is proportional to the signal's slope over about N/2 readings. A tank
-    /// level's slope is its inflow minus outflow (the mass balance), which is what predicts an inflow meter that the
-    /// unit's current values do not (docs/detection.md, "Unit trends"). Three spans a factor 4 apart, because one does
-    /// not fit all: the short one is noisy, the long ones lag and carry an actuator switch for minutes.
-    /// </summary>
-    internal static ReadOnlySpan<int> TrendSpans => [24, 96, 384];
-
-    // Unit trends per reading: one per trend span, measurement and snapshot slot, ordered [span][measurement][slot].
-    internal static int TrendCount(int measurements, int slots) => TrendSpans.Length * measurements * slots;
 
     /// <summary>The process unit of a device (see the remarks): cluster/factory/loop-hundreds, or cluster/factory.</summary>
     public static string UnitOf(string clusterId, string factoryId, string deviceId)
@@ -203,7 +189,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
             var unit = Unit(device);
             unit.Update(device, values, flags);
             var snapshot = 2 * k * _options.UnitSlots;
-            unit.Snapshot(features.Slice(shared + Shared, snapshot), _trends, _options.UnitSlots, device.Slot, _ownSlots);
+            unit.Snapshot(features.Slice(shared + Shared, snapshot), _options.UnitSlots, device.Slot, _ownSlots);
             if (_options.RelationResiduals) features[shared + Shared + snapshot] = 0; // rel: filled by the bundle's RelationModel
         }
     }
@@ -214,14 +200,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     /// (<see cref="RelationModel"/> keys and masks by it). All −1 when <see cref="FeaturizerOptions.UnitSlots"/> is 0.
     /// </summary>
     internal ReadOnlySpan<sbyte> LastOwnSlots => _ownSlots;
-
-    /// <summary>
-    /// The unit trends of the last featurized reading, <see cref="TrendCount"/> of them ([span][measurement][slot], as
-    /// the snapshot): the smoothed value of each snapshot device minus its slow moving average over each of
-    /// <see cref="TrendSpans"/>. Regressors of <see cref="RelationModel"/> only; they are not detector features. Empty
-    /// when <see cref="FeaturizerOptions.UnitSlots"/> is 0.
-    /// </summary>
-    internal ReadOnlySpan<float> LastTrends => _trends;
 
     /// <summary>The context key of the last featurized reading: cluster/factory/device (the cached string, not a copy).</summary>
     internal string LastKey { get; private set; } = "";
@@ -348,7 +326,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     private sealed class UnitState(int signals, double alpha)
     {
         private const int MaxDevicesPerUnit = 64;
-        private static readonly double[] SlowAlphas = [.. TrendSpans.ToArray().Select(n => 2.0 / (n + 1))];
         private readonly List<string> _ids = [];
         private readonly List<Slot> _slots = [];
 
@@ -365,26 +342,16 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
             if (entry is null) return;
             var smoothed = entry.Smoothed;
             for (var s = 0; s < signals; s++) smoothed[s] += (float)(alpha * (values[s] - smoothed[s]));
-            var slow = entry.Slow;
-            for (var t = 0; t < SlowAlphas.Length; t++)
-            {
-                var a = SlowAlphas[t];
-                var at = t * signals;
-                for (var s = 0; s < signals; s++) slow[at + s] += (float)(a * (values[s] - slow[at + s]));
-            }
-
             values.CopyTo(entry.Values);
             present.CopyTo(entry.Present);
         }
 
         // For each signal, the latest then the smoothed values of the first `slots` devices that report it, in
-        // device-id order (0 when fewer devices report it); own[s] = the slot of the reading's device for signal s, or -1;
-        // trends, per slow span, the smoothed minus the slow value of the same devices, in the same order.
+        // device-id order (0 when fewer devices report it); own[s] = the slot of the reading's device for signal s, or -1.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Snapshot(Span<float> target, Span<float> trends, int slots, Slot? self, Span<sbyte> own)
+        public void Snapshot(Span<float> target, int slots, Slot? self, Span<sbyte> own)
         {
             target.Clear();
-            trends.Clear();
             own.Fill(-1);
             var devices = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_slots);
             var half = signals * slots;
@@ -397,7 +364,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
                     if (!device.Present[s]) continue;
                     target[(s * slots) + filled] = device.Values[s];
                     target[half + (s * slots) + filled] = device.Smoothed[s];
-                    for (var t = 0; t < SlowAlphas.Length; t++) trends[(t * half) + (s * slots) + filled] = device.Smoothed[s] - device.Slow[(t * signals) + s];
                     if (ReferenceEquals(device, self)) own[s] = (sbyte)filled;
                     filled++;
                 }
@@ -413,7 +379,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
             if (_ids.Count >= MaxDevicesPerUnit) return null;
             var slot = new Slot(signals);
             values.CopyTo(slot.Smoothed);
-            for (var t = 0; t < SlowAlphas.Length; t++) values.CopyTo(slot.Slow.AsSpan(t * signals));
             _ids.Insert(~at, deviceId);
             _slots.Insert(~at, slot);
             return slot;
@@ -424,9 +389,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
             public float[] Values { get; } = new float[signals];
 
             public float[] Smoothed { get; } = new float[signals];
-
-            // Slow moving averages, one run of signals per trend span.
-            public float[] Slow { get; } = new float[SlowAlphas.Length * signals];
 
             public bool[] Present { get; } = new bool[signals];
         }

@@ -6,16 +6,12 @@ namespace Pipeline.Detection;
 /// <summary>
 /// Linear models of each IIoT measurement from the process unit's other devices: for measurement m reported by the
 /// device in slot i of the unit snapshot (see <see cref="DeviceReadingFeaturizer"/>), a least-squares fit of the
-/// reading's value on the snapshot's <c>unit.*</c> features (latest and smoothed values) and on the unit trends (each
-/// snapshot signal's smoothed value minus its slow averages, <see cref="DeviceReadingFeaturizer.TrendSpans"/>: a
-/// tank level's trend is its inflow minus outflow), with the reading's own device masked out. The trends are
-/// regressors of this model only, not detector features. Its residual, in units of the training residual standard deviation, is the reading's <c>rel</c>
+/// reading's value on the snapshot's <c>unit.*</c> features (latest and smoothed values) with the reading's own device
+/// masked out. Its residual, in units of the training residual standard deviation, is the reading's <c>rel</c>
 /// feature: how far a value is from what the physically coupled signals predict, which a slowly drifting sensor
 /// leaves long before it leaves the spread of its own values.
 /// </summary>
 /// <remarks>
-/// <para>Format version 2 added the trends (version 1 had the snapshot alone); a version 1 blob is refused with a message
-/// saying to refit.</para>
 /// <para>The model keeps the sufficient statistics of every (measurement, slot) key — n, Σxxᵀ (with an intercept column,
 /// so Σx and n are part of it), Σxy and Σy² — and derives the coefficients from them (centred, with a ridge of
 /// <see cref="Ridge"/> × each regressor's variance against collinear snapshot features). So <see cref="Merge"/>
@@ -34,7 +30,7 @@ public sealed class RelationModel
     /// <summary>Refits on the rows within <see cref="TrimSigma"/> of the previous fit (attacks in an unlabelled training window).</summary>
     public const int TrimRounds = 2;
 
-    private const ushort Version = 2;
+    private const ushort Version = 1;
     private const float ResidualLimit = 1e6f;
     private static readonly byte[] Magic = "BHRL"u8.ToArray();
 
@@ -70,11 +66,8 @@ public sealed class RelationModel
     /// <summary>Devices per measurement in the unit snapshot (<see cref="FeaturizerOptions.UnitSlots"/>).</summary>
     public int Slots { get; }
 
-    /// <summary>Regressors per key: the 2·k·slots snapshot features, the unit trends and the intercept.</summary>
-    public int Regressors => RegressorsOf(Measurements, Slots);
-
-    /// <summary>Unit trends per row (<see cref="DeviceReadingFeaturizer.TrendCount"/>).</summary>
-    public int Trends => DeviceReadingFeaturizer.TrendCount(Measurements, Slots);
+    /// <summary>Regressors per key: the 2·k·slots snapshot features plus the intercept.</summary>
+    public int Regressors => (2 * Measurements * Slots) + 1;
 
     /// <summary>Training rows of measurement <paramref name="measurement"/> reported by the device in snapshot slot <paramref name="slot"/>.</summary>
     public long Samples(int measurement, int slot) => _counts[Key(measurement, slot)];
@@ -86,7 +79,7 @@ public sealed class RelationModel
     public static RelationModel Empty(int measurements, int slots)
     {
         Check(measurements, slots);
-        var p = RegressorsOf(measurements, slots);
+        var p = (2 * measurements * slots) + 1;
         var keys = measurements * slots;
         return new RelationModel(measurements, slots, new long[keys], new double[keys * p * p], new double[keys * p], new double[keys]);
     }
@@ -94,34 +87,29 @@ public sealed class RelationModel
     /// <summary>
     /// Fits the model on featurized readings: <paramref name="features"/> holds <paramref name="rows"/> rows of
     /// <see cref="DeviceReadingFeaturizer"/> output, <paramref name="ownSlots"/> the featurizer's
-    /// <c>LastOwnSlots</c> of each row (k per row), <paramref name="trends"/> its <c>LastTrends</c> of each row.
+    /// <c>LastOwnSlots</c> of each row (k per row).
     /// </summary>
-    internal static RelationModel Fit(int measurements, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, ReadOnlySpan<float> trends, int rows)
+    internal static RelationModel Fit(int measurements, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows)
     {
         Check(measurements, slots);
         var k = measurements;
         var d = DeviceReadingFeaturizer.DimensionOf(k, slots);
-        var t = DeviceReadingFeaturizer.TrendCount(k, slots);
-        if (features.Length != rows * d || ownSlots.Length != rows * k || trends.Length != rows * t)
+        if (features.Length != rows * d || ownSlots.Length != rows * k)
         {
-            throw new ArgumentException(
-                $"Expected {rows} rows of {d} features, {k} slots and {t} trends each, got {features.Length} features, {ownSlots.Length} slots and {trends.Length} trends.");
+            throw new ArgumentException($"Expected {rows} rows of {d} features and {k} slots each, got {features.Length} features and {ownSlots.Length} slots.");
         }
 
-        var model = Accumulate(k, slots, features, ownSlots, trends, rows, null);
-        for (var round = 0; round < TrimRounds; round++) model = Accumulate(k, slots, features, ownSlots, trends, rows, model);
+        var model = Accumulate(k, slots, features, ownSlots, rows, null);
+        for (var round = 0; round < TrimRounds; round++) model = Accumulate(k, slots, features, ownSlots, rows, model);
         return model;
     }
 
     // The statistics of every (measurement, slot) key over the rows; with a filter model, only of the rows whose residual
     // under it is within TrimSigma of its residual std (keys without a filter model keep every row).
-    private static RelationModel Accumulate(int k, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, ReadOnlySpan<float> trends, int rows, RelationModel? filter)
+    private static RelationModel Accumulate(int k, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows, RelationModel? filter)
     {
         var d = DeviceReadingFeaturizer.DimensionOf(k, slots);
-        var p = RegressorsOf(k, slots);
-        var snapshotLength = 2 * k * slots;
-        var t = DeviceReadingFeaturizer.TrendCount(k, slots);
-        var blocks = (p - 1) / (k * slots); // runs of k·slots regressors: latest, smoothed, then one per trend span
+        var p = (2 * k * slots) + 1;
         var keys = k * slots;
         var counts = new long[keys];
         var xtx = new double[keys * p * p];
@@ -133,14 +121,13 @@ public sealed class RelationModel
         {
             var row = features.Slice(r * d, d);
             var own = ownSlots.Slice(r * k, k);
-            var rowTrends = trends.Slice(r * t, t);
-            var snapshot = row.Slice(snapshotAt, snapshotLength);
-            for (var j = 0; j < snapshotLength; j++) x[j] = snapshot[j];
-            for (var j = 0; j < t; j++) x[snapshotLength + j] = rowTrends[j];
+            var snapshot = row.Slice(snapshotAt, p - 1);
+            for (var j = 0; j < p - 1; j++) x[j] = snapshot[j];
             for (var m = 0; m < k; m++)
             {
                 if (own[m] < 0) continue;
-                for (var b = 0; b < blocks; b++) x[(b * k * slots) + (m * slots) + own[m]] = 0;
+                x[(m * slots) + own[m]] = 0;
+                x[(k * slots) + (m * slots) + own[m]] = 0;
             }
 
             x[p - 1] = 1;
@@ -149,7 +136,7 @@ public sealed class RelationModel
                 if (own[m] < 0) continue;
                 var key = (m * slots) + own[m];
                 var y = (double)row[DeviceReadingFeaturizer.ValueIndex(m)];
-                if (filter is not null && filter._inverseStd[key] != 0 && Math.Abs(filter.Residual(key, row, own, rowTrends, snapshotAt)) > TrimSigma) continue;
+                if (filter is not null && filter._inverseStd[key] != 0 && Math.Abs(filter.Residual(key, row, own, snapshotAt)) > TrimSigma) continue;
                 counts[key]++;
                 yty[key] += y * y;
                 var a = xtx.AsSpan(key * p * p, p * p);
@@ -207,17 +194,16 @@ public sealed class RelationModel
     /// <summary>
     /// Writes the <c>rel</c> feature of one <see cref="DeviceReadingFeaturizer"/> row: the largest |value − prediction| /
     /// residual std over the measurements whose device holds a snapshot slot (<paramref name="ownSlots"/>) and whose key
-    /// has a model; 0 when there is none. <paramref name="trends"/> are the featurizer's unit trends of the row.
+    /// has a model; 0 when there is none.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Apply(Span<float> features, ReadOnlySpan<sbyte> ownSlots, ReadOnlySpan<float> trends)
+    public void Apply(Span<float> features, ReadOnlySpan<sbyte> ownSlots)
     {
         var k = Measurements;
         var s = Slots;
-        if (features.Length != DeviceReadingFeaturizer.DimensionOf(k, s) || ownSlots.Length != k || trends.Length != Trends)
+        if (features.Length != DeviceReadingFeaturizer.DimensionOf(k, s) || ownSlots.Length != k)
         {
-            throw new ArgumentException(
-                $"Expected {DeviceReadingFeaturizer.DimensionOf(k, s)} features, {k} slots and {Trends} trends, got {features.Length}, {ownSlots.Length} and {trends.Length}.");
+            throw new ArgumentException($"Expected {DeviceReadingFeaturizer.DimensionOf(k, s)} features and {k} slots, got {features.Length} and {ownSlots.Length}.");
         }
 
         var snapshotAt = DeviceReadingFeaturizer.SnapshotStart(k);
@@ -227,34 +213,30 @@ public sealed class RelationModel
             if (ownSlots[m] < 0) continue;
             var key = (m * s) + ownSlots[m];
             if (_inverseStd[key] == 0) continue;
-            largest = Math.Max(largest, Math.Abs(Residual(key, features, ownSlots, trends, snapshotAt)));
+            largest = Math.Max(largest, Math.Abs(Residual(key, features, ownSlots, snapshotAt)));
         }
 
         features[snapshotAt + (2 * k * s)] = (float)Math.Min(largest, ResidualLimit);
     }
 
     // (value − prediction) / residual std of the key's measurement in one row, the row's own device masked out of the
-    // prediction (its snapshot features and trends are subtracted again rather than copied into a masked regressor
-    // vector).
+    // prediction (its snapshot features are subtracted again rather than copied into a masked regressor vector).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private double Residual(int key, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, ReadOnlySpan<float> trends, int snapshotAt)
+    private double Residual(int key, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
     {
         var k = Measurements;
         var s = Slots;
         var half = k * s;
-        var q = Regressors - 1;
-        var snapshot = row.Slice(snapshotAt, 2 * half);
+        var q = 2 * half;
+        var snapshot = row.Slice(snapshotAt, q);
         var beta = _slopes.AsSpan(key * q, q);
-        var trendBeta = beta[(2 * half)..];
         var prediction = _intercepts[key];
-        for (var j = 0; j < snapshot.Length; j++) prediction += beta[j] * snapshot[j];
-        for (var j = 0; j < trends.Length; j++) prediction += trendBeta[j] * trends[j];
+        for (var j = 0; j < q; j++) prediction += beta[j] * snapshot[j];
         for (var o = 0; o < k; o++)
         {
             if (ownSlots[o] < 0) continue;
             var at = (o * s) + ownSlots[o];
             prediction -= (beta[at] * snapshot[at]) + (beta[half + at] * snapshot[half + at]);
-            for (var b = 0; b < trends.Length; b += half) prediction -= trendBeta[b + at] * trends[b + at];
         }
 
         return (row[DeviceReadingFeaturizer.ValueIndex(key / s)] - prediction) * _inverseStd[key];
@@ -291,17 +273,11 @@ public sealed class RelationModel
     /// <exception cref="ModelFormatException">Wrong magic or version, bad checksum, or inconsistent length or values.</exception>
     public static RelationModel Deserialize(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length >= 18 && bytes[..4].SequenceEqual(Magic) && BinaryPrimitives.ReadUInt16LittleEndian(bytes[4..]) == 1)
-        {
-            throw new ModelFormatException(
-                $"Relation model format version 1 (regressors: the unit snapshot only) is not supported; this build reads version {Version}, which adds the unit trends. Refit the relation model (retrain the bundle) with this build.");
-        }
-
         BlobEnvelope.Check(bytes, Magic, Version, minLength: 18, "relation model");
         var k = BinaryPrimitives.ReadInt32LittleEndian(bytes[6..]);
         var slots = BinaryPrimitives.ReadInt32LittleEndian(bytes[10..]);
         if (k is < 1 or > 4096 || slots is < 1 or > 8) throw new ModelFormatException($"Relation model shape {k} measurements × {slots} slots is out of range.");
-        var p = RegressorsOf(k, slots);
+        var p = (2 * k * slots) + 1;
         var keys = k * slots;
         var triangle = (long)p * (p + 1) / 2;
         if (bytes.Length != 18 + (keys * (16 + (8L * p) + (8 * triangle)))) throw new ModelFormatException($"Relation model of {k} × {slots} does not match the blob size {bytes.Length}.");
@@ -346,9 +322,6 @@ public sealed class RelationModel
         if ((uint)slot >= (uint)Slots) throw new ArgumentOutOfRangeException(nameof(slot), slot, $"The model has {Slots} slots.");
         return (measurement * Slots) + slot;
     }
-
-    private static int RegressorsOf(int measurements, int slots) =>
-        (2 * measurements * slots) + DeviceReadingFeaturizer.TrendCount(measurements, slots) + 1;
 
     private static void Check(int measurements, int slots)
     {
