@@ -37,7 +37,9 @@ internal static class ProcessCommands
         var command = new Command(
             "scoring",
             "Score every event of a stream with the current global model (followed on fl.global-model) and produce alerts. " +
-            "Config: Processing:Guarantee, Processing:BatchSize, Processing:BatchTimeoutMs, Processing:Scoring:NoModel (Wait|PassThrough), Processing:Scoring:TopFeatures.")
+            "A block model with confirmations scores each block once that many later blocks of its chain have arrived (its alert comes then). " +
+            "Config: Processing:Guarantee, Processing:BatchSize, Processing:BatchTimeoutMs, Processing:Scoring:NoModel (Wait|PassThrough), Processing:Scoring:TopFeatures, " +
+            "Processing:Scoring:ConfirmationTimeoutSeconds (score a held block anyway after this long; default 600). All keys: docs/configuration.md.")
         {
             stream,
             group,
