@@ -81,7 +81,7 @@ public sealed class BlockFeaturizer : IFeaturizer<BlockEvent>
     public void Forget(string clusterId)
     {
         ArgumentNullException.ThrowIfNull(clusterId);
-        _chains.RemoveWhere(key => string.Equals(key, clusterId, StringComparison.Ordinal));
+        _chains.Remove(clusterId);
         var prefix = clusterId + "/";
         _miners.RemoveWhere(key => key.StartsWith(prefix, StringComparison.Ordinal));
     }

@@ -65,6 +65,15 @@ internal sealed class LruCache<TValue>(int capacity)
         return true;
     }
 
+    /// <summary>Removes the entry of <paramref name="key"/>, if cached.</summary>
+    public bool Remove(string key)
+    {
+        if (!_map.Remove(key, out var entry)) return false;
+        Unlink(entry);
+        entry.Cached = false;
+        return true;
+    }
+
     /// <summary>Removes the entries whose key satisfies <paramref name="match"/> (a scan: for rare clean-ups, not per event).</summary>
     public int RemoveWhere(Func<string, bool> match)
     {

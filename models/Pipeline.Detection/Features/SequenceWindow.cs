@@ -42,7 +42,7 @@ public sealed class SequenceWindow
     }
 
     /// <summary>Forgets <paramref name="entity"/>'s history: its next window starts zero-filled.</summary>
-    public void Forget(string entity) => _entities.RemoveWhere(key => string.Equals(key, entity, StringComparison.Ordinal));
+    public void Forget(string entity) => _entities.Remove(entity);
 
     private sealed class Ring(int d, int w)
     {
