@@ -29,6 +29,7 @@ public sealed class BundleScorer
     private readonly BlockConfirmations<HeldBlock>? _confirmations;
     private readonly List<ConfirmedBlock<HeldBlock>> _released = [];
     private float[] _heldScores = [];
+    private float[] _sequenceRows = [];
     private float[] _standardised = [];
     private float[] _inputs = [];
     private int _lastBatch;
@@ -41,7 +42,7 @@ public sealed class BundleScorer
         _inputDimension = bundle.Layout.InputDimension;
         _raw = new float[_d];
         _arrival = _featurizer.ArrivalDimension;
-        if (_featurizer.Confirmations > 0) _confirmations = _featurizer.CreateConfirmations<HeldBlock>(bundle.Layout.Featurizer.MaxEntities);
+        if (_featurizer.Confirmations > 0) _confirmations = _featurizer.CreateConfirmations<HeldBlock>();
         if (bundle.Layout.SequenceLength > 1)
         {
             _window = new SequenceWindow(_d, bundle.Layout.SequenceLength, bundle.Layout.Featurizer.MaxEntities);
@@ -88,10 +89,13 @@ public sealed class BundleScorer
         else
         {
             if (_confirmations.Held > 0) throw new InvalidOperationException($"{_confirmations.Held} blocks handed over with Hold are still held; score a sequence with a fresh scorer.");
-            _released.Clear();
-            for (var i = 0; i < n; i++) _confirmations.Add(batch[i], Arrive(batch[i], null, i), _released);
-            _confirmations.Release(static _ => true, _released);
-            foreach (var block in _released) AddConfirmed(block.Payload.Row, block);
+            if (_sequenceRows.Length < n * _d) _sequenceRows = new float[n * _d];
+            _featurizer.FeaturizeSequence(batch, _sequenceRows.AsSpan(0, n * _d));
+            for (var i = 0; i < n; i++)
+            {
+                _sequenceRows.AsSpan(i * _d, _d).CopyTo(_raw);
+                Add(i, batch[i].ClusterId);
+            }
         }
 
         Finish(n, scores);
@@ -115,7 +119,7 @@ public sealed class BundleScorer
         var confirmations = _confirmations ?? throw new InvalidOperationException($"This {Bundle.Stream} bundle scores events on arrival; it holds no blocks.");
         if (tags.Count != blocks.Count) throw new ArgumentException($"{blocks.Count} blocks but {tags.Count} tags.", nameof(tags));
         _released.Clear();
-        for (var i = 0; i < blocks.Count; i++) confirmations.Add(blocks[i], Arrive(blocks[i], tags[i], -1), _released);
+        for (var i = 0; i < blocks.Count; i++) confirmations.Add(blocks[i], Arrive(blocks[i], tags[i]), _released);
         ScoreReleased(scored);
     }
 
@@ -209,8 +213,8 @@ public sealed class BundleScorer
         _lastBatch = 0;
     }
 
-    // A block awaiting its confirmations: its arrival features, the caller's tag and (for Score) its row in the batch.
-    private sealed record HeldBlock(float[] Arrival, object? Tag, int Row);
+    // A block awaiting its confirmations: its arrival features and the caller's tag.
+    private sealed record HeldBlock(float[] Arrival, object? Tag);
 
     // Standardises the featurized row i and places it (alone, or in the entity's sequence window) in the detector input.
     // Per event and without loops: inlined into the (optimised, loop-holding) Score methods instead of waiting for
@@ -224,11 +228,11 @@ public sealed class BundleScorer
         else _window.Push(entity, z, _inputs.AsSpan(i * _inputDimension, _inputDimension));
     }
 
-    private HeldBlock Arrive(BlockEvent block, object? tag, int row)
+    private HeldBlock Arrive(BlockEvent block, object? tag)
     {
         var arrival = new float[_arrival];
         _featurizer.Featurize(block, arrival);
-        return new HeldBlock(arrival, tag, row);
+        return new HeldBlock(arrival, tag);
     }
 
     // Row i of the detector input from a released block: its arrival features, then its look-ahead features.

@@ -28,21 +28,9 @@ public static class BundleTrainer
         if (layout.Confirmations == 0) return Featurize(layout, events, static (f, e, s) => f.Featurize(e, s));
         ArgumentNullException.ThrowIfNull(events);
         var featurizer = layout.CreateFeaturizer();
-        var d = featurizer.Dimension;
-        var arrival = featurizer.ArrivalDimension;
-        var features = new float[events.Count * d];
-        var entities = new string[events.Count];
-        var confirmations = featurizer.CreateConfirmations<int>(layout.Featurizer.MaxEntities);
-        var released = new List<ConfirmedBlock<int>>();
-        for (var i = 0; i < events.Count; i++)
-        {
-            entities[i] = featurizer.Featurize(events[i], features.AsSpan(i * d, d));
-            confirmations.Add(events[i], i, released);
-        }
-
-        confirmations.Release(static _ => true, released);
-        foreach (var block in released) block.LookAhead.CopyTo(features.AsSpan((block.Payload * d) + arrival, d - arrival));
-        return new FeaturizedEvents(layout, features, entities, []);
+        var features = new float[events.Count * featurizer.Dimension];
+        featurizer.FeaturizeSequence(events, features);
+        return new FeaturizedEvents(layout, features, [.. events.Select(e => e.ClusterId)], []);
     }
 
     /// <summary>Featurizes transactions in order with a fresh featurizer.</summary>

@@ -8,10 +8,14 @@ internal sealed class StreamFeaturizer
     private readonly DeviceReadingFeaturizer? _device;
     private readonly BlockFeaturizer? _block;
     private readonly TransactionFeaturizer? _transaction;
+    private readonly int _maxChains;
+    private readonly List<ConfirmedBlock<int>> _sequenceReleased = [];
+    private BlockConfirmations<int>? _sequence;
 
     public StreamFeaturizer(BundleLayout layout)
     {
         Stream = layout.Stream;
+        _maxChains = layout.Featurizer.MaxEntities;
         switch (layout.Stream)
         {
             case Topics.IiotTelemetry:
@@ -60,7 +64,30 @@ internal sealed class StreamFeaturizer
     }
 
     /// <summary>A holder of blocks awaiting the layout's confirmations (k &gt; 0).</summary>
-    public BlockConfirmations<T> CreateConfirmations<T>(int maxChains) => new(Confirmations, maxChains);
+    public BlockConfirmations<T> CreateConfirmations<T>() => new(Confirmations, _maxChains);
+
+    /// <summary>
+    /// Featurizes a finished sequence of blocks with confirmations into consecutive rows of <paramref name="features"/>:
+    /// each block's arrival features, then its look-ahead from the next k blocks of its chain in the sequence (fewer at
+    /// its end). The rule training applies and a scorer's <c>Score</c>; each chain's last k blocks stay as the context of
+    /// the next sequence given to this featurizer.
+    /// </summary>
+    public void FeaturizeSequence(IReadOnlyList<BlockEvent> blocks, Span<float> features)
+    {
+        if (_block is null) throw WrongStream(Topics.ChainBlocks);
+        _sequence ??= CreateConfirmations<int>();
+        var d = Dimension;
+        var lookAhead = d - ArrivalDimension;
+        _sequenceReleased.Clear();
+        for (var i = 0; i < blocks.Count; i++)
+        {
+            Featurize(blocks[i], features.Slice(i * d, d));
+            _sequence.Add(blocks[i], i, _sequenceReleased);
+        }
+
+        _sequence.Release(static _ => true, _sequenceReleased);
+        foreach (var block in _sequenceReleased) block.LookAhead.CopyTo(features.Slice((block.Payload * d) + ArrivalDimension, lookAhead));
+    }
 
     /// <summary>Forgets the arrival context of a chain and its miners (its held blocks were dropped).</summary>
     public void Forget(string clusterId) => _block?.Forget(clusterId);
