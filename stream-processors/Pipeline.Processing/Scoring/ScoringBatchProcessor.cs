@@ -168,24 +168,25 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
             var kept = dropped.Where(d => !released.Contains((d.Source.Topic, d.Source.Partition))).ToList();
             if (kept.Count > 0)
             {
-                _released.Clear();
-                scorer.Hold([.. kept.Select(k => (object)k.Event)], [.. kept.Select(k => k.Source)], _released);
+                HoldAgain(scorer, kept);
                 _deferred.AddRange(_released.Select(r => (group, r)));
             }
         }
         _metrics.Holding(HeldCount());
     }
 
+    // Blocks taken out of a scorer (still tracked) handed to one again, in order; what that releases is in _released.
+    private void HoldAgain(IEventScorer scorer, IReadOnlyList<(BlockEvent Event, HeldSource Source)> blocks)
+    {
+        _released.Clear();
+        scorer.Hold([.. blocks.Select(b => (object)b.Event)], [.. blocks.Select(b => b.Source)], _released);
+    }
+
     private void EmitDeferred(BatchResult result, DateTimeOffset now)
     {
-        foreach (var (group, (block, tag, score)) in _deferred)
+        foreach (var (group, held) in _deferred)
         {
-            var source = (HeldSource)tag!;
-            Untrack(source.Topic, source.Partition, source.Offset);
-            if (score > group.Model!.Threshold)
-            {
-                Emit(group, block, source.Topic, source.Partition, source.Offset, score, explainIndex: -1, result, now);
-            }
+            EmitHeld(group, held, explainIndex: -1, result, now);
         }
         _deferred.Clear();
     }
@@ -206,7 +207,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
             group.Scorer = model.CreateScorer();
             if (previous is { Holds: true, Held: > 0 })
             {
-                CarryHeld(group, previous, batch, result, now);
+                CarryHeld(group, previous, result, now);
             }
         }
         if (group.Scorer!.Holds)
@@ -283,16 +284,16 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
 
     // A newer model arrived while the old scorer held blocks: they move to the new scorer (featurized afresh, like
     // everything after a swap) and are scored by the new model, whose version their alerts carry.
-    private void CarryHeld(Group group, IEventScorer previous, IReadOnlyList<InputRecord> batch, BatchResult result, DateTimeOffset now)
+    private void CarryHeld(Group group, IEventScorer previous, BatchResult result, DateTimeOffset now)
     {
         var carried = previous.Drop(static _ => true);
-        _released.Clear();
         if (group.Scorer!.Holds)
         {
-            group.Scorer.Hold([.. carried.Select(c => (object)c.Event)], [.. carried.Select(c => c.Source)], _released);
+            HoldAgain(group.Scorer, carried);
         }
         else
         {
+            _released.Clear();
             var scores = new float[carried.Count];
             group.Scorer.Score([.. carried.Select(c => (object)c.Event)], scores);
             for (var j = 0; j < scores.Length; j++)
@@ -323,18 +324,23 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
 
     private void EmitReleased(Group group, BatchResult result, DateTimeOffset now)
     {
-        var threshold = group.Model!.Threshold;
         for (var j = 0; j < _released.Count; j++)
         {
-            var (block, tag, score) = _released[j];
-            var source = (HeldSource)tag!;
-            Untrack(source.Topic, source.Partition, source.Offset);
-            if (score > threshold)
-            {
-                Emit(group, block, source.Topic, source.Partition, source.Offset, score, j, result, now);
-            }
+            EmitHeld(group, _released[j], j, result, now);
         }
         _metrics.Holding(HeldCount());
+    }
+
+    // A held block is scored: it is no longer held, and it alerts like any event, at its own position.
+    private void EmitHeld(Group group, HeldScore held, int explainIndex, BatchResult result, DateTimeOffset now)
+    {
+        var (block, tag, score) = held;
+        var source = (HeldSource)tag!;
+        Untrack(source.Topic, source.Partition, source.Offset);
+        if (score > group.Model!.Threshold)
+        {
+            Emit(group, block, source.Topic, source.Partition, source.Offset, score, explainIndex, result, now);
+        }
     }
 
     private void Track(string topic, int partition, long offset)
