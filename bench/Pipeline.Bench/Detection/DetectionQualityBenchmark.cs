@@ -39,6 +39,7 @@ public static class DetectionQualityBenchmark
         var scenarioPath = Option(args, "--scenario") ?? FindDefaultScenario();
         var scenario = ScenarioLoader.Load(scenarioPath);
         var only = Option(args, "--only");
+        var dumpDirectory = Option(args, "--dump");
         var confirmations = IntOption(args, "--block-confirmations", BundleLayout.DefaultBlockConfirmations);
         var defaults = new NedOptions();
         var ned = defaults with
@@ -95,6 +96,7 @@ public static class DetectionQualityBenchmark
                 ("CBLOF", set.Layout, new CblofOptions { Seed = seed }),
             };
             if (set.Window is { } w) runs.Insert(1, ($"NED (window w={w})", set.Layout with { SequenceLength = w }, setNed));
+            var dumped = new List<(string Name, float[] Scores)>();
             foreach (var (name, layout, options) in runs)
             {
                 if (args.Contains("--ned-only") && !name.StartsWith("NED", StringComparison.Ordinal)) continue;
@@ -103,6 +105,7 @@ public static class DetectionQualityBenchmark
                 var bundle = BundleTrainer.Fit(layout, set.Featurize(layout), options, ct);
                 var fitSeconds = fitClock.Elapsed.TotalSeconds;
                 var scores = set.Score(bundle);
+                dumped.Add((name, scores));
                 var report = DetectionMetrics.Evaluate(scores, labels, bundle.Threshold);
                 summary.Add(string.Create(inv, $"| {set.Name} | {name} | {report.RocAuc:F3} | {report.PrAuc:F3} | {report.F1:F3} | {report.Precision:F3} | {report.Recall:F3} | {report.FalsePositiveRate:F4} | {fitSeconds:F1} |"));
                 var perAttack = attacks.Select(g =>
@@ -114,6 +117,7 @@ public static class DetectionQualityBenchmark
                 breakdown.Add($"| {set.Name} | {name} | {string.Join(", ", perAttack)} |");
                 Console.WriteLine(string.Create(inv, $"  {name,-22} ROC AUC {report.RocAuc:F3}  PR AUC {report.PrAuc:F3}  F1 {report.F1:F3}  fit {fitSeconds:F1}s"));
             }
+            if (dumpDirectory is not null) Dump(dumpDirectory, set, dumped);
         }
 
         Console.WriteLine();
@@ -127,13 +131,39 @@ public static class DetectionQualityBenchmark
         return Task.FromResult(0);
     }
 
+    /// <summary><c>--dump DIR</c>: one CSV per data set for offline analysis. A row per test event: its label, its
+    /// entity, every detector's score, then its features as training featurizes the training and test windows in one
+    /// pass (the raw features, before standardisation; equal to what the warm scorer computed, see
+    /// ConfirmedBlockScoringUnitTests for blocks).</summary>
+    private static void Dump(string directory, DataSet set, List<(string Name, float[] Scores)> scores)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Directory.CreateDirectory(directory);
+        var featurized = set.FeaturizeAll(set.Layout);
+        var names = set.Layout.FeatureNames;
+        var dimension = set.Layout.FeatureDimension;
+        var path = Path.Combine(directory, set.Name.Replace(' ', '-') + ".csv");
+        using var writer = new StreamWriter(path);
+        writer.WriteLine(string.Join(",", new[] { "label", "entity" }.Concat(scores.Select(s => s.Name.Replace(' ', '_').Replace(",", "", StringComparison.Ordinal))).Concat(names)));
+        for (var i = 0; i < set.TestLabels.Length; i++)
+        {
+            var row = set.TrainCount + i;
+            var fields = new List<string> { set.TestLabels[i], featurized.Entities[row].Replace(',', ';') };
+            fields.AddRange(scores.Select(s => s.Scores[i].ToString("R", inv)));
+            for (var f = 0; f < dimension; f++) fields.Add(featurized.Features[(row * dimension) + f].ToString("R", inv));
+            writer.WriteLine(string.Join(",", fields));
+        }
+
+        Console.WriteLine($"  wrote {path}");
+    }
+
     private static DataSet Split<T>(string name, BundleLayout layout, List<(T Event, string Label)> events, int trainCount, int? window,
         Func<BundleLayout, IReadOnlyList<T>, FeaturizedEvents> featurize, Action<BundleScorer, IReadOnlyList<T>, Span<float>> score)
     {
         var train = events.Take(trainCount).Select(e => e.Event).ToList();
         var test = events.Skip(trainCount).Select(e => e.Event).ToList();
         var labels = events.Skip(trainCount).Select(e => e.Label).ToArray();
-        return new DataSet(name, layout, train.Count, labels, window, l => featurize(l, train), bundle =>
+        return new DataSet(name, layout, train.Count, labels, window, l => featurize(l, train), l => featurize(l, events.Select(e => e.Event).ToList()), bundle =>
         {
             var scorer = bundle.CreateScorer();
             var warm = new float[train.Count];
@@ -197,5 +227,5 @@ public static class DetectionQualityBenchmark
 
     private sealed record DataSet(
         string Name, BundleLayout Layout, int TrainCount, string[] TestLabels, int? Window,
-        Func<BundleLayout, FeaturizedEvents> Featurize, Func<ModelBundle, float[]> Score);
+        Func<BundleLayout, FeaturizedEvents> Featurize, Func<BundleLayout, FeaturizedEvents> FeaturizeAll, Func<ModelBundle, float[]> Score);
 }
