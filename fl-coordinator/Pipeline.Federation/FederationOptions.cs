@@ -112,6 +112,13 @@ public sealed class FederationOptions
     public bool? NedResidualWeighting { get; set; }
 
     /// <summary>
+    /// Share of the training rows NED leaves out of a second training pass (those its first pass reconstructs worst;
+    /// in later rounds, those the global model reconstructs worst), in [0, 0.5); unset: 0.1 for chain.blocks, 0 for the
+    /// other streams (NedOptions.TrimFractionFor, measured in docs/detection.md).
+    /// </summary>
+    public double? NedTrimFraction { get; set; }
+
+    /// <summary>
     /// Confirmations k of a chain.blocks federation (ignored for the other streams): each block is scored once k more
     /// blocks of its chain have arrived, with six look-ahead features; 0 scores blocks on arrival. At 6, chain blocks
     /// NED ROC AUC 0.953 against 0.787 on arrival (seed 2026, docs/detection.md); alerts come k block intervals later.
@@ -183,6 +190,7 @@ public sealed class FederationOptions
         if (LocalEpochs < 1 || BatchSize < 1 || !(LearningRate > 0)) throw new ArgumentException("Federation:LocalEpochs, BatchSize and LearningRate must be positive.");
         if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"Federation:Momentum {Momentum} must be in [0, 1).");
         if (!(NedSupportFence > 0)) throw new ArgumentException($"Federation:NedSupportFence {NedSupportFence} must be positive (Infinity turns the clamp off).");
+        if (NedTrimFraction is { } trim && !(trim >= 0 && trim < 0.5)) throw new ArgumentException($"Federation:NedTrimFraction {trim} must be in [0, 0.5) (a share of the training rows; 0 trains once).");
         if (!(Contamination >= 0 && Contamination < 0.5)) throw new ArgumentException($"Federation:Contamination {Contamination} must be in [0, 0.5).");
         if (!(MaxUpdateNorm >= 0)) throw new ArgumentException($"Federation:MaxUpdateNorm {MaxUpdateNorm} cannot be negative.");
         if (LocalWindow < 10 || MinLocalSamples < 2 || MinLocalSamples > LocalWindow) throw new ArgumentException("Federation:LocalWindow must be at least 10 and MinLocalSamples in [2, LocalWindow].");
@@ -301,6 +309,7 @@ public sealed class FederationOptions
             Contamination = Contamination,
             SupportFence = NedSupportFence,
             ResidualWeighting = NedResidualWeighting ?? NedOptions.ResidualWeightingFor(Stream),
+            TrimFraction = NedTrimFraction ?? NedOptions.TrimFractionFor(Stream),
         },
         DetectorKind.IsolationForest => new IsolationForestOptions { Seed = Seed, Contamination = Contamination },
         DetectorKind.PcaMahalanobis => new PcaMahalanobisOptions { Seed = Seed, Contamination = Contamination },

@@ -45,6 +45,33 @@ public sealed class ModelOptionsUnitTests
         Assert.Equal(expected, ned.ResidualWeighting);
     }
 
+    [Theory]
+    [InlineData(Topics.ChainBlocks, null, 0.1)]
+    [InlineData(Topics.IiotTelemetry, null, 0)]
+    [InlineData(Topics.ChainTransactions, null, 0)]
+    [InlineData(Topics.ChainBlocks, 0.0, 0)]
+    [InlineData(Topics.IiotTelemetry, 0.05, 0.05)]
+    public void DetectorOptions_Ned_TrimFractionPerStreamUnlessConfigured(string stream, double? configured, double expected)
+    {
+        var options = new FederationOptions { Stream = stream, Detector = "ned", NedTrimFraction = configured };
+
+        var ned = (Pipeline.Detection.NedOptions)options.DetectorOptions(4, 32, 0.03);
+
+        Assert.Equal(expected, ned.TrimFraction);
+    }
+
+    [Theory]
+    [InlineData(-0.01)]
+    [InlineData(0.5)]
+    public void Validate_NedTrimFractionOutOfRange_NamesTheSetting(double trim)
+    {
+        var options = new FederationOptions { Stream = Topics.ChainBlocks, Detector = "ned", NedTrimFraction = trim };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("Federation:NedTrimFraction", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ModelOptions_NoModels_IsTheSingleConfiguredModel()
     {

@@ -24,7 +24,10 @@ namespace Pipeline.Bench.Detection;
 /// (<see cref="BundleLayout.DefaultBlockConfirmations"/>; 0 scores blocks on arrival); NED settings other than the defaults (for development
 /// on another seed, never on the table's): <c>--ned-optimizer sgd|adam</c>, <c>--ned-epochs</c>, <c>--ned-lr</c>,
 /// <c>--ned-layers 32,8</c>, <c>--ned-plain-mse</c> / <c>--ned-weighted</c> (residual weighting off / on for every
-/// stream; by default <see cref="NedOptions.ResidualWeightingFor"/>), <c>--ned-fence K</c> (Tukey fence factor of the training support; <c>Infinity</c> turns the clamp off).
+/// stream; by default <see cref="NedOptions.ResidualWeightingFor"/>), <c>--ned-fence K</c> (Tukey fence factor of the training support; <c>Infinity</c> turns the clamp off),
+/// <c>--ned-trim F</c> (share of training rows left out of NED's second pass, every stream; by default
+/// <see cref="NedOptions.TrimFractionFor"/>); <c>--dump DIR</c> (per data set a CSV of each test event's label, entity,
+/// scores and raw features).
 /// </remarks>
 public static class DetectionQualityBenchmark
 {
@@ -53,6 +56,7 @@ public static class DetectionQualityBenchmark
         };
         // NED's residual weighting per stream as the federation chooses it, unless forced for every stream.
         bool? weighting = args.Contains("--ned-plain-mse") ? false : args.Contains("--ned-weighted") ? true : null;
+        double? trim = Option(args, "--ned-trim") is { } t ? double.Parse(t, inv) : null;
         Console.WriteLine($"# detection-quality (scenario {scenario.Name}, seed {seed}, scale {scale.ToString(inv)}, block confirmations {confirmations})");
         Console.WriteLine();
 
@@ -86,7 +90,11 @@ public static class DetectionQualityBenchmark
             var attacks = set.TestLabels.Where(l => l != AttackLabels.Normal).GroupBy(l => l).OrderBy(g => g.Key, StringComparer.Ordinal);
             Console.WriteLine($"## {set.Name}: train {set.TrainCount} events ({set.Layout.FeatureDimension} features), test {set.TestLabels.Length} events, " +
                 $"{labels.Count(l => l)} attack events ({string.Join(", ", attacks.Select(g => $"{g.Key} {g.Count()}"))})");
-            var setNed = ned with { ResidualWeighting = weighting ?? NedOptions.ResidualWeightingFor(set.Layout.Stream) };
+            var setNed = ned with
+            {
+                ResidualWeighting = weighting ?? NedOptions.ResidualWeightingFor(set.Layout.Stream),
+                TrimFraction = trim ?? NedOptions.TrimFractionFor(set.Layout.Stream),
+            };
             var runs = new List<(string Name, BundleLayout Layout, DetectorOptions Options)>
             {
                 ("NED", set.Layout, setNed),

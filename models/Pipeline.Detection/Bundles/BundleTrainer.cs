@@ -90,7 +90,8 @@ public static class BundleTrainer
     /// come from the participants' first fits and travel in the parameter vector; re-estimating them from a small local
     /// window made them noisy enough that median and Krum, which keep one participant's value per coordinate, lost
     /// 0.05 AUC in the robust-aggregation test); the threshold is recalibrated on the local rows at
-    /// <see cref="DetectorOptions.Contamination"/>.
+    /// <see cref="DetectorOptions.Contamination"/>. With <see cref="NedOptions.TrimFraction"/> &gt; 0 the epochs skip
+    /// that share of the local rows, those <paramref name="start"/> reconstructs worst.
     /// </summary>
     /// <exception cref="ArgumentException">The input width differs from the model's dimension.</exception>
     public static NedDetector ContinueNed(NedDetector start, FeatureMatrix inputs, NedOptions options, CancellationToken cancellationToken = default)
@@ -103,10 +104,11 @@ public static class BundleTrainer
         var sizes = start.LayerSizes.ToArray();
         var weights = start.Weights.Select(w => (float[])w.Clone()).ToArray();
         var biases = start.Biases.Select(b => (float[])b.Clone()).ToArray();
-        var standardised = new float[inputs.Values.Length];
-        NedDetector.Standardise(inputs.Values, standardised, start.InputMean, start.InputScale, start.Lower, start.Upper);
+        var training = options.TrimFraction > 0 ? inputs.Select(start.BestReconstructed(inputs, options.TrimFraction)) : inputs;
+        var standardised = new float[training.Values.Length];
+        NedDetector.Standardise(training.Values, standardised, start.InputMean, start.InputScale, start.Lower, start.Upper);
 
-        TorchTraining.TrainAutoencoder(standardised, inputs.Rows, sizes, weights, biases, options with { Activation = start.Activation }, new Random(options.Seed), cancellationToken);
+        TorchTraining.TrainAutoencoder(standardised, training.Rows, sizes, weights, biases, options with { Activation = start.Activation }, new Random(options.Seed), cancellationToken);
         var model = new NedDetector(sizes, weights, biases, start.InputMean, start.InputScale, start.Activation, double.PositiveInfinity, inputs.Rows, start.LogErrorWeights, start.Lower, start.Upper);
 
         var scores = new float[inputs.Rows];

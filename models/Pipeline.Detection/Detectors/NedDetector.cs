@@ -148,12 +148,27 @@ public sealed class NedDetector : IAnomalyDetector
         var (lower, upper) = Support(data, options.SupportFence);
         var standardised = new float[data.Values.Length];
         Standardise(data.Values, standardised, mean, scale, lower, upper);
+        var initialWeights = options.TrimFraction > 0 ? weights.Select(w => (float[])w.Clone()).ToArray() : weights;
+        var initialBiases = options.TrimFraction > 0 ? biases.Select(b => (float[])b.Clone()).ToArray() : biases;
         TorchTraining.TrainAutoencoder(standardised, data.Rows, layerSizes, weights, biases, options, random, cancellationToken);
-
         var model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, null, lower, upper);
+        var kept = data;
+        if (options.TrimFraction > 0)
+        {
+            // Second pass: the same initial network trained on the rows the first one reconstructed best.
+            var keep = model.BestReconstructed(data, options.TrimFraction);
+            kept = data.Select(keep);
+            var keptRows = new float[keep.Length * d];
+            for (var i = 0; i < keep.Length; i++) standardised.AsSpan(keep[i] * d, d).CopyTo(keptRows.AsSpan(i * d, d));
+            weights = initialWeights;
+            biases = initialBiases;
+            TorchTraining.TrainAutoencoder(keptRows, keep.Length, layerSizes, weights, biases, options, random, cancellationToken);
+            model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, null, lower, upper);
+        }
+
         if (options.ResidualWeighting)
         {
-            model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, model.LogResidualWeights(data), lower, upper);
+            model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, model.LogResidualWeights(kept), lower, upper);
         }
 
         var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(model, data), options.Contamination);
@@ -217,6 +232,22 @@ public sealed class NedDetector : IAnomalyDetector
         }
 
         return current;
+    }
+
+    // Indices (ascending) of the rows of data whose reconstruction error is at most the (1 − trim) quantile of all of
+    // theirs: what a trimmed training pass keeps. Ties at the cut are kept.
+    internal int[] BestReconstructed(FeatureMatrix data, double trim)
+    {
+        var errors = new float[data.Rows];
+        Score(data.Values, errors);
+        var cut = ScoreQuantile.Quantile((float[])errors.Clone(), 1 - trim);
+        var keep = new List<int>(data.Rows);
+        for (var r = 0; r < data.Rows; r++)
+        {
+            if (errors[r] <= cut) keep.Add(r);
+        }
+
+        return [.. keep];
     }
 
     // ln of 1 / (residual variance + ε) per feature on the training rows, the weights scaled to mean 1: features the

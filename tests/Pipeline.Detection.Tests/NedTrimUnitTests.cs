@@ -1,0 +1,90 @@
+using Pipeline.Detection;
+
+namespace Pipeline.Detection.Tests;
+
+// NED's trimmed training: a second pass without the rows the first one reconstructed worst, and federated local epochs
+// without the rows the global model reconstructs worst.
+public sealed class NedTrimUnitTests
+{
+    private const int Columns = 12;
+
+    // Rows on a 2-dimensional latent plane plus noise; a share of them carry one recurring attack pattern (+1.5 on every
+    // third column), the way an unlabelled training window holds a repeated attack.
+    private static FeatureMatrix WithPlantedMode(int rows, double share, int seed, out bool[] planted)
+    {
+        var random = new Random(seed);
+        var values = new float[rows * Columns];
+        planted = new bool[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            var a = TestData.Gaussian(random);
+            var b = TestData.Gaussian(random);
+            planted[r] = random.NextDouble() < share;
+            for (var c = 0; c < Columns; c++)
+            {
+                var v = (Math.Cos(c * 0.7) * a) + (Math.Sin(c * 0.4) * b) + (0.1 * TestData.Gaussian(random));
+                if (planted[r] && c % 3 == 0) v += 1.5;
+                values[(r * Columns) + c] = (float)v;
+            }
+        }
+
+        return new FeatureMatrix(values, rows, Columns);
+    }
+
+    private static NedOptions Options(double trim, int epochs = 20) =>
+        new() { HiddenLayers = [6, 2], Epochs = epochs, Seed = 5, SupportFence = double.PositiveInfinity, TrimFraction = trim };
+
+    private static double PrAuc(IAnomalyDetector model, FeatureMatrix test, bool[] planted) =>
+        DetectionMetrics.PrAuc(TestData.ScoreAll(model, test), planted);
+
+    [Fact]
+    public void Fit_Trimmed_SeparatesARecurringTrainingAttackBetterThanOnePass()
+    {
+        var training = WithPlantedMode(3000, 0.06, seed: 1, out _);
+        var test = WithPlantedMode(3000, 0.06, seed: 2, out var planted);
+
+        var once = PrAuc(NedDetector.Fit(training, Options(0)), test, planted);
+        var trimmed = PrAuc(NedDetector.Fit(training, Options(0.1)), test, planted);
+
+        // Measured: 0.73 → 0.87 (data seeds 3/4: 0.75 → 0.97; 8/9: 0.82 → 0.96).
+        Assert.True(trimmed > once + 0.1, $"PR AUC trimmed {trimmed:F3}, one pass {once:F3}");
+    }
+
+    [Fact]
+    public void ContinueNed_Trimmed_TrainsOnTheLocalRowsTheStartModelReconstructsBest()
+    {
+        var start = NedDetector.Fit(WithPlantedMode(2000, 0, seed: 1, out _), Options(0, epochs: 5));
+        var local = WithPlantedMode(1000, 0.06, seed: 3, out var planted);
+        var test = WithPlantedMode(200, 0.06, seed: 2, out _);
+
+        var kept = start.BestReconstructed(local, 0.1);
+        var trimmed = BundleTrainer.ContinueNed(start, local, Options(0.1, epochs: 3));
+        var onKeptRows = BundleTrainer.ContinueNed(start, local.Select(kept), Options(0, epochs: 3));
+
+        Assert.Equal(900, kept.Length);
+        // The clean start model reconstructs the planted rows worst: nearly all of them are among the 100 left out.
+        Assert.True(kept.Count(r => planted[r]) <= planted.Count(p => p) / 10, $"{kept.Count(r => planted[r])} of {planted.Count(p => p)} planted rows kept");
+        Assert.Equal(TestData.ScoreAll(onKeptRows, test), TestData.ScoreAll(trimmed, test));
+        Assert.Equal(1000, trimmed.TrainingSamples);
+    }
+
+    [Fact]
+    public void Fit_Trimmed_ThresholdStillCalibratedOnEveryTrainingRow()
+    {
+        var training = WithPlantedMode(1000, 0.06, seed: 1, out _);
+
+        var model = NedDetector.Fit(training, Options(0.1, epochs: 2) with { Contamination = 0.05 });
+
+        var above = TestData.ScoreAll(model, training).Count(s => s > model.Threshold);
+        Assert.InRange(above, 40, 50); // 5 % of 1000 rows, up to ties at the quantile
+    }
+
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(0.5)]
+    [InlineData(double.NaN)]
+    public void Fit_TrimFractionOutOfRange_Throws(double trim)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => NedDetector.Fit(TestData.Correlated(50, 2, seed: 1), new NedOptions { TrimFraction = trim }));
+    }
+}
