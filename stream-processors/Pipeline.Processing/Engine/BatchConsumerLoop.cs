@@ -82,13 +82,33 @@ public sealed partial class BatchConsumerLoop
     private long _batchStarted;
     private volatile bool _assigned;
 
+    /// <exception cref="ArgumentException">The consumer settings name a cooperative partition assignment strategy.</exception>
     public BatchConsumerLoop(KafkaClientFactory clients, IBatchProcessor processor, BatchLoopSettings settings, ProcessingMetrics metrics, ILogger logger)
     {
+        RequireEagerAssignment(clients.ConsumerConfig(settings.GroupId, settings.ClientId));
         _clients = clients;
         _processor = processor;
         _settings = settings;
         _metrics = metrics;
         _logger = logger;
+    }
+
+    /// <summary>
+    /// Refuses a cooperative partition assignment strategy (<c>cooperative-sticky</c>). On a revocation the loop finishes
+    /// or forgets every in-flight batch and does not seek the partitions it keeps: under the eager protocol (range,
+    /// roundrobin; librdkafka's default) a rebalance revokes every partition, so each one is re-read from its committed
+    /// offset, but an incremental one keeps some and would skip their records of the forgotten batches.
+    /// </summary>
+    internal static void RequireEagerAssignment(ConsumerConfig config)
+    {
+        var strategy = config.FirstOrDefault(kv => kv.Key == "partition.assignment.strategy").Value;
+        if (strategy is not null && strategy.Contains("cooperative", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException(
+                $"Kafka:Consumer:PartitionAssignmentStrategy '{strategy}' is not supported by the processors: they need an eager " +
+                "strategy (Range or RoundRobin; unset means librdkafka's range,roundrobin). With incremental (cooperative) " +
+                "rebalancing a revocation would forget in-flight batches of partitions this instance keeps, and skip their records.");
+        }
     }
 
     /// <summary>True while the consumer holds at least one partition.</summary>
