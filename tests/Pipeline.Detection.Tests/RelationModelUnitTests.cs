@@ -127,11 +127,197 @@ public sealed class RelationModelUnitTests
     public void Deserialize_AnotherVersion_FailsNamingTheVersion()
     {
         var bytes = RelationModel.Empty(2, 1).Serialize();
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 3);
 
         var ex = Assert.Throws<ModelFormatException>(() => RelationModel.Deserialize(bytes));
 
-        Assert.Contains("version 2 is not supported", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("version 3 is not supported", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_Version1BlobFromBeforeUnitFits_RefusedAskingForARefit()
+    {
+        var bytes = RelationModel.Empty(2, 1).Serialize();
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 1);
+
+        var ex = Assert.Throws<ModelFormatException>(() => RelationModel.Deserialize(bytes));
+
+        Assert.Contains("version 1 (pooled fits only) is not supported", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("fit the bundle again", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fit_TwoUnitsWithDifferentOffsets_UnitFitJudgesAFollowingFlowSmallAndADriftedOneLarge()
+    {
+        // y = 2x + 1 ± 0.1 in unit A and 2x + 11 ± 0.1 in unit B, 24 rows each (x = 0,0,1,1,2,2,3,3 three times): y is
+        // fitted per unit. Pooled: slope 2.5 / (1.25 · 1.001) = 1.998002, intercept 9 − 1.5 · 1.998002 = 6.002997,
+        // residual std 5.001 (the offsets differ by 10). Unit A: the pull towards the pooled slope adds 0.01 · 1.25 ·
+        // 1.998002 to cov(x, y) = 2.5 and 0.01 · 1.25 to 1.25 · 1.001, so the slope stays 1.998002; intercept
+        // 4 − 1.5 · 1.998002 = 1.002997 and residual std 0.1000249, as a fit on A alone.
+        var (rows, own, units) = UnitRows(("A", 1, 24), ("B", 11, 24));
+
+        var model = RelationModel.Fit(2, 1, rows, own, units, [false, true], 48);
+
+        Assert.Equal(2, model.Units);
+        Assert.True(model.HasUnitFit(1, 0, "A"));
+        Assert.Equal(24, model.Samples(1, 0, "A"));
+        Assert.Equal(5.001, model.ResidualStd(1, 0), 1e-3);
+        Assert.Equal(0.1000249, model.ResidualStd(1, 0, "A"), 1e-6);
+
+        // x = 2 in unit A. y = 5 follows A's fit: (5 − 1.002997 − 2 · 1.998002) / 0.1000249 = 0.009987. y = 6, drifted by
+        // 10 noise std: 10.0075. The pooled fit judges them the other way round: |5 − 9.999001| / 5.001 = 0.9996 and 0.7996.
+        var (following, o1, _) = UnitRows(("A", 1, 1));
+        var (drifted, o2, _) = UnitRows(("A", 1, 1));
+        following[5] = 5;
+        drifted[5] = 6;
+        following[18] = drifted[18] = 2;
+        var pooledFollowing = (float[])following.Clone();
+        var pooledDrifted = (float[])drifted.Clone();
+
+        model.Apply(following, o1, "A");
+        model.Apply(drifted, o2, "A");
+        model.Apply(pooledFollowing, o1, null);
+        model.Apply(pooledDrifted, o2, null);
+
+        Assert.Equal(0.009987, following[D - 1], 1e-4);
+        Assert.Equal(10.0075, drifted[D - 1], 1e-3);
+        Assert.Equal(0.9996, pooledFollowing[D - 1], 1e-3);
+        Assert.Equal(0.7996, pooledDrifted[D - 1], 1e-3);
+    }
+
+    [Fact]
+    public void Apply_UnitNeverSeenInTraining_UsesThePooledFit()
+    {
+        var (rows, own, units) = UnitRows(("A", 1, 24), ("B", 11, 24));
+        var model = RelationModel.Fit(2, 1, rows, own, units, [false, true], 48);
+        var (unseen, o1, _) = UnitRows(("C", 3, 1));
+        var pooled = (float[])unseen.Clone();
+
+        model.Apply(unseen, o1, "C");
+        model.Apply(pooled, o1);
+
+        Assert.False(model.HasUnitFit(1, 0, "C"));
+        Assert.Equal(model.ResidualStd(1, 0), model.ResidualStd(1, 0, "C"));
+        Assert.Equal(pooled[D - 1], unseen[D - 1]);
+    }
+
+    [Fact]
+    public void Fit_UnitWithFewerThanFourRowsPerRegressor_FallsBackToThePooledFit()
+    {
+        // p = 5 regressors: a unit needs 20 rows of its own; C has 16.
+        var (rows, own, units) = UnitRows(("A", 1, 24), ("B", 11, 24), ("C", 5, 16));
+
+        var model = RelationModel.Fit(2, 1, rows, own, units, [false, true], 64);
+
+        Assert.Equal(16, model.Samples(1, 0, "C"));
+        Assert.False(model.HasUnitFit(1, 0, "C"));
+        Assert.Equal(model.ResidualStd(1, 0), model.ResidualStd(1, 0, "C"));
+        Assert.True(model.HasUnitFit(1, 0, "A"));
+    }
+
+    [Fact]
+    public void Fit_MeasurementNotFittedPerUnit_KeepsNoUnitStatistics()
+    {
+        var (rows, own, units) = UnitRows(("A", 1, 24), ("B", 11, 24));
+
+        var model = RelationModel.Fit(2, 1, rows, own, units, [false, false], 48);
+
+        Assert.Equal(0, model.Units);
+        Assert.False(model.PerUnit(1));
+        Assert.Equal(model.ResidualStd(1, 0), model.ResidualStd(1, 0, "A"));
+    }
+
+    [Fact]
+    public void Fit_RegressorConstantInAUnit_TakesThePooledSlope()
+    {
+        // Unit C's x never moved in training (always 1.5, y = 9 ± 0.1: the pooled means, so the pooled slope stays
+        // 1.998002). Its own rows say nothing about the slope of x; the pull gives it the pooled slope, with C's own
+        // intercept 9 − 1.5 · 1.998002. At x = 3.5, y = 13: prediction 9 + 2 · 1.998002 = 12.996004, rel (13 − 12.996004)
+        // / 0.1 = 0.03996 (a slope of 0 would predict 9: 40 σ).
+        var (rows, own, units) = UnitRows(("A", 1, 24), ("B", 11, 24));
+        var (constant, constantOwn, _) = UnitRows(("C", 0, 24));
+        for (var i = 0; i < 24; i++)
+        {
+            constant[(i * D) + 18] = 1.5f;
+            constant[(i * D) + 5] = constant[(i * D) + 19] = constant[(i * D) + 21] = 9 + (i % 2 == 0 ? 0.1f : -0.1f);
+        }
+
+        var model = RelationModel.Fit(2, 1, [.. rows, .. constant], [.. own, .. constantOwn], [.. units, .. Enumerable.Repeat("C", 24)], [false, true], 72);
+        var (probe, o, _) = UnitRows(("C", 0, 1));
+        probe[18] = 3.5f;
+        probe[5] = 13;
+
+        model.Apply(probe, o, "C");
+
+        Assert.True(model.HasUnitFit(1, 0, "C"));
+        Assert.Equal(0.1, model.ResidualStd(1, 0, "C"), 1e-6);
+        Assert.Equal(0.03996, probe[D - 1], 1e-4);
+    }
+
+    [Fact]
+    public void Merge_ShardsOfTwoUnits_EqualsTheFitOnTheUnionPerUnit()
+    {
+        var (all, own, units) = UnitRows(("A", 1, 30), ("B", 11, 30), ("A", 1, 30));
+        var shards = new[] { (0, 25), (25, 40), (65, 25) }
+            .Select(s => RelationModel.Fit(2, 1, all.AsSpan(s.Item1 * D, s.Item2 * D), own.AsSpan(s.Item1 * 2, s.Item2 * 2), units[s.Item1..(s.Item1 + s.Item2)], [false, true], s.Item2))
+            .ToList();
+
+        var merged = RelationModel.Merge(shards);
+        var union = RelationModel.Fit(2, 1, all, own, units, [false, true], 90);
+
+        foreach (var unit in (string[])["A", "B"])
+        {
+            Assert.Equal(union.Samples(1, 0, unit), merged.Samples(1, 0, unit));
+            Assert.Equal(union.ResidualStd(1, 0, unit), merged.ResidualStd(1, 0, unit), union.ResidualStd(1, 0, unit) * 1e-6);
+            var (p1, o1, _) = UnitRows((unit, 4, 1));
+            var (p2, o2, _) = UnitRows((unit, 4, 1));
+            union.Apply(p1, o1, unit);
+            merged.Apply(p2, o2, unit);
+            Assert.Equal(p1[D - 1], p2[D - 1], p1[D - 1] * 1e-5);
+        }
+    }
+
+    [Fact]
+    public void Merge_DifferentPerUnitMeasurements_Throws()
+    {
+        var (rows, own, units) = UnitRows(("A", 1, 24));
+        var perUnit = RelationModel.Fit(2, 1, rows, own, units, [false, true], 24);
+        var pooled = RelationModel.Fit(2, 1, rows, own, units, [false, false], 24);
+
+        var ex = Assert.Throws<ArgumentException>(() => RelationModel.Merge([perUnit, pooled]));
+
+        Assert.Contains("different measurements per unit", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fit_MoreUnitsThanTheBound_KeepsTheUnitsWithTheMostRows()
+    {
+        var spec = Enumerable.Range(0, RelationModel.MaxUnits).Select(u => ($"u{u:D4}", (float)u, 21)).Append(("small", 3f, 20)).ToArray();
+        var (rows, own, units) = UnitRows(spec);
+
+        var model = RelationModel.Fit(2, 1, rows, own, units, [false, true], units.Length);
+
+        Assert.Equal(RelationModel.MaxUnits, model.Units);
+        Assert.Equal(0, model.Samples(1, 0, "small"));
+        Assert.True(model.HasUnitFit(1, 0, "u0000"));
+    }
+
+    [Fact]
+    public void Serialize_WithUnitFits_RoundTripsBytesAndResiduals()
+    {
+        var (rows, own, units) = UnitRows(("A", 1, 24), ("B", 11, 24));
+        var model = RelationModel.Fit(2, 1, rows, own, units, [false, true], 48);
+
+        var bytes = model.Serialize();
+        var copy = RelationModel.Deserialize(bytes);
+
+        Assert.Equal(bytes, copy.Serialize());
+        Assert.Equal(2, copy.Units);
+        var (a, oa, _) = UnitRows(("B", 12, 1));
+        var (b, ob, _) = UnitRows(("B", 12, 1));
+        model.Apply(a, oa, "B");
+        copy.Apply(b, ob, "B");
+        Assert.Equal(a[D - 1], b[D - 1]);
     }
 
     [Fact]
@@ -143,6 +329,26 @@ public sealed class RelationModelUnitTests
         var ex = Assert.Throws<ModelFormatException>(() => RelationModel.Deserialize(bytes));
 
         Assert.Contains("checksum", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Featurizer_Reading_ReportsItsProcessUnit()
+    {
+        var featurizer = new DeviceReadingFeaturizer(["x"], new FeaturizerOptions { UnitSlots = 1 });
+        var features = new float[featurizer.Dimension];
+
+        featurizer.Featurize(new DeviceReading
+        {
+            ClusterId = "c",
+            FactoryId = "f",
+            DeviceId = "f-FIT201",
+            DeviceType = "t",
+            Sequence = 0,
+            Timestamp = DateTimeOffset.UnixEpoch,
+            Measurements = [new NamedValue("x", 1)],
+        }, features);
+
+        Assert.Equal("c/f/2", featurizer.LastUnitKey);
     }
 
     [Fact]
@@ -190,5 +396,26 @@ public sealed class RelationModelUnitTests
         }
 
         return (rows, own);
+    }
+
+    // Rows of devices reporting y in the given units, `count` rows each, in order: x = 0,0,1,1,2,2,3,3,... in unit.x.1,
+    // y = 2x + offset ± 0.1 (alternating), the smoothed x a constant 7, the own y snapshot slots masked.
+    private static (float[] Rows, sbyte[] Own, string[] Units) UnitRows(params (string Unit, float Offset, int Count)[] parts)
+    {
+        var xs = new List<float>();
+        var units = new List<string>();
+        var offsets = new List<float>();
+        foreach (var (unit, offset, count) in parts)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                xs.Add((i / 2) % 4);
+                units.Add(unit);
+                offsets.Add(offset);
+            }
+        }
+
+        var (rows, own) = Rows([.. xs], (x, i) => (2 * x) + offsets[i] + (i % 2 == 0 ? 0.1f : -0.1f));
+        return (rows, own, [.. units]);
     }
 }
