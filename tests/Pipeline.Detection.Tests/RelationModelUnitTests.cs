@@ -147,13 +147,14 @@ public sealed class RelationModelUnitTests
     }
 
     [Fact]
-    public void Fit_TwoUnitsWithDifferentOffsets_UnitFitJudgesAFollowingFlowSmallAndADriftedOneLarge()
+    public void Fit_TwoUnitsWithDifferentOffsets_UnitPredictionDividedByThePooledResidualStd()
     {
         // y = 2x + 1 ± 0.1 in unit A and 2x + 11 ± 0.1 in unit B, 24 rows each (x = 0,0,1,1,2,2,3,3 three times): y is
         // fitted per unit. Pooled: slope 2.5 / (1.25 · 1.001) = 1.998002, intercept 9 − 1.5 · 1.998002 = 6.002997,
         // residual std 5.001 (the offsets differ by 10). Unit A: the pull towards the pooled slope adds 0.01 · 1.25 ·
         // 1.998002 to cov(x, y) = 2.5 and 0.01 · 1.25 to 1.25 · 1.001, so the slope stays 1.998002; intercept
-        // 4 − 1.5 · 1.998002 = 1.002997 and residual std 0.1000249, as a fit on A alone.
+        // 4 − 1.5 · 1.998002 = 1.002997 and in-sample residual std 0.1000249, as a fit on A alone (it trims A's rows; the
+        // residual feature is divided by the pooled 5.001).
         var (rows, own, units) = UnitRows(("A", 1, 24), ("B", 11, 24));
 
         var model = RelationModel.Fit(2, 1, rows, own, units, [false, true], 48);
@@ -164,8 +165,9 @@ public sealed class RelationModelUnitTests
         Assert.Equal(5.001, model.ResidualStd(1, 0), 1e-3);
         Assert.Equal(0.1000249, model.ResidualStd(1, 0, "A"), 1e-6);
 
-        // x = 2 in unit A. y = 5 follows A's fit: (5 − 1.002997 − 2 · 1.998002) / 0.1000249 = 0.009987. y = 6, drifted by
-        // 10 noise std: 10.0075. The pooled fit judges them the other way round: |5 − 9.999001| / 5.001 = 0.9996 and 0.7996.
+        // x = 2 in unit A. y = 5 follows A's fit: (5 − 1.002997 − 2 · 1.998002) / 5.001 = 0.0001998. y = 6, drifted by
+        // 10 noise std: 1.000999 / 5.001 = 0.20016. The pooled fit judges them the other way round: |5 − 9.999001| / 5.001
+        // = 0.9996 and 0.7996.
         var (following, o1, _) = UnitRows(("A", 1, 1));
         var (drifted, o2, _) = UnitRows(("A", 1, 1));
         following[5] = 5;
@@ -179,8 +181,8 @@ public sealed class RelationModelUnitTests
         model.Apply(pooledFollowing, o1, null);
         model.Apply(pooledDrifted, o2, null);
 
-        Assert.Equal(0.009987, following[D - 1], 1e-4);
-        Assert.Equal(10.0075, drifted[D - 1], 1e-3);
+        Assert.Equal(0.0001998, following[D - 1], 1e-6);
+        Assert.Equal(0.20016, drifted[D - 1], 1e-4);
         Assert.Equal(0.9996, pooledFollowing[D - 1], 1e-3);
         Assert.Equal(0.7996, pooledDrifted[D - 1], 1e-3);
     }
@@ -231,9 +233,11 @@ public sealed class RelationModelUnitTests
     public void Fit_RegressorConstantInAUnit_TakesThePooledSlope()
     {
         // Unit C's x never moved in training (always 1.5, y = 9 ± 0.1: the pooled means, so the pooled slope stays
-        // 1.998002). Its own rows say nothing about the slope of x; the pull gives it the pooled slope, with C's own
-        // intercept 9 − 1.5 · 1.998002. At x = 3.5, y = 13: prediction 9 + 2 · 1.998002 = 12.996004, rel (13 − 12.996004)
-        // / 0.1 = 0.03996 (a slope of 0 would predict 9: 40 σ).
+        // 1.998002: var x = 1.25 · 48 / 72, cov(x, y) = 2.5 · 48 / 72). Its own rows say nothing about the slope of x; the
+        // pull gives it the pooled slope, with C's own intercept 9 − 1.5 · 1.998002. Pooled residual std: var y =
+        // (48 · 30.01 + 24 · 0.01) / 72 = 20.01, so √(20.01 − 2 · 1.998002 · 1.666667 + 1.998002² · 0.833333) = 4.083708.
+        // At x = 3.5, y = 13: prediction 9 + 2 · 1.998002 = 12.996004, rel (13 − 12.996004) / 4.083708 = 0.0009785 (a
+        // slope of 0 would predict 9: 0.98).
         var (rows, own, units) = UnitRows(("A", 1, 24), ("B", 11, 24));
         var (constant, constantOwn, _) = UnitRows(("C", 0, 24));
         for (var i = 0; i < 24; i++)
@@ -251,7 +255,8 @@ public sealed class RelationModelUnitTests
 
         Assert.True(model.HasUnitFit(1, 0, "C"));
         Assert.Equal(0.1, model.ResidualStd(1, 0, "C"), 1e-6);
-        Assert.Equal(0.03996, probe[D - 1], 1e-4);
+        Assert.Equal(4.083708, model.ResidualStd(1, 0), 1e-5);
+        Assert.Equal(0.0009785, probe[D - 1], 1e-5);
     }
 
     [Fact]

@@ -22,7 +22,10 @@ namespace Pipeline.Detection;
 /// statistics per (process unit, key), so each plant's own constants (a flow meter's nominal inflow) are part of its
 /// fit: a unit's coefficients are its own least squares pulled towards the pooled ones by <see cref="UnitShrink"/> ×
 /// the pooled variance of each regressor (a regressor that did not vary in the unit's rows, such as a valve that never
-/// closed during training, gets the pooled slope instead of an arbitrary one). A unit with fewer than
+/// closed during training, gets the pooled slope instead of an arbitrary one). The unit's residual is divided by the
+/// pooled key's residual std, not by the unit's own: a unit's in-sample residual std is two to three times smaller than
+/// the spread of its later readings (its fit follows the few supply excursions of its training window), so only
+/// its training rows are trimmed by it (see <see cref="TrimSigma"/>). A unit with fewer than
 /// <see cref="UnitRowsPerRegressor"/>·p rows for a key, a unit never seen in training, or a key without a pooled model
 /// falls back to the pooled fit; at most <see cref="MaxUnits"/> units (those with the most rows) get their own fits.
 /// The unit statistics are plain sums too, so <see cref="Merge"/> stays exact as long as the union holds at most
@@ -127,8 +130,9 @@ public sealed class RelationModel
     }
 
     /// <summary>
-    /// The residual standard deviation <see cref="Apply(Span{float}, ReadOnlySpan{sbyte}, string?)"/> divides by for a
-    /// reading of process unit <paramref name="unit"/>: the unit's own fit's, or the pooled one's when the unit falls back.
+    /// The in-sample residual standard deviation of process unit <paramref name="unit"/>'s own fit of the key (which trims
+    /// the unit's training rows), or the pooled one when the unit falls back. <see cref="Apply(Span{float}, ReadOnlySpan{sbyte}, string?)"/>
+    /// divides a unit's residual by the pooled <see cref="ResidualStd(int, int)"/> either way.
     /// </summary>
     public double ResidualStd(int measurement, int slot, string unit)
     {
@@ -244,12 +248,12 @@ public sealed class RelationModel
                 var key = (m * slots) + own[m];
                 var y = (double)row[DeviceReadingFeaturizer.ValueIndex(m)];
                 var pooledKeeps = filter is null || filter._pooledFit.InverseStd[key] == 0
-                    || Math.Abs(filter.Residual(filter._pooledFit, key, key, row, own, snapshotAt)) <= TrimSigma;
+                    || Math.Abs(filter.Residual(filter._pooledFit, key, key, row, own, snapshotAt, filter._pooledFit.InverseStd[key])) <= TrimSigma;
                 if (pooledKeeps) pooled.Add(key, x, y);
                 if (u < 0 || unitKeyOf[key] < 0) continue;
                 var at = (u * unitKeys) + unitKeyOf[key];
                 var unitKeeps = filter is null || filter._unitFit.InverseStd[at] == 0
-                    || Math.Abs(filter.Residual(filter._unitFit, at, key, row, own, snapshotAt)) <= TrimSigma;
+                    || Math.Abs(filter.Residual(filter._unitFit, at, key, row, own, snapshotAt, filter._unitFit.InverseStd[at])) <= TrimSigma;
                 if (unitKeeps) unitStats.Add(at, x, y);
             }
         }
@@ -322,7 +326,8 @@ public sealed class RelationModel
     /// Writes the <c>rel</c> feature of one <see cref="DeviceReadingFeaturizer"/> row: the largest |value − prediction| /
     /// residual std over the measurements whose device holds a snapshot slot (<paramref name="ownSlots"/>) and whose key
     /// has a model; 0 when there is none. A per-unit measurement of a reading of process unit <paramref name="unit"/> is
-    /// judged by the unit's fit when it has one, otherwise by the pooled fit (null: pooled fits only).
+    /// predicted by the unit's fit when it has one, otherwise by the pooled fit (null: pooled fits only), and divided by
+    /// the pooled residual std in both cases.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(Span<float> features, ReadOnlySpan<sbyte> ownSlots, string? unit)
@@ -344,22 +349,23 @@ public sealed class RelationModel
             var uk = _unitKeyOf[key];
             if (u >= 0 && uk >= 0 && _unitFit.InverseStd[(u * _unitKeys) + uk] != 0)
             {
-                largest = Math.Max(largest, Math.Abs(Residual(_unitFit, (u * _unitKeys) + uk, key, features, ownSlots, snapshotAt)));
+                var at = (u * _unitKeys) + uk;
+                largest = Math.Max(largest, Math.Abs(Residual(_unitFit, at, key, features, ownSlots, snapshotAt, _pooledFit.InverseStd[key])));
                 continue;
             }
 
             if (_pooledFit.InverseStd[key] == 0) continue;
-            largest = Math.Max(largest, Math.Abs(Residual(_pooledFit, key, key, features, ownSlots, snapshotAt)));
+            largest = Math.Max(largest, Math.Abs(Residual(_pooledFit, key, key, features, ownSlots, snapshotAt, _pooledFit.InverseStd[key])));
         }
 
         features[snapshotAt + (2 * k * s)] = (float)Math.Min(largest, ResidualLimit);
     }
 
-    // (value − prediction) / residual std of the key's measurement in one row under the fit at `at`, the row's own device
+    // (value − prediction) × inverseStd of the key's measurement in one row under the fit at `at`, the row's own device
     // masked out of the prediction (its snapshot features are subtracted again rather than copied into a masked
     // regressor vector).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private double Residual(Coefficients fit, int at, int key, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
+    private double Residual(Coefficients fit, int at, int key, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt, double inverseStd)
     {
         var k = Measurements;
         var s = Slots;
@@ -376,7 +382,7 @@ public sealed class RelationModel
             prediction -= (beta[own] * snapshot[own]) + (beta[half + own] * snapshot[half + own]);
         }
 
-        return (row[DeviceReadingFeaturizer.ValueIndex(key / s)] - prediction) * fit.InverseStd[at];
+        return (row[DeviceReadingFeaturizer.ValueIndex(key / s)] - prediction) * inverseStd;
     }
 
     /// <summary>Serializes the statistics (the coefficients are derived again on reading): compact, deterministic, checksummed.</summary>
