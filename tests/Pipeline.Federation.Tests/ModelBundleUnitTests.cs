@@ -192,29 +192,6 @@ public sealed class ModelBundleUnitTests
     }
 
     [Fact]
-    public void Score_IiotWithUnitRelationFits_EqualsDetectorOnTrainingInputs()
-    {
-        // The flow (measurement 1) is fitted per unit; a unit's flow meter needs 4 · 29 = 116 rows (29 regressors) for a
-        // fit of its own, and 12,000 readings of one cluster are 300 of each of its 8 units' five devices.
-        var readings = ScenarioData.Telemetry(clusters: 1, count: 12_000, seed: 5)["c01"].Select(r => r.Reading).ToList();
-        var layout = RelationLayout();
-        var events = BundleTrainer.Featurize(layout, readings);
-        var bundle = BundleTrainer.Fit(layout, events, new PcaMahalanobisOptions());
-        var inputs = events.WithRelations(bundle.Relations).ToInputs(bundle.Standardizer);
-        var expected = new float[inputs.Rows];
-        bundle.Detector.Score(inputs.Values, expected);
-
-        var scorer = bundle.CreateScorer();
-        var actual = new float[readings.Count];
-        scorer.Score(readings, actual);
-
-        Assert.NotNull(bundle.Relations);
-        Assert.True(bundle.Relations.PerUnit(1)); // flow_m3h
-        Assert.True(bundle.Relations.HasUnitFit(1, 0, "c01/c01-f01/1"));
-        Assert.Equal(expected, actual);
-    }
-
-    [Fact]
     public void Score_IiotWithRelationModel_SteadyStateAllocatesNothing()
     {
         var bundle = Fit(RelationLayout(), new PcaMahalanobisOptions());

@@ -66,7 +66,7 @@ public sealed class BundleScorer
         for (var i = 0; i < n; i++)
         {
             var entity = _featurizer.Featurize(batch[i], _raw);
-            relations?.Apply(_raw, _featurizer.OwnSlots, _featurizer.UnitKey);
+            relations?.Apply(_raw, _featurizer.OwnSlots);
             Add(i, entity);
         }
 

@@ -30,7 +30,7 @@ public static class BundleTrainer
         var featurizer = layout.CreateFeaturizer();
         var features = new float[events.Count * featurizer.Dimension];
         featurizer.FeaturizeSequence(events, features);
-        return new FeaturizedEvents(layout, features, [.. events.Select(e => e.ClusterId)], [], []);
+        return new FeaturizedEvents(layout, features, [.. events.Select(e => e.ClusterId)], []);
     }
 
     /// <summary>Featurizes transactions in order with a fresh featurizer.</summary>
@@ -126,15 +126,12 @@ public static class BundleTrainer
         var entities = new string[events.Count];
         var k = layout.HasRelations ? layout.Measurements.Count : 0;
         var ownSlots = new sbyte[events.Count * k];
-        var units = new string[k > 0 ? events.Count : 0];
         for (var i = 0; i < events.Count; i++)
         {
             entities[i] = featurize(featurizer, events[i], features.AsSpan(i * d, d));
-            if (k == 0) continue;
-            featurizer.OwnSlots.CopyTo(ownSlots.AsSpan(i * k, k));
-            units[i] = featurizer.UnitKey!;
+            if (k > 0) featurizer.OwnSlots.CopyTo(ownSlots.AsSpan(i * k, k));
         }
 
-        return new FeaturizedEvents(layout, features, entities, ownSlots, units);
+        return new FeaturizedEvents(layout, features, entities, ownSlots);
     }
 }

@@ -6,9 +6,8 @@ namespace Pipeline.Detection;
 /// </summary>
 public sealed class FeaturizedEvents
 {
-    internal FeaturizedEvents(BundleLayout layout, float[] features, string[] entities, sbyte[] ownSlots, string[] units, RelationModel? relations = null)
+    internal FeaturizedEvents(BundleLayout layout, float[] features, string[] entities, sbyte[] ownSlots, RelationModel? relations = null)
     {
-        Units = units;
         Layout = layout;
         Features = features;
         Entities = entities;
@@ -34,18 +33,12 @@ public sealed class FeaturizedEvents
     // Per event, the featurizer's own snapshot slot of each measurement (telemetry with relations; empty otherwise).
     internal sbyte[] OwnSlots { get; }
 
-    // Per event, the reading's process unit (telemetry with relations; empty otherwise).
-    internal string[] Units { get; }
-
     /// <summary>
     /// A <see cref="RelationModel"/> fitted to these events (federated by <see cref="RelationModel.Merge"/>), or null
     /// when the layout has no <c>rel</c> features (<see cref="BundleLayout.HasRelations"/>).
     /// </summary>
     public RelationModel? FitRelations() =>
-        Layout.HasRelations
-            ? RelationModel.Fit(Layout.Measurements.Count, Layout.Featurizer.UnitSlots, Features, OwnSlots, Units,
-                [.. Layout.Measurements.Select(m => Layout.Featurizer.RelationUnitMeasurements.Contains(m, StringComparer.Ordinal))], Count)
-            : null;
+        Layout.HasRelations ? RelationModel.Fit(Layout.Measurements.Count, Layout.Featurizer.UnitSlots, Features, OwnSlots, Count) : null;
 
     /// <summary>
     /// The same events with the <c>rel</c> features computed by <paramref name="relations"/> (null: left at 0), as
@@ -62,14 +55,14 @@ public sealed class FeaturizedEvents
             var d = Layout.FeatureDimension;
             var model = relations ?? RelationModel.Empty(k, Layout.Featurizer.UnitSlots);
             CheckShape(model);
-            for (var i = 0; i < Count; i++) model.Apply(features.AsSpan(i * d, d), OwnSlots.AsSpan(i * k, k), Units[i]);
+            for (var i = 0; i < Count; i++) model.Apply(features.AsSpan(i * d, d), OwnSlots.AsSpan(i * k, k));
         }
         else if (relations is not null)
         {
             throw new ArgumentException($"The {Layout.Stream} layout has no relation features.", nameof(relations));
         }
 
-        return new FeaturizedEvents(Layout, features, (string[])Entities, OwnSlots, Units, relations);
+        return new FeaturizedEvents(Layout, features, (string[])Entities, OwnSlots, relations);
     }
 
     private void CheckShape(RelationModel model)

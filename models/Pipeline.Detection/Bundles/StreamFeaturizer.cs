@@ -49,9 +49,6 @@ internal sealed class StreamFeaturizer
     /// <summary>The own snapshot slots of the last featurized reading (empty for the chain streams).</summary>
     public ReadOnlySpan<sbyte> OwnSlots => _device is null ? [] : _device.LastOwnSlots;
 
-    /// <summary>The process unit of the last featurized reading (null for the chain streams).</summary>
-    public string? UnitKey => _device?.LastUnitKey;
-
     public string Featurize(DeviceReading reading, Span<float> features)
     {
         if (_device is null) throw WrongStream(Topics.IiotTelemetry);

@@ -151,7 +151,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         }
 
         var device = Device(@event);
-        LastUnitKey = device.UnitKey;
         var history = device.History;
         var warm = history.Seen > 0;
         var unchanged = 0;
@@ -201,9 +200,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     /// (<see cref="RelationModel"/> keys and masks by it). All −1 when <see cref="FeaturizerOptions.UnitSlots"/> is 0.
     /// </summary>
     internal ReadOnlySpan<sbyte> LastOwnSlots => _ownSlots;
-
-    /// <summary>The process unit of the last featurized reading (<see cref="UnitOf"/>; the cached string, not a copy).</summary>
-    internal string LastUnitKey { get; private set; } = "";
 
     /// <summary>The context key of the last featurized reading: cluster/factory/device (the cached string, not a copy).</summary>
     internal string LastKey { get; private set; } = "";

@@ -28,25 +28,11 @@ public sealed record FeaturizerOptions
     /// </summary>
     public bool RelationResiduals { get; init; } = true;
 
-    /// <summary>
-    /// Measurements whose relation fits are made per process unit as well as pooled (<see cref="RelationModel"/>), for a
-    /// value the unit's other devices predict only together with constants of the plant: a flow meter's inflow follows
-    /// the plant's nominal inflow, which differs between plants by more than the sensor noise. A unit with fewer than
-    /// <see cref="RelationModel.UnitRowsPerRegressor"/> training rows per regressor for a key, a unit never seen in
-    /// training and units beyond the <see cref="RelationModel.MaxUnits"/> with the most rows use the pooled fit. Names
-    /// the layout does not list are ignored; empty: pooled fits only.
-    /// </summary>
-    public IReadOnlyList<string> RelationUnitMeasurements { get; init; } = DefaultRelationUnitMeasurements;
-
-    /// <summary>The default of <see cref="RelationUnitMeasurements"/>: the water-treatment simulator's flow.</summary>
-    public static IReadOnlyList<string> DefaultRelationUnitMeasurements { get; } = ["flow_m3h"];
-
     internal void Validate()
     {
         if (UnitSlots is < 0 or > 8) throw new ArgumentOutOfRangeException(nameof(UnitSlots), UnitSlots, "UnitSlots must be in [0, 8].");
         if (Window < 2) throw new ArgumentOutOfRangeException(nameof(Window), Window, "The window needs at least 2 events.");
         if (ReplayMemory < 0) throw new ArgumentOutOfRangeException(nameof(ReplayMemory), ReplayMemory, "ReplayMemory cannot be negative.");
-        ArgumentNullException.ThrowIfNull(RelationUnitMeasurements);
         if (MaxEntities < 1) throw new ArgumentOutOfRangeException(nameof(MaxEntities), MaxEntities, "At least one entity must fit.");
         if (!(BaselineAlpha > 0 && BaselineAlpha <= 1)) throw new ArgumentOutOfRangeException(nameof(BaselineAlpha), BaselineAlpha, "BaselineAlpha must be in (0, 1].");
     }
