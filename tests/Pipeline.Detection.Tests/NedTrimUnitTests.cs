@@ -69,6 +69,24 @@ public sealed class NedTrimUnitTests
     }
 
     [Fact]
+    public void Fit_Trimmed_TakesTheSupportFromTheRowsItKeeps()
+    {
+        // 3 % of the rows carry 50 in column 0: above 1 % of the window, so the support's widening to the 99th
+        // percentile stretches over them, and the autoencoder would see them as inside its training range.
+        var data = WithPlantedMode(2000, 0, seed: 1, out _);
+        var values = data.Values.ToArray();
+        for (var r = 0; r < data.Rows; r += 33) values[r * Columns] = 50;
+        var planted = new FeatureMatrix(values, data.Rows, Columns);
+
+        var once = NedDetector.Fit(planted, Options(0, epochs: 3) with { SupportFence = 3 });
+        var trimmed = NedDetector.Fit(planted, Options(0.05, epochs: 3) with { SupportFence = 3 });
+
+        Assert.Equal(50f, once.Upper[0]);
+        Assert.InRange(trimmed.Upper[0], 1f, 10f); // the fence of the normal rows, as without the planted ones
+        Assert.Equal(NedDetector.Support(data, 3).Upper[0], trimmed.Upper[0], 1f);
+    }
+
+    [Fact]
     public void Fit_Trimmed_ThresholdStillCalibratedOnEveryTrainingRow()
     {
         var training = WithPlantedMode(1000, 0.06, seed: 1, out _);

@@ -48,7 +48,7 @@ public sealed class ModelOptionsUnitTests
     [Theory]
     [InlineData(Topics.ChainBlocks, null, 0.1)]
     [InlineData(Topics.IiotTelemetry, null, 0)]
-    [InlineData(Topics.ChainTransactions, null, 0)]
+    [InlineData(Topics.ChainTransactions, null, 0.03)]
     [InlineData(Topics.ChainBlocks, 0.0, 0)]
     [InlineData(Topics.IiotTelemetry, 0.05, 0.05)]
     public void DetectorOptions_Ned_TrimFractionPerStreamUnlessConfigured(string stream, double? configured, double expected)

@@ -155,14 +155,15 @@ public sealed class NedDetector : IAnomalyDetector
         var kept = data;
         if (options.TrimFraction > 0)
         {
-            // Second pass: the same initial network trained on the rows the first one reconstructed best.
-            var keep = model.BestReconstructed(data, options.TrimFraction);
-            kept = data.Select(keep);
-            var keptRows = new float[keep.Length * d];
-            for (var i = 0; i < keep.Length; i++) standardised.AsSpan(keep[i] * d, d).CopyTo(keptRows.AsSpan(i * d, d));
+            // Second pass, as if the rows the first one reconstructed worst were not there: the training support from
+            // the rows kept (left-out rows no longer stretch it), and the same initial network trained on them.
+            kept = data.Select(model.BestReconstructed(data, options.TrimFraction));
+            (lower, upper) = Support(kept, options.SupportFence);
+            var keptRows = new float[kept.Values.Length];
+            Standardise(kept.Values, keptRows, mean, scale, lower, upper);
             weights = initialWeights;
             biases = initialBiases;
-            TorchTraining.TrainAutoencoder(keptRows, keep.Length, layerSizes, weights, biases, options, random, cancellationToken);
+            TorchTraining.TrainAutoencoder(keptRows, kept.Rows, layerSizes, weights, biases, options, random, cancellationToken);
             model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, null, lower, upper);
         }
 
