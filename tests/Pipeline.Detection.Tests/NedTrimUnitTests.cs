@@ -98,6 +98,14 @@ public sealed class NedTrimUnitTests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void Fit_TrimIterationsBelowOne_Throws(int rounds)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => NedDetector.Fit(TestData.Correlated(50, 2, seed: 1), new NedOptions { TrimFraction = 0.1, TrimIterations = rounds }));
+    }
+
+    [Theory]
     [InlineData(-0.1)]
     [InlineData(0.5)]
     [InlineData(double.NaN)]

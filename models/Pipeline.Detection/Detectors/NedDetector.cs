@@ -148,21 +148,21 @@ public sealed class NedDetector : IAnomalyDetector
         var (lower, upper) = Support(data, options.SupportFence);
         var standardised = new float[data.Values.Length];
         Standardise(data.Values, standardised, mean, scale, lower, upper);
-        var initialWeights = options.TrimFraction > 0 ? weights.Select(w => (float[])w.Clone()).ToArray() : weights;
-        var initialBiases = options.TrimFraction > 0 ? biases.Select(b => (float[])b.Clone()).ToArray() : biases;
+        var initialWeights = weights.Select(w => (float[])w.Clone()).ToArray();
+        var initialBiases = biases.Select(b => (float[])b.Clone()).ToArray();
         TorchTraining.TrainAutoencoder(standardised, data.Rows, layerSizes, weights, biases, options, random, cancellationToken);
         var model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, null, lower, upper);
         var kept = data;
-        if (options.TrimFraction > 0)
+        for (var round = 0; round < options.TrimIterations && options.TrimFraction > 0; round++)
         {
-            // Second pass, as if the rows the first one reconstructed worst were not there: the training support from
+            // Fit again as if the rows the current model reconstructs worst were not there: the training support from
             // the rows kept (left-out rows no longer stretch it), and the same initial network trained on them.
             kept = data.Select(model.BestReconstructed(data, options.TrimFraction));
             (lower, upper) = Support(kept, options.SupportFence);
             var keptRows = new float[kept.Values.Length];
             Standardise(kept.Values, keptRows, mean, scale, lower, upper);
-            weights = initialWeights;
-            biases = initialBiases;
+            weights = initialWeights.Select(w => (float[])w.Clone()).ToArray();
+            biases = initialBiases.Select(b => (float[])b.Clone()).ToArray();
             TorchTraining.TrainAutoencoder(keptRows, kept.Rows, layerSizes, weights, biases, options, random, cancellationToken);
             model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, null, lower, upper);
         }
