@@ -56,7 +56,7 @@ public sealed class ScoreQuantileUnitTests
         for (var i = 0; i < scores.Length; i++) scores[i] = distinctValues > 0 ? random.Next(distinctValues) : random.NextSingle();
         var expected = Enumerable.Range(0, scores.Length).OrderBy(i => scores[i]).ThenBy(i => i).Take(1901).Order().ToArray();
 
-        var kept = PcaMahalanobisDetector.LowestScores(scores, 1901);
+        var kept = ScoreQuantile.LowestScores(scores, 1901);
 
         Assert.Equal(expected, kept);
     }

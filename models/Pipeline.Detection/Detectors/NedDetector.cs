@@ -148,10 +148,7 @@ public sealed class NedDetector : IAnomalyDetector
         var (lower, upper) = Support(data, options.SupportFence);
         var standardised = new float[data.Values.Length];
         Standardise(data.Values, standardised, mean, scale, lower, upper);
-        var initialWeights = weights.Select(w => (float[])w.Clone()).ToArray();
-        var initialBiases = biases.Select(b => (float[])b.Clone()).ToArray();
-        TorchTraining.TrainAutoencoder(standardised, data.Rows, layerSizes, weights, biases, options, random, cancellationToken);
-        var model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, null, lower, upper);
+        var model = Train(standardised, data.Rows);
         var kept = data;
         for (var round = 0; round < options.TrimIterations && options.TrimFraction > 0; round++)
         {
@@ -161,19 +158,26 @@ public sealed class NedDetector : IAnomalyDetector
             (lower, upper) = Support(kept, options.SupportFence);
             var keptRows = new float[kept.Values.Length];
             Standardise(kept.Values, keptRows, mean, scale, lower, upper);
-            weights = initialWeights.Select(w => (float[])w.Clone()).ToArray();
-            biases = initialBiases.Select(b => (float[])b.Clone()).ToArray();
-            TorchTraining.TrainAutoencoder(keptRows, kept.Rows, layerSizes, weights, biases, options, random, cancellationToken);
-            model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, null, lower, upper);
+            model = Train(keptRows, kept.Rows);
         }
 
         if (options.ResidualWeighting)
         {
-            model = new NedDetector(layerSizes, weights, biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, model.LogResidualWeights(kept), lower, upper);
+            model = new NedDetector(layerSizes, model.Weights, model.Biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, model.LogResidualWeights(kept), lower, upper);
         }
 
         var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(model, data), options.Contamination);
         return (NedDetector)model.WithThreshold(threshold);
+
+        // The initial network (left as drawn, so every trimming round starts from it) trained on count standardised rows,
+        // with the current support.
+        NedDetector Train(float[] rows, int count)
+        {
+            var trained = weights.Select(w => (float[])w.Clone()).ToArray();
+            var trainedBiases = biases.Select(b => (float[])b.Clone()).ToArray();
+            TorchTraining.TrainAutoencoder(rows, count, layerSizes, trained, trainedBiases, options, random, cancellationToken);
+            return new NedDetector(layerSizes, trained, trainedBiases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, null, lower, upper);
+        }
     }
 
     /// <inheritdoc />
@@ -235,20 +239,13 @@ public sealed class NedDetector : IAnomalyDetector
         return current;
     }
 
-    // Indices (ascending) of the rows of data whose reconstruction error is at most the (1 − trim) quantile of all of
-    // theirs: what a trimmed training pass keeps. Ties at the cut are kept.
+    // Indices (ascending) of the rows of data a trimming round keeps: all but the (int)(trim · rows) this model
+    // reconstructs worst, as PCA-Mahalanobis trims.
     internal int[] BestReconstructed(FeatureMatrix data, double trim)
     {
         var errors = new float[data.Rows];
         Score(data.Values, errors);
-        var cut = ScoreQuantile.Quantile((float[])errors.Clone(), 1 - trim);
-        var keep = new List<int>(data.Rows);
-        for (var r = 0; r < data.Rows; r++)
-        {
-            if (errors[r] <= cut) keep.Add(r);
-        }
-
-        return [.. keep];
+        return ScoreQuantile.LowestScores(errors, data.Rows - (int)(trim * data.Rows));
     }
 
     // ln of 1 / (residual variance + ε) per feature on the training rows, the weights scaled to mean 1: features the

@@ -96,7 +96,7 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
             var remove = (int)(options.TrimFraction * data.Rows);
             if (remove == 0 || data.Rows - remove < data.Columns + 1) break;
             model.Score(data.Values, scores);
-            model = FromRows(data, LowestScores(scores, data.Rows - remove), options);
+            model = FromRows(data, ScoreQuantile.LowestScores(scores, data.Rows - remove), options);
         }
 
         model.Score(data.Values, scores);
@@ -168,24 +168,6 @@ public sealed class PcaMahalanobisDetector : IAnomalyDetector
     }
 
     private int PaddedComponents => (_usedComponents + Vector<float>.Count - 1) / Vector<float>.Count * Vector<float>.Count;
-
-    // The `keep` rows of lowest score, ties broken by lower index (so the fit is deterministic), in index order.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static int[] LowestScores(float[] scores, int keep)
-    {
-        var boundary = ScoreQuantile.Select(scores.ToArray(), keep - 1);
-        var below = 0;
-        foreach (var s in scores) if (s < boundary) below++;
-        var kept = new int[keep];
-        var atBoundary = keep - below;
-        var n = 0;
-        for (var i = 0; i < scores.Length; i++)
-        {
-            if (scores[i] < boundary || (scores[i] == boundary && atBoundary-- > 0)) kept[n++] = i;
-        }
-
-        return kept;
-    }
 
     // Sufficient statistics Σx and Σxxᵀ (upper triangle, then mirrored) over the given rows (all when null), in double;
     // each entry adds its row products in row order, the products a SIMD lane each.

@@ -98,4 +98,23 @@ internal static class ScoreQuantile
     }
 
     private static float MedianOfThree(float a, float b, float c) => Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
+
+    /// <summary>The indices of the <paramref name="keep"/> lowest <paramref name="scores"/>, ties broken by lower index
+    /// (so a trimmed fit is deterministic), in index order: the rows a trimming round refits on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int[] LowestScores(float[] scores, int keep)
+    {
+        var boundary = Select(scores.ToArray(), keep - 1);
+        var below = 0;
+        foreach (var s in scores) if (s < boundary) below++;
+        var kept = new int[keep];
+        var atBoundary = keep - below;
+        var n = 0;
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (scores[i] < boundary || (scores[i] == boundary && atBoundary-- > 0)) kept[n++] = i;
+        }
+
+        return kept;
+    }
 }
