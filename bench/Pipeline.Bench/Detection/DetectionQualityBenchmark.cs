@@ -105,6 +105,7 @@ public static class DetectionQualityBenchmark
             };
             if (set.Window is { } w) runs.Insert(1, ($"NED (window w={w})", set.Layout with { SequenceLength = w }, setNed));
             var dumped = new List<(string Name, float[] Scores)>();
+            RelationModel? relations = null;
             foreach (var (name, layout, options) in runs)
             {
                 if (args.Contains("--ned-only") && !name.StartsWith("NED", StringComparison.Ordinal)) continue;
@@ -114,6 +115,7 @@ public static class DetectionQualityBenchmark
                 var fitSeconds = fitClock.Elapsed.TotalSeconds;
                 var scores = set.Score(bundle);
                 dumped.Add((name, scores));
+                relations ??= bundle.Relations;
                 var report = DetectionMetrics.Evaluate(scores, labels, bundle.Threshold);
                 summary.Add(string.Create(inv, $"| {set.Name} | {name} | {report.RocAuc:F3} | {report.PrAuc:F3} | {report.F1:F3} | {report.Precision:F3} | {report.Recall:F3} | {report.FalsePositiveRate:F4} | {fitSeconds:F1} |"));
                 var perAttack = attacks.Select(g =>
@@ -125,7 +127,7 @@ public static class DetectionQualityBenchmark
                 breakdown.Add($"| {set.Name} | {name} | {string.Join(", ", perAttack)} |");
                 Console.WriteLine(string.Create(inv, $"  {name,-22} ROC AUC {report.RocAuc:F3}  PR AUC {report.PrAuc:F3}  F1 {report.F1:F3}  fit {fitSeconds:F1}s"));
             }
-            if (dumpDirectory is not null) Dump(dumpDirectory, set, dumped);
+            if (dumpDirectory is not null) Dump(dumpDirectory, set, dumped, relations);
         }
 
         Console.WriteLine();
@@ -142,12 +144,13 @@ public static class DetectionQualityBenchmark
     /// <summary><c>--dump DIR</c>: one CSV per data set for offline analysis. A row per test event: its label, its
     /// entity, every detector's score, then its features as training featurizes the training and test windows in one
     /// pass (the raw features, before standardisation; equal to what the warm scorer computed, see
-    /// ConfirmedBlockScoringUnitTests for blocks).</summary>
-    private static void Dump(string directory, DataSet set, List<(string Name, float[] Scores)> scores)
+    /// ConfirmedBlockScoringUnitTests for blocks), with IIoT's <c>rel</c> filled by the first bundle's relation model as
+    /// the scorer fills it.</summary>
+    private static void Dump(string directory, DataSet set, List<(string Name, float[] Scores)> scores, RelationModel? relations)
     {
         var inv = CultureInfo.InvariantCulture;
         Directory.CreateDirectory(directory);
-        var featurized = set.FeaturizeAll(set.Layout);
+        var featurized = set.FeaturizeAll(set.Layout).WithRelations(relations);
         var names = set.Layout.FeatureNames;
         var dimension = set.Layout.FeatureDimension;
         var path = Path.Combine(directory, set.Name.Replace(' ', '-') + ".csv");
