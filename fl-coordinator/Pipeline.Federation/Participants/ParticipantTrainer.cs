@@ -48,7 +48,7 @@ public static class ParticipantTrainer
         else
         {
             if (BundleTrainer.KindOf(detectorOptions) != kind) throw new ArgumentException($"Round {announcement.Round} trains {kind}, the options configure {BundleTrainer.KindOf(detectorOptions)}.");
-            model = BundleTrainer.FitDetector(inputs, detectorOptions, cancellationToken);
+            model = BundleTrainer.FitDetector(inputs, BundleTrainer.ForLayout(detectorOptions, local.Layout), cancellationToken);
         }
 
         var scores = new float[inputs.Rows];

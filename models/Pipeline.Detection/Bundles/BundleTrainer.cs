@@ -50,8 +50,23 @@ public static class BundleTrainer
         var relations = events.FitRelations();
         events = events.WithRelations(relations);
         var standardizer = events.FitStandardizer();
-        var detector = FitDetector(events.ToInputs(standardizer), options, cancellationToken);
+        var detector = FitDetector(events.ToInputs(standardizer), ForLayout(options, layout), cancellationToken);
         return new ModelBundle(layout, standardizer, detector, relations);
+    }
+
+    /// <summary>
+    /// <paramref name="options"/> as a bundle of <paramref name="layout"/> passes them to its detector: a NED of a layout
+    /// with relation residuals is told which of its inputs are the <c>rel</c> feature, one per sequence position
+    /// (<see cref="NedOptions.ResidualColumns"/>). Every other case returns <paramref name="options"/>.
+    /// </summary>
+    public static DetectorOptions ForLayout(DetectorOptions options, BundleLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(layout);
+        if (options is not NedOptions ned || !layout.HasRelations) return options;
+        var d = layout.FeatureDimension;
+        var rel = layout.FeatureNames.ToList().IndexOf(DeviceReadingFeaturizer.RelationFeature);
+        return ned with { ResidualColumns = [.. ned.ResidualColumns.Union(Enumerable.Range(0, layout.SequenceLength).Select(p => (p * d) + rel))] };
     }
 
     /// <summary>Fits a detector of the kind <paramref name="options"/> configures.</summary>

@@ -124,6 +124,11 @@ public sealed class NedDetector : IAnomalyDetector
         options ??= new NedOptions();
         options.Validate();
         var d = data.Columns;
+        foreach (var column in options.ResidualColumns)
+        {
+            if (column >= d) throw new ArgumentException($"Residual column {column} is outside the {d} input columns.", nameof(options));
+        }
+
         var sizes = new List<int> { d };
         sizes.AddRange(options.HiddenLayers);
         for (var i = options.HiddenLayers.Count - 2; i >= 0; i--) sizes.Add(options.HiddenLayers[i]);
@@ -163,7 +168,7 @@ public sealed class NedDetector : IAnomalyDetector
 
         if (options.ResidualWeighting)
         {
-            model = new NedDetector(layerSizes, model.Weights, model.Biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, model.LogResidualWeights(kept), lower, upper);
+            model = new NedDetector(layerSizes, model.Weights, model.Biases, mean, scale, options.Activation, double.PositiveInfinity, data.Rows, model.LogResidualWeights(kept, options.ResidualColumns), lower, upper);
         }
 
         var threshold = ThresholdCalibrator.FromContamination(ScoreGuard.ScoreAll(model, data), options.Contamination);
@@ -251,8 +256,9 @@ public sealed class NedDetector : IAnomalyDetector
     // ln of 1 / (residual variance + ε) per feature on the training rows, the weights scaled to mean 1: features the
     // network reconstructs tightly (physical constraints) weigh more than features it cannot predict (noise). The
     // residual is taken within the support (reconstruction of the clamped row against it), so training rows beyond it
-    // do not inflate the variance of the features they exceed and weaken their weight.
-    internal float[] LogResidualWeights(FeatureMatrix data)
+    // do not inflate the variance of the features they exceed and weaken their weight. Residual columns (already
+    // residuals of another model, NedOptions.ResidualColumns) weigh 1, as the average of the others.
+    internal float[] LogResidualWeights(FeatureMatrix data, IReadOnlyList<int>? residualColumns = null)
     {
         var d = Dimension;
         var sum = new double[d];
@@ -273,8 +279,10 @@ public sealed class NedDetector : IAnomalyDetector
         var variance = sum.Select(v => v / data.Rows).ToArray();
         var epsilon = Math.Max(1e-3 * variance.Average(), 1e-9);
         var weights = variance.Select(v => 1 / (v + epsilon)).ToArray();
-        var mean = weights.Average();
-        return weights.Select(w => (float)Math.Log(w / mean)).ToArray();
+        var residual = new bool[d];
+        foreach (var column in residualColumns ?? []) residual[column] = true;
+        var mean = weights.Where((_, j) => !residual[j]).DefaultIfEmpty(1).Average();
+        return weights.Select((w, j) => residual[j] ? 0f : (float)Math.Log(w / mean)).ToArray();
     }
 
     /// <inheritdoc />

@@ -47,6 +47,16 @@ public sealed record NedOptions : DetectorOptions
     public static bool ResidualWeightingFor(string stream) => stream != Topics.ChainBlocks;
 
     /// <summary>
+    /// Input columns that are already residuals of another model (IIoT's relation residual <c>rel</c>, one per sequence
+    /// position; <c>BundleTrainer</c> sets them). With <see cref="ResidualWeighting"/> such a column's error weight is
+    /// that of the average feature (1, the other features' weights being scaled to mean 1 among themselves) instead of
+    /// 1 / the network's residual variance on it: a residual is noise by construction, so the network cannot
+    /// reconstruct it, and weighting it by how badly it does left the relation check at 1/30 of that
+    /// (docs/detection.md, "Relation residual weight").
+    /// </summary>
+    public IReadOnlyList<int> ResidualColumns { get; init; } = [];
+
+    /// <summary>
     /// Fence factor k of the training support: rows are encoded clamped to each feature's Tukey fences
     /// [Q1 − k·IQR, Q3 + k·IQR] (quartiles of the training rows) and the reconstruction error is measured against the
     /// unclamped row, so the excess beyond the support always counts (an autoencoder otherwise extrapolates, and learns to
@@ -106,5 +116,8 @@ public sealed record NedOptions : DetectorOptions
         if (TrimIterations < 1) throw new ArgumentOutOfRangeException(nameof(TrimIterations), TrimIterations, "At least one trimming round is required.");
         if (!(TrimFraction >= 0 && TrimFraction < 0.5)) throw new ArgumentOutOfRangeException(nameof(TrimFraction), TrimFraction, "The trimmed share of training rows must be in [0, 0.5).");
         if (!(SupportFence > 0)) throw new ArgumentOutOfRangeException(nameof(SupportFence), SupportFence, "The support fence factor must be positive.");
+        if (ResidualColumns is null) throw new ArgumentNullException(nameof(ResidualColumns));
+        if (ResidualColumns.Any(c => c < 0)) throw new ArgumentOutOfRangeException(nameof(ResidualColumns), "A residual column must not be negative.");
     }
 }
+

@@ -49,6 +49,9 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     private readonly float[] _stds;
     private readonly sbyte[] _ownSlots;
 
+    /// <summary>Name of the relation residual feature (the last one, when the featurizer has it).</summary>
+    internal const string RelationFeature = "rel";
+
     /// <summary>Creates a featurizer for the ordered <paramref name="measurements"/> (names as in <see cref="NamedValue.Name"/>).</summary>
     public DeviceReadingFeaturizer(IReadOnlyList<string> measurements, FeaturizerOptions? options = null)
     {
@@ -82,7 +85,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
             }
         }
 
-        if (_options.UnitSlots > 0 && _options.RelationResiduals) names.Add("rel");
+        if (_options.UnitSlots > 0 && _options.RelationResiduals) names.Add(RelationFeature);
 
         FeatureNames = names;
     }
