@@ -113,7 +113,7 @@ public sealed class FederationOptions
 
     /// <summary>
     /// Share of the training rows NED leaves out of each of its two trimming fits, support included (those the previous
-    /// fit reconstructs worst; in later federated rounds, those the global model reconstructs worst), in [0, 0.5); unset: 0.1 for
+    /// fit reconstructs worst; in later federated rounds, those the global model reconstructs worst), in [0, 0.5); unset: 0.2 for
     /// chain.blocks, 0.03 for chain.transactions, 0 for iiot.telemetry (NedOptions.TrimFractionFor, measured in
     /// docs/detection.md).
     /// </summary>

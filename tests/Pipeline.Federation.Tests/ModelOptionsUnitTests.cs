@@ -46,7 +46,7 @@ public sealed class ModelOptionsUnitTests
     }
 
     [Theory]
-    [InlineData(Topics.ChainBlocks, null, 0.1)]
+    [InlineData(Topics.ChainBlocks, null, 0.2)]
     [InlineData(Topics.IiotTelemetry, null, 0)]
     [InlineData(Topics.ChainTransactions, null, 0.03)]
     [InlineData(Topics.ChainBlocks, 0.0, 0)]
