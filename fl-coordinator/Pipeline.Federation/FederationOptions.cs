@@ -112,12 +112,18 @@ public sealed class FederationOptions
     public bool? NedResidualWeighting { get; set; }
 
     /// <summary>
-    /// Share of the training rows NED leaves out of each of its two trimming fits, support included (those the previous
-    /// fit reconstructs worst; in later federated rounds, those the global model reconstructs worst), in [0, 0.5); unset: 0.2 for
-    /// chain.blocks, 0.03 for chain.transactions, 0 for iiot.telemetry (NedOptions.TrimFractionFor, measured in
-    /// docs/detection.md).
+    /// Share of the training rows NED leaves out of each of its trimming fits (NedTrimIterations), support included (those
+    /// the previous fit reconstructs worst; in later federated rounds, those the global model reconstructs worst), in
+    /// [0, 0.5); unset: 0.2 for chain.blocks, 0.03 for chain.transactions, 0 for iiot.telemetry (NedOptions.TrimFractionFor,
+    /// measured in docs/detection.md).
     /// </summary>
     public double? NedTrimFraction { get; set; }
+
+    /// <summary>
+    /// Trimming fits of a participant's first NED fit when NedTrimFraction &gt; 0, each re-selecting from every local row
+    /// (at least 1; each is one more training run). Later federated rounds trim once against the global model.
+    /// </summary>
+    public int NedTrimIterations { get; set; } = 2;
 
     /// <summary>
     /// Confirmations k of a chain.blocks federation (ignored for the other streams): each block is scored once k more
@@ -192,6 +198,7 @@ public sealed class FederationOptions
         if (!(Momentum >= 0 && Momentum < 1)) throw new ArgumentException($"Federation:Momentum {Momentum} must be in [0, 1).");
         if (!(NedSupportFence > 0)) throw new ArgumentException($"Federation:NedSupportFence {NedSupportFence} must be positive (Infinity turns the clamp off).");
         if (NedTrimFraction is { } trim && !(trim >= 0 && trim < 0.5)) throw new ArgumentException($"Federation:NedTrimFraction {trim} must be in [0, 0.5) (a share of the training rows; 0 trains once).");
+        if (NedTrimIterations < 1) throw new ArgumentException($"Federation:NedTrimIterations {NedTrimIterations} must be at least 1 (trimming fits when NedTrimFraction > 0).");
         if (!(Contamination >= 0 && Contamination < 0.5)) throw new ArgumentException($"Federation:Contamination {Contamination} must be in [0, 0.5).");
         if (!(MaxUpdateNorm >= 0)) throw new ArgumentException($"Federation:MaxUpdateNorm {MaxUpdateNorm} cannot be negative.");
         if (LocalWindow < 10 || MinLocalSamples < 2 || MinLocalSamples > LocalWindow) throw new ArgumentException("Federation:LocalWindow must be at least 10 and MinLocalSamples in [2, LocalWindow].");
@@ -311,6 +318,7 @@ public sealed class FederationOptions
             SupportFence = NedSupportFence,
             ResidualWeighting = NedResidualWeighting ?? NedOptions.ResidualWeightingFor(Stream),
             TrimFraction = NedTrimFraction ?? NedOptions.TrimFractionFor(Stream),
+            TrimIterations = NedTrimIterations,
         },
         DetectorKind.IsolationForest => new IsolationForestOptions { Seed = Seed, Contamination = Contamination },
         DetectorKind.PcaMahalanobis => new PcaMahalanobisOptions { Seed = Seed, Contamination = Contamination },

@@ -73,6 +73,26 @@ public sealed class ModelOptionsUnitTests
     }
 
     [Fact]
+    public void DetectorOptions_Ned_TrimIterationsAsConfigured()
+    {
+        var defaults = (Pipeline.Detection.NedOptions)new FederationOptions { Stream = Topics.ChainBlocks, Detector = "ned" }.DetectorOptions(4, 32, 0.03);
+        var three = (Pipeline.Detection.NedOptions)new FederationOptions { Stream = Topics.ChainBlocks, Detector = "ned", NedTrimIterations = 3 }.DetectorOptions(4, 32, 0.03);
+
+        Assert.Equal(2, defaults.TrimIterations);
+        Assert.Equal(3, three.TrimIterations);
+    }
+
+    [Fact]
+    public void Validate_NedTrimIterationsBelowOne_NamesTheSetting()
+    {
+        var options = new FederationOptions { Stream = Topics.ChainBlocks, Detector = "ned", NedTrimIterations = 0 };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("Federation:NedTrimIterations", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ModelOptions_NoModels_IsTheSingleConfiguredModel()
     {
         var options = new FederationOptions { ModelName = "only", Detector = "pca" };
