@@ -120,7 +120,7 @@ public sealed class FederationOptions
     public double? NedTrimFraction { get; set; }
 
     /// <summary>
-    /// Trimming fits of a participant's first NED fit when NedTrimFraction &gt; 0, each re-selecting from every local row
+    /// Trimming fits of a participant's first NED fit when NedTrimFraction is above 0, each re-selecting from every local row
     /// (at least 1; each is one more training run). Later federated rounds trim once against the global model.
     /// </summary>
     public int NedTrimIterations { get; set; } = 2;
