@@ -4,12 +4,16 @@ namespace Pipeline.PeerIndex.Tests;
 
 public sealed class HeartbeatTtlTests(RedisServer redis) : IClassFixture<RedisServer>
 {
+    // Long enough that p2, refreshed on every polling round, cannot expire between its last refresh and the assertions
+    // when the machine stalls the test for a while (at 300-400 ms it did, under load); p1 still expires within seconds.
+    private static readonly TimeSpan SilentPeerTtl = TimeSpan.FromSeconds(2);
+
     [Fact]
     public async Task Select_PeerStopsReporting_DropsOutAfterItsTtl()
     {
         var index = new IndexHarness(redis.Connection, o =>
         {
-            o.HeartbeatTtl = TimeSpan.FromMilliseconds(400);
+            o.HeartbeatTtl = SilentPeerTtl;
             o.ReportInterval = TimeSpan.FromMilliseconds(100);
         });
         await index.RegisterAsync(0, 30);
@@ -33,7 +37,7 @@ public sealed class HeartbeatTtlTests(RedisServer redis) : IClassFixture<RedisSe
     {
         var index = new IndexHarness(redis.Connection, o =>
         {
-            o.HeartbeatTtl = TimeSpan.FromMilliseconds(300);
+            o.HeartbeatTtl = SilentPeerTtl;
             o.ReportInterval = TimeSpan.FromMilliseconds(100);
         });
         await index.RegisterAsync(0, 0);
@@ -54,7 +58,7 @@ public sealed class HeartbeatTtlTests(RedisServer redis) : IClassFixture<RedisSe
     {
         var index = new IndexHarness(redis.Connection, o =>
         {
-            o.HeartbeatTtl = TimeSpan.FromMilliseconds(300);
+            o.HeartbeatTtl = SilentPeerTtl;
             o.ReportInterval = TimeSpan.FromMilliseconds(100);
         });
         var p1 = new PeerRegistration("p1", "Org1MSP", "embedded://p1", Ordinal: 1);
