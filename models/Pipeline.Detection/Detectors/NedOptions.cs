@@ -121,4 +121,3 @@ public sealed record NedOptions : DetectorOptions
         if (ResidualColumns.Any(c => c < 0)) throw new ArgumentOutOfRangeException(nameof(ResidualColumns), "A residual column must not be negative.");
     }
 }
-
