@@ -258,7 +258,7 @@ public sealed class NedDetector : IAnomalyDetector
     // residual is taken within the support (reconstruction of the clamped row against it), so training rows beyond it
     // do not inflate the variance of the features they exceed and weaken their weight. Residual columns (already
     // residuals of another model, NedOptions.ResidualColumns) weigh 1, as the average of the others.
-    internal float[] LogResidualWeights(FeatureMatrix data, IReadOnlyList<int>? residualColumns = null)
+    internal float[] LogResidualWeights(FeatureMatrix data, IReadOnlyList<int> residualColumns)
     {
         var d = Dimension;
         var sum = new double[d];
@@ -280,7 +280,7 @@ public sealed class NedDetector : IAnomalyDetector
         var epsilon = Math.Max(1e-3 * variance.Average(), 1e-9);
         var weights = variance.Select(v => 1 / (v + epsilon)).ToArray();
         var residual = new bool[d];
-        foreach (var column in residualColumns ?? []) residual[column] = true;
+        foreach (var column in residualColumns) residual[column] = true;
         var mean = weights.Where((_, j) => !residual[j]).DefaultIfEmpty(1).Average();
         return weights.Select((w, j) => residual[j] ? 0f : (float)Math.Log(w / mean)).ToArray();
     }
