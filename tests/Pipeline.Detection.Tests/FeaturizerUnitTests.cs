@@ -281,4 +281,16 @@ public sealed class FeaturizerUnitTests
 
         Assert.Throws<ModelFormatException>(() => RunningStandardizer.Deserialize(bytes));
     }
+
+    [Fact]
+    public void BundleLayout_WithCopy_ComputesItsOwnFeatureNames()
+    {
+        var layout = new BundleLayout { Stream = Topics.IiotTelemetry, Measurements = ["a"], Featurizer = new FeaturizerOptions { UnitSlots = 0 } };
+        Assert.Equal(13, layout.FeatureDimension); // 5 per measurement + 8 shared; the names are now cached
+
+        var wider = layout with { Measurements = ["a", "b"] };
+
+        Assert.Equal(18, wider.FeatureDimension);
+        Assert.Equal("b.drift", wider.FeatureNames[9]);
+    }
 }

@@ -55,6 +55,23 @@ public sealed record BundleLayout
 
     private IReadOnlyList<string>? _names;
 
+    /// <summary>The copy that <c>with</c> makes: every setting, but not the cached feature names, which the changed
+    /// settings may no longer give.</summary>
+    [System.Diagnostics.CodeAnalysis.SetsRequiredMembers]
+    private BundleLayout(BundleLayout original)
+    {
+        Stream = original.Stream;
+        Measurements = original.Measurements;
+        Featurizer = original.Featurizer;
+        SequenceLength = original.SequenceLength;
+        Confirmations = original.Confirmations;
+    }
+
+    /// <summary>A layout to fill with an object initializer.</summary>
+    public BundleLayout()
+    {
+    }
+
     /// <summary>
     /// Whether the rows carry <c>rel</c> features, filled by the bundle's <see cref="RelationModel"/>: telemetry with a
     /// unit snapshot (<see cref="FeaturizerOptions.UnitSlots"/> &gt; 0) and <see cref="FeaturizerOptions.RelationResiduals"/>.
