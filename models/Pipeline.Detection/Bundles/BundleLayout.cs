@@ -78,6 +78,16 @@ public sealed record BundleLayout
     /// </summary>
     public bool HasRelations => Stream == Topics.IiotTelemetry && Featurizer.UnitSlots > 0 && Featurizer.RelationResiduals;
 
+    /// <summary>
+    /// Whether the rows also carry <c>bal</c>, filled from the bundle's <see cref="MassBalanceModel"/>: a layout with
+    /// relations whose featurizer names the balance measurements (<see cref="FeaturizerOptions.MassBalance"/>).
+    /// </summary>
+    public bool HasBalance => HasRelations && Featurizer.MassBalance;
+
+    /// <summary>Whether <paramref name="balance"/> fills this layout's <c>bal</c> features: the layout has them and the
+    /// model has its snapshot slots.</summary>
+    public bool Takes(MassBalanceModel balance) => HasBalance && balance.Slots == Featurizer.UnitSlots;
+
     /// <summary>Whether <paramref name="relations"/> fills this layout's <c>rel</c> features: the layout has them and the
     /// model has its measurements and snapshot slots (bundles, featurized events and the federation's update checks).</summary>
     public bool Takes(RelationModel relations) =>

@@ -11,7 +11,8 @@ namespace Pipeline.Detection;
 /// Stateful (per-entity featurizer context and sequence windows) and not thread-safe: create one per consumer with
 /// <see cref="ModelBundle.CreateScorer"/>. When a new model version arrives, create a new scorer; its entity context
 /// starts cold. Buffers grow to the largest batch seen and are reused, so steady-state scoring allocates only the
-/// entity keys of windowed bundles.
+/// entity keys of windowed bundles. With a mass balance (<see cref="BundleLayout.HasBalance"/>) a unit's <c>bal</c> is 0
+/// until the scorer has seen N + K of its level readings (<see cref="MassBalanceModel"/>; 140 at one per second).
 /// <para>With block confirmations (<see cref="BundleLayout.Confirmations"/> k &gt; 0) a block is scored once k more
 /// blocks of its chain have arrived. A stream processor hands blocks over with <see cref="Hold"/> and gets the blocks
 /// released by them, scored; <see cref="Release"/> scores held blocks early (a time limit) and <see cref="Drop"/>
@@ -28,6 +29,7 @@ public sealed class BundleScorer
     private readonly int _arrival;
     private readonly BlockConfirmations<HeldBlock>? _confirmations;
     private readonly List<ConfirmedBlock<HeldBlock>> _released = [];
+    private readonly MassBalanceTracker? _balance;
     private float[] _heldScores = [];
     private float[] _sequenceRows = [];
     private float[] _standardised = [];
@@ -42,6 +44,7 @@ public sealed class BundleScorer
         _inputDimension = bundle.Layout.InputDimension;
         _raw = new float[_d];
         _arrival = _featurizer.ArrivalDimension;
+        if (bundle.Layout.HasBalance && bundle.Balance is not null) _balance = new MassBalanceTracker(bundle.Layout, bundle.Balance);
         if (_featurizer.Confirmations > 0) _confirmations = _featurizer.CreateConfirmations<HeldBlock>();
         if (bundle.Layout.SequenceLength > 1)
         {
@@ -67,6 +70,7 @@ public sealed class BundleScorer
         {
             var entity = _featurizer.Featurize(batch[i], _raw);
             relations?.Apply(_raw, _featurizer.OwnSlots);
+            _balance?.Observe(_raw, _featurizer.OwnSlots, _featurizer.LastUnit);
             Add(i, entity);
         }
 

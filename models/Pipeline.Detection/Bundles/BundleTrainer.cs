@@ -30,7 +30,7 @@ public static class BundleTrainer
         var featurizer = layout.CreateFeaturizer();
         var features = new float[events.Count * featurizer.Dimension];
         featurizer.FeaturizeSequence(events, features);
-        return new FeaturizedEvents(layout, features, [.. events.Select(e => e.ClusterId)], []);
+        return new FeaturizedEvents(layout, features, [.. events.Select(e => e.ClusterId)], [], []);
     }
 
     /// <summary>Featurizes transactions in order with a fresh featurizer.</summary>
@@ -49,14 +49,16 @@ public static class BundleTrainer
         if (events.Layout != layout) throw new ArgumentException("The events were featurized with a different layout.", nameof(events));
         var relations = events.FitRelations();
         events = events.WithRelations(relations);
+        var balance = events.FitBalance();
+        events = events.WithBalance(balance);
         var standardizer = events.FitStandardizer();
         var detector = FitDetector(events.ToInputs(standardizer), ForLayout(options, layout), cancellationToken);
-        return new ModelBundle(layout, standardizer, detector, relations);
+        return new ModelBundle(layout, standardizer, detector, relations, balance);
     }
 
     /// <summary>
     /// <paramref name="options"/> as a bundle of <paramref name="layout"/> passes them to its detector: a NED of a layout
-    /// with relation residuals is told which of its inputs are the <c>rel</c> feature, one per sequence position
+    /// with relation residuals is told which of its inputs are the <c>rel</c> (and <c>bal</c>) features, one per sequence position
     /// (<see cref="NedOptions.ResidualColumns"/>). Every other case returns <paramref name="options"/>.
     /// </summary>
     public static DetectorOptions ForLayout(DetectorOptions options, BundleLayout layout)
@@ -65,8 +67,11 @@ public static class BundleTrainer
         ArgumentNullException.ThrowIfNull(layout);
         if (options is not NedOptions ned || !layout.HasRelations) return options;
         var d = layout.FeatureDimension;
-        var rel = layout.FeatureNames.ToList().IndexOf(DeviceReadingFeaturizer.RelationFeature);
-        return ned with { ResidualColumns = [.. ned.ResidualColumns.Union(Enumerable.Range(0, layout.SequenceLength).Select(p => (p * d) + rel))] };
+        var names = layout.FeatureNames.ToList();
+        int[] columns = layout.HasBalance
+            ? [names.IndexOf(DeviceReadingFeaturizer.RelationFeature), names.IndexOf(DeviceReadingFeaturizer.BalanceFeature)]
+            : [names.IndexOf(DeviceReadingFeaturizer.RelationFeature)];
+        return ned with { ResidualColumns = [.. ned.ResidualColumns.Union(Enumerable.Range(0, layout.SequenceLength).SelectMany(p => columns.Select(c => (p * d) + c)))] };
     }
 
     /// <summary>Fits a detector of the kind <paramref name="options"/> configures.</summary>
@@ -141,12 +146,14 @@ public static class BundleTrainer
         var entities = new string[events.Count];
         var k = layout.HasRelations ? layout.Measurements.Count : 0;
         var ownSlots = new sbyte[events.Count * k];
+        var units = new string[layout.HasBalance ? events.Count : 0];
         for (var i = 0; i < events.Count; i++)
         {
             entities[i] = featurize(featurizer, events[i], features.AsSpan(i * d, d));
             if (k > 0) featurizer.OwnSlots.CopyTo(ownSlots.AsSpan(i * k, k));
+            if (units.Length > 0) units[i] = featurizer.LastUnit;
         }
 
-        return new FeaturizedEvents(layout, features, entities, ownSlots);
+        return new FeaturizedEvents(layout, features, entities, ownSlots, units);
     }
 }

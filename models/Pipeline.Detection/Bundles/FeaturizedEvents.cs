@@ -6,13 +6,15 @@ namespace Pipeline.Detection;
 /// </summary>
 public sealed class FeaturizedEvents
 {
-    internal FeaturizedEvents(BundleLayout layout, float[] features, string[] entities, sbyte[] ownSlots, RelationModel? relations = null)
+    internal FeaturizedEvents(BundleLayout layout, float[] features, string[] entities, sbyte[] ownSlots, string[] units, RelationModel? relations = null, MassBalanceModel? balance = null)
     {
         Layout = layout;
         Features = features;
         Entities = entities;
         OwnSlots = ownSlots;
+        Units = units;
         Relations = relations;
+        Balance = balance;
     }
 
     /// <summary>The layout that produced the features.</summary>
@@ -30,8 +32,14 @@ public sealed class FeaturizedEvents
     /// <summary>The relation model whose residuals fill the <c>rel</c> features, or null (they are 0).</summary>
     public RelationModel? Relations { get; }
 
+    /// <summary>The mass balance model whose residuals fill the <c>bal</c> features, or null (they are 0).</summary>
+    public MassBalanceModel? Balance { get; }
+
     // Per event, the featurizer's own snapshot slot of each measurement (telemetry with relations; empty otherwise).
     internal sbyte[] OwnSlots { get; }
+
+    // Per event, its process unit (telemetry with the mass balance; empty otherwise).
+    internal string[] Units { get; }
 
     /// <summary>
     /// A <see cref="RelationModel"/> fitted to these events (federated by <see cref="RelationModel.Merge"/>), or null
@@ -62,7 +70,51 @@ public sealed class FeaturizedEvents
             throw new ArgumentException($"The {Layout.Stream} layout has no relation features.", nameof(relations));
         }
 
-        return new FeaturizedEvents(Layout, features, (string[])Entities, OwnSlots, relations);
+        return new FeaturizedEvents(Layout, features, (string[])Entities, OwnSlots, Units, relations).WithBalance(Balance);
+    }
+
+    /// <summary>
+    /// A <see cref="MassBalanceModel"/> fitted to these events, whose <c>rel</c> features must already be filled
+    /// (<see cref="WithRelations"/>: a level reading's <c>rel</c> guards the balance), or null when the layout has no
+    /// <c>bal</c> features (<see cref="BundleLayout.HasBalance"/>). Federated by <see cref="MassBalanceModel.Merge"/>.
+    /// </summary>
+    public MassBalanceModel? FitBalance()
+    {
+        if (!Layout.HasBalance) return null;
+        var tracker = new MassBalanceTracker(Layout, null);
+        Replay(tracker, (float[])Features.Clone());
+        var flow = Layout.Measurements.ToList().IndexOf(Layout.Featurizer.BalanceFlow!);
+        return MassBalanceModel.Fit(Layout.Featurizer.UnitSlots, tracker.Samples!, Relations, flow);
+    }
+
+    /// <summary>
+    /// The same events with the <c>bal</c> features computed by <paramref name="balance"/> (null: left at 0), as
+    /// <see cref="BundleScorer"/> computes them, in event order, with a bundle holding that model.
+    /// </summary>
+    /// <exception cref="ArgumentException">The model's shape does not match the layout.</exception>
+    public FeaturizedEvents WithBalance(MassBalanceModel? balance)
+    {
+        if (ReferenceEquals(balance, Balance)) return this; // also null on both sides: bal is 0 until a model fills it
+        if (!Layout.HasBalance)
+        {
+            throw new ArgumentException($"The {Layout.Stream} layout has no mass balance features.", nameof(balance));
+        }
+
+        if (balance is not null && !Layout.Takes(balance))
+        {
+            throw new ArgumentException($"The mass balance model has {balance.Slots} slots; the layout {Layout.Featurizer.UnitSlots}.", nameof(balance));
+        }
+
+        var features = (float[])Features.Clone();
+        Replay(new MassBalanceTracker(Layout, balance), features);
+        return new FeaturizedEvents(Layout, features, (string[])Entities, OwnSlots, Units, Relations, balance);
+    }
+
+    private void Replay(MassBalanceTracker tracker, float[] features)
+    {
+        var d = Layout.FeatureDimension;
+        var k = Layout.Measurements.Count;
+        for (var i = 0; i < Count; i++) tracker.Observe(features.AsSpan(i * d, d), OwnSlots.AsSpan(i * k, k), Units[i]);
     }
 
     private void CheckShape(RelationModel model)
@@ -72,6 +124,16 @@ public sealed class FeaturizedEvents
             throw new ArgumentException(
                 $"The relation model has {model.Measurements} measurements × {model.Slots} slots; the layout {Layout.Measurements.Count} × {Layout.Featurizer.UnitSlots}.");
         }
+    }
+
+    /// <summary>
+    /// Detector input rows as <paramref name="bundle"/>'s scorer builds them from these events: its relation and mass
+    /// balance models fill <c>rel</c> and <c>bal</c>, its standardizer scales, its layout's windows stack.
+    /// </summary>
+    public FeatureMatrix ToInputs(ModelBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        return WithRelations(bundle.Relations).WithBalance(bundle.Balance).ToInputs(bundle.Standardizer);
     }
 
     /// <summary>A standardizer fitted to these features (federated by <see cref="RunningStandardizer.Merge"/>).</summary>

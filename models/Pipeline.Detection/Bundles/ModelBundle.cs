@@ -6,21 +6,24 @@ namespace Pipeline.Detection;
 /// <summary>
 /// Everything a scoring processor needs to turn events of one stream into scores: the <see cref="BundleLayout"/>
 /// (stream, measurement names, featurizer settings, sequence length), the federated <see cref="RunningStandardizer"/>,
-/// for telemetry the federated <see cref="RelationModel"/> whose residuals are the <c>rel</c> features, and the
-/// detector. Serialized into <c>GlobalModel.Model</c>.
+/// for telemetry the federated <see cref="RelationModel"/> whose residuals are the <c>rel</c> features (and, when the
+/// layout has them, the <see cref="MassBalanceModel"/> of the <c>bal</c> features), and the detector. Serialized into
+/// <c>GlobalModel.Model</c>.
 /// </summary>
 /// <remarks>
 /// Immutable and thread-safe; scoring state lives in the <see cref="BundleScorer"/>s it creates (one per consumer).
 /// Wire format (little-endian): magic "BHMB", format version (u16), stream, measurement names, featurizer window,
-/// max entities, replay memory, baseline alpha, unit slots, relation residuals (bool), sequence length, block confirmations (i32), length-prefixed standardizer blob,
-/// length-prefixed relation model blob (length 0: none), length-prefixed detector blob, CRC-32 of all preceding bytes.
-/// Version 4 added the block confirmations, version 3 the relation model and the <c>rel</c> features; older bundles are
+/// max entities, replay memory, baseline alpha, unit slots, relation residuals (bool), balance level and flow measurement
+/// names (empty: none), sequence length, block confirmations (i32), length-prefixed standardizer blob,
+/// length-prefixed relation model blob (length 0: none), length-prefixed mass balance blob (length 0: none),
+/// length-prefixed detector blob, CRC-32 of all preceding bytes. Version 5 added the mass balance and the <c>bal</c>
+/// features, version 4 the block confirmations, version 3 the relation model and the <c>rel</c> features; older bundles are
 /// refused (a federation publishes a new one every round). Strings are a u16 byte length then UTF-8.
 /// </remarks>
 public sealed class ModelBundle
 {
     /// <summary>The format version this build writes and reads.</summary>
-    public const ushort FormatVersion = 4;
+    public const ushort FormatVersion = 5;
 
     private static readonly byte[] Magic = "BHMB"u8.ToArray();
 
@@ -29,7 +32,7 @@ public sealed class ModelBundle
     /// dimensions agree. Without a relation model the <c>rel</c> features are 0.
     /// </summary>
     /// <exception cref="ArgumentException">The layout is invalid or a dimension does not match it.</exception>
-    public ModelBundle(BundleLayout layout, RunningStandardizer standardizer, IAnomalyDetector detector, RelationModel? relations = null)
+    public ModelBundle(BundleLayout layout, RunningStandardizer standardizer, IAnomalyDetector detector, RelationModel? relations = null, MassBalanceModel? balance = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(standardizer);
@@ -55,10 +58,19 @@ public sealed class ModelBundle
                 nameof(relations));
         }
 
+        if (balance is not null && !layout.Takes(balance))
+        {
+            throw new ArgumentException(
+                $"The mass balance model has {balance.Slots} slots; the {layout.Stream} layout takes "
+                + (layout.HasBalance ? $"{layout.Featurizer.UnitSlots}." : "none."),
+                nameof(balance));
+        }
+
         Layout = layout;
         Standardizer = standardizer;
         Detector = detector;
         Relations = relations;
+        Balance = balance;
     }
 
     /// <summary>Stream, featurizer settings and sequence length.</summary>
@@ -76,14 +88,17 @@ public sealed class ModelBundle
     /// <summary>The relation model that fills the <c>rel</c> features (telemetry), or null.</summary>
     public RelationModel? Relations { get; }
 
+    /// <summary>The mass balance model that fills the <c>bal</c> features (telemetry with <see cref="BundleLayout.HasBalance"/>), or null.</summary>
+    public MassBalanceModel? Balance { get; }
+
     /// <summary>The detector's threshold.</summary>
     public double Threshold => Detector.Threshold;
 
     /// <summary>A copy whose detector uses <paramref name="threshold"/>.</summary>
-    public ModelBundle WithThreshold(double threshold) => new(Layout, Standardizer, Detector.WithThreshold(threshold), Relations);
+    public ModelBundle WithThreshold(double threshold) => new(Layout, Standardizer, Detector.WithThreshold(threshold), Relations, Balance);
 
-    /// <summary>A copy with another detector (same layout, standardizer and relation model).</summary>
-    public ModelBundle WithDetector(IAnomalyDetector detector) => new(Layout, Standardizer, detector, Relations);
+    /// <summary>A copy with another detector (same layout, standardizer, relation and mass balance models).</summary>
+    public ModelBundle WithDetector(IAnomalyDetector detector) => new(Layout, Standardizer, detector, Relations, Balance);
 
     /// <summary>A new stateful scorer (one per consumer: it keeps per-entity featurizer and window state).</summary>
     public BundleScorer CreateScorer() => new(this);
@@ -105,6 +120,8 @@ public sealed class ModelBundle
             writer.Write(Layout.Featurizer.BaselineAlpha);
             writer.Write(Layout.Featurizer.UnitSlots);
             writer.Write(Layout.Featurizer.RelationResiduals);
+            WriteString(writer, Layout.Featurizer.BalanceLevel ?? "");
+            WriteString(writer, Layout.Featurizer.BalanceFlow ?? "");
             writer.Write(Layout.SequenceLength);
             writer.Write(Layout.Confirmations);
             var standardizer = Standardizer.Serialize();
@@ -113,6 +130,9 @@ public sealed class ModelBundle
             var relations = Relations?.Serialize() ?? [];
             writer.Write(relations.Length);
             writer.Write(relations);
+            var balance = Balance?.Serialize() ?? [];
+            writer.Write(balance.Length);
+            writer.Write(balance);
             var detector = Detector.Serialize();
             writer.Write(detector.Length);
             writer.Write(detector);
@@ -161,6 +181,8 @@ public sealed class ModelBundle
                 BaselineAlpha = reader.ReadDouble(),
                 UnitSlots = reader.ReadInt32(),
                 RelationResiduals = reader.ReadBoolean(),
+                BalanceLevel = NullIfEmpty(ReadString(reader, "balance level")),
+                BalanceFlow = NullIfEmpty(ReadString(reader, "balance flow")),
             };
             var layout = new BundleLayout
             {
@@ -173,13 +195,15 @@ public sealed class ModelBundle
             var standardizer = RunningStandardizer.Deserialize(ReadBlob(reader, "standardizer"));
             var relationBytes = ReadBlob(reader, "relation model");
             var relations = relationBytes.Length == 0 ? null : RelationModel.Deserialize(relationBytes);
+            var balanceBytes = ReadBlob(reader, "mass balance model");
+            var balance = balanceBytes.Length == 0 ? null : MassBalanceModel.Deserialize(balanceBytes);
             var detector = DetectorSerializer.Deserialize(ReadBlob(reader, "detector"));
             if (reader.BaseStream.Position != reader.BaseStream.Length)
             {
                 throw new ModelFormatException($"Model bundle has {reader.BaseStream.Length - reader.BaseStream.Position} unexpected trailing bytes.");
             }
 
-            return new ModelBundle(layout, standardizer, detector, relations);
+            return new ModelBundle(layout, standardizer, detector, relations, balance);
         }
         catch (EndOfStreamException ex)
         {
@@ -198,6 +222,8 @@ public sealed class ModelBundle
         writer.Write((ushort)utf8.Length);
         writer.Write(utf8);
     }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private static string ReadString(BinaryReader reader, string field)
     {

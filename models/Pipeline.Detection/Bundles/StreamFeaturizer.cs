@@ -49,6 +49,9 @@ internal sealed class StreamFeaturizer
     /// <summary>The own snapshot slots of the last featurized reading (empty for the chain streams).</summary>
     public ReadOnlySpan<sbyte> OwnSlots => _device is null ? [] : _device.LastOwnSlots;
 
+    /// <summary>The process unit of the last featurized reading (empty for the chain streams).</summary>
+    public string LastUnit => _device?.LastUnit ?? "";
+
     public string Featurize(DeviceReading reading, Span<float> features)
     {
         if (_device is null) throw WrongStream(Topics.IiotTelemetry);

@@ -49,8 +49,14 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     private readonly float[] _stds;
     private readonly sbyte[] _ownSlots;
 
-    /// <summary>Name of the relation residual feature (the last one, when the featurizer has it).</summary>
+    /// <summary>Name of the relation residual feature (the last one, or the last but one before <see cref="BalanceFeature"/>).</summary>
     internal const string RelationFeature = "rel";
+
+    /// <summary>Name of the mass balance residual feature (the last one, when the featurizer has it).</summary>
+    internal const string BalanceFeature = "bal";
+
+    /// <summary>Features per configured measurement (value, delta, dev, logstd, drift); the shared ones follow them.</summary>
+    internal const int PerMeasurementFeatures = PerMeasurement;
 
     /// <summary>Creates a featurizer for the ordered <paramref name="measurements"/> (names as in <see cref="NamedValue.Name"/>).</summary>
     public DeviceReadingFeaturizer(IReadOnlyList<string> measurements, FeaturizerOptions? options = null)
@@ -86,6 +92,15 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         }
 
         if (_options.UnitSlots > 0 && _options.RelationResiduals) names.Add(RelationFeature);
+        if (_options.MassBalance)
+        {
+            foreach (var name in (string[])[_options.BalanceLevel!, _options.BalanceFlow!])
+            {
+                if (!_index.ContainsKey(name)) throw new ArgumentException($"The mass balance measurement '{name}' is not one of the configured measurements.", nameof(options));
+            }
+
+            names.Add(BalanceFeature);
+        }
 
         FeatureNames = names;
     }
@@ -111,8 +126,8 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
 
     internal static int SnapshotStart(int measurements) => (measurements * PerMeasurement) + Shared;
 
-    internal static int DimensionOf(int measurements, int slots) =>
-        SnapshotStart(measurements) + (slots == 0 ? 0 : (2 * measurements * slots) + 1);
+    internal static int DimensionOf(int measurements, int slots, bool balance = false) =>
+        SnapshotStart(measurements) + (slots == 0 ? 0 : (2 * measurements * slots) + 1 + (balance ? 1 : 0));
 
     /// <summary>The process unit of a device (see the remarks): cluster/factory/loop-hundreds, or cluster/factory.</summary>
     public static string UnitOf(string clusterId, string factoryId, string deviceId)
@@ -194,6 +209,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
             var snapshot = 2 * k * _options.UnitSlots;
             unit.Snapshot(features.Slice(shared + Shared, snapshot), _options.UnitSlots, device.Slot, _ownSlots);
             if (_options.RelationResiduals) features[shared + Shared + snapshot] = 0; // rel: filled by the bundle's RelationModel
+            if (_options.MassBalance) features[shared + Shared + snapshot + 1] = 0; // bal: filled by the scorer's MassBalanceTracker
         }
     }
 
@@ -206,6 +222,9 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
 
     /// <summary>The context key of the last featurized reading: cluster/factory/device (the cached string, not a copy).</summary>
     internal string LastKey { get; private set; } = "";
+
+    /// <summary>The process unit of the last featurized reading (<see cref="UnitOf"/>; the cached string, not a copy).</summary>
+    internal string LastUnit { get; private set; } = "";
 
     // The configured index of a measurement name; readings usually list them in the configured order, so the name at
     // the same position is compared first.
@@ -232,6 +251,7 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
         reading.DeviceId.CopyTo(key[at..]);
         var entry = _devices.GetOrAddEntry(key, (this, reading), static (_, s) => s.Item1.NewDevice(s.reading), out _);
         LastKey = entry.Key;
+        LastUnit = entry.Value.UnitKey;
         return entry.Value;
     }
 

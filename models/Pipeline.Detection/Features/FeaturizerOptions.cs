@@ -28,12 +28,37 @@ public sealed record FeaturizerOptions
     /// </summary>
     public bool RelationResiduals { get; init; } = true;
 
+    /// <summary>
+    /// The measurement that is a process unit's tank level, for the mass balance (<see cref="MassBalanceModel"/>); with
+    /// <see cref="BalanceFlow"/> set, IIoT rows end with the <c>bal</c> feature after <c>rel</c> (needs
+    /// <see cref="RelationResiduals"/>: a level reading's <c>rel</c> guards the balance). Null (default): no balance.
+    /// </summary>
+    public string? BalanceLevel { get; init; }
+
+    /// <summary>The measurement that is a flow into or out of a unit's tank (in or out is learned per device slot); see
+    /// <see cref="BalanceLevel"/>.</summary>
+    public string? BalanceFlow { get; init; }
+
+    /// <summary>Whether the rows carry the <c>bal</c> feature (both balance measurements named).</summary>
+    public bool MassBalance => BalanceLevel is not null && BalanceFlow is not null;
+
     internal void Validate()
     {
         if (UnitSlots is < 0 or > 8) throw new ArgumentOutOfRangeException(nameof(UnitSlots), UnitSlots, "UnitSlots must be in [0, 8].");
         if (Window < 2) throw new ArgumentOutOfRangeException(nameof(Window), Window, "The window needs at least 2 events.");
         if (ReplayMemory < 0) throw new ArgumentOutOfRangeException(nameof(ReplayMemory), ReplayMemory, "ReplayMemory cannot be negative.");
         if (MaxEntities < 1) throw new ArgumentOutOfRangeException(nameof(MaxEntities), MaxEntities, "At least one entity must fit.");
+        if ((BalanceLevel is null) != (BalanceFlow is null))
+        {
+            throw new ArgumentException($"The mass balance needs both BalanceLevel and BalanceFlow (got '{BalanceLevel}' and '{BalanceFlow}').", BalanceLevel is null ? nameof(BalanceLevel) : nameof(BalanceFlow));
+        }
+
+        if (MassBalance && BalanceLevel == BalanceFlow) throw new ArgumentException($"BalanceLevel and BalanceFlow must differ (both '{BalanceLevel}').", nameof(BalanceFlow));
+        if (MassBalance && !(UnitSlots > 0 && RelationResiduals))
+        {
+            throw new ArgumentException("The mass balance needs the unit snapshot (UnitSlots > 0) and RelationResiduals: a level reading's rel guards it.", nameof(BalanceLevel));
+        }
+
         if (!(BaselineAlpha > 0 && BaselineAlpha <= 1)) throw new ArgumentOutOfRangeException(nameof(BaselineAlpha), BaselineAlpha, "BaselineAlpha must be in (0, 1].");
     }
 }

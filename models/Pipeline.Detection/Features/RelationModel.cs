@@ -86,7 +86,7 @@ public sealed class RelationModel
 
     /// <summary>
     /// Fits the model on featurized readings: <paramref name="features"/> holds <paramref name="rows"/> rows of
-    /// <see cref="DeviceReadingFeaturizer"/> output, <paramref name="ownSlots"/> the featurizer's
+    /// <see cref="DeviceReadingFeaturizer"/> output (with or without the mass balance's <c>bal</c> at the end), <paramref name="ownSlots"/> the featurizer's
     /// <c>LastOwnSlots</c> of each row (k per row).
     /// </summary>
     internal static RelationModel Fit(int measurements, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows)
@@ -94,21 +94,21 @@ public sealed class RelationModel
         Check(measurements, slots);
         var k = measurements;
         var d = DeviceReadingFeaturizer.DimensionOf(k, slots);
+        if (rows > 0 && features.Length == rows * (d + 1)) d++; // rows that end with the mass balance's bal
         if (features.Length != rows * d || ownSlots.Length != rows * k)
         {
             throw new ArgumentException($"Expected {rows} rows of {d} features and {k} slots each, got {features.Length} features and {ownSlots.Length} slots.");
         }
 
-        var model = Accumulate(k, slots, features, ownSlots, rows, null);
-        for (var round = 0; round < TrimRounds; round++) model = Accumulate(k, slots, features, ownSlots, rows, model);
+        var model = Accumulate(k, slots, d, features, ownSlots, rows, null);
+        for (var round = 0; round < TrimRounds; round++) model = Accumulate(k, slots, d, features, ownSlots, rows, model);
         return model;
     }
 
     // The statistics of every (measurement, slot) key over the rows; with a filter model, only of the rows whose residual
     // under it is within TrimSigma of its residual std (keys without a filter model keep every row).
-    private static RelationModel Accumulate(int k, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows, RelationModel? filter)
+    private static RelationModel Accumulate(int k, int slots, int d, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows, RelationModel? filter)
     {
-        var d = DeviceReadingFeaturizer.DimensionOf(k, slots);
         var p = (2 * k * slots) + 1;
         var keys = k * slots;
         var counts = new long[keys];
@@ -201,9 +201,10 @@ public sealed class RelationModel
     {
         var k = Measurements;
         var s = Slots;
-        if (features.Length != DeviceReadingFeaturizer.DimensionOf(k, s) || ownSlots.Length != k)
+        var d = DeviceReadingFeaturizer.DimensionOf(k, s);
+        if ((features.Length != d && features.Length != DeviceReadingFeaturizer.DimensionOf(k, s, balance: true)) || ownSlots.Length != k)
         {
-            throw new ArgumentException($"Expected {DeviceReadingFeaturizer.DimensionOf(k, s)} features and {k} slots, got {features.Length} and {ownSlots.Length}.");
+            throw new ArgumentException($"Expected {d} features (or {d + 1} with the mass balance) and {k} slots, got {features.Length} and {ownSlots.Length}.");
         }
 
         var snapshotAt = DeviceReadingFeaturizer.SnapshotStart(k);

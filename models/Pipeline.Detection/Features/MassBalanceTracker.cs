@@ -1,0 +1,154 @@
+using System.Runtime.CompilerServices;
+
+namespace Pipeline.Detection;
+
+/// <summary>
+/// The per-unit windows of <see cref="MassBalanceModel"/>: fed the featurized IIoT rows in event order (after the
+/// relation model has filled <c>rel</c>), it writes each flow reading's <c>bal</c> feature, or, without a model,
+/// collects the samples that fit one.
+/// </summary>
+/// <remarks>
+/// Per unit it keeps the last <see cref="MassBalanceModel.Window"/> + <see cref="MassBalanceModel.Block"/> level
+/// readings with the unit's clock and each flow slot's running integral at that moment (about 4 KB per unit with two
+/// slots), in an LRU bounded like the featurizer's (<see cref="FeaturizerOptions.MaxEntities"/>). A unit's <c>bal</c>
+/// is 0 until its window is full: after a scorer starts or takes over a partition, for the first N + K level readings
+/// of each unit (2.3 minutes at one reading per second). Not thread-safe: one per scorer.
+/// </remarks>
+internal sealed class MassBalanceTracker
+{
+    private const int Capacity = MassBalanceModel.Window + MassBalanceModel.Block;
+    private readonly MassBalanceModel? _model;
+    private readonly int _level;
+    private readonly int _flow;
+    private readonly int _slots;
+    private readonly int _dt;
+    private readonly int _rel;
+    private readonly int _bal;
+    private readonly LruCache<UnitWindow> _units;
+    private readonly double[] _flows;
+
+    /// <summary>A tracker for rows of <paramref name="layout"/> (which must have the balance), applying
+    /// <paramref name="model"/>, or collecting <see cref="Samples"/> when it is null.</summary>
+    public MassBalanceTracker(BundleLayout layout, MassBalanceModel? model)
+    {
+        if (!layout.HasBalance) throw new ArgumentException($"The {layout.Stream} layout has no mass balance.", nameof(layout));
+        _model = model;
+        var k = layout.Measurements.Count;
+        _slots = layout.Featurizer.UnitSlots;
+        if (model is not null && model.Slots != _slots) throw new ArgumentException($"The mass balance model has {model.Slots} slots; the layout {_slots}.", nameof(model));
+        _level = layout.Measurements.ToList().IndexOf(layout.Featurizer.BalanceLevel!);
+        _flow = layout.Measurements.ToList().IndexOf(layout.Featurizer.BalanceFlow!);
+        _dt = k * DeviceReadingFeaturizer.PerMeasurementFeatures;
+        _rel = DeviceReadingFeaturizer.SnapshotStart(k) + (2 * k * _slots);
+        _bal = _rel + 1;
+        _units = new LruCache<UnitWindow>(layout.Featurizer.MaxEntities);
+        _flows = new double[_slots];
+        if (model is null) Samples = new Dictionary<string, List<BalanceSample>>(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Without a model: per unit, a sample per level reading with a full window, guarded or not (the fit's trimming
+    /// drops the samples that attacks bend; a guard here left too few samples in short windows).
+    /// </summary>
+    public Dictionary<string, List<BalanceSample>>? Samples { get; }
+
+    /// <summary>Units whose window is kept.</summary>
+    public int TrackedUnits => _units.Count;
+
+    /// <summary>
+    /// Takes one featurized row (<paramref name="ownSlots"/>: the featurizer's own slot per measurement) of a device of
+    /// <paramref name="unit"/>: a reading of the unit's first level device advances the unit's window, a flow reading adds
+    /// to its slot's integral; then writes the row's <c>bal</c> (0 except for flow readings of a unit with a balance).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Observe(Span<float> row, ReadOnlySpan<sbyte> ownSlots, string unit)
+    {
+        row[_bal] = 0;
+        var levelSlot = ownSlots[_level];
+        var flowSlot = ownSlots[_flow];
+        if (levelSlot != 0 && flowSlot < 0) return;
+        var window = _units.GetOrAddEntry(unit, this, static (key, self) => new UnitWindow(self._slots, self._model, key), out _).Value;
+        var dt = Math.Max(0, (double)row[_dt]);
+        if (flowSlot >= 0) window.Integrals[flowSlot] += row[DeviceReadingFeaturizer.ValueIndex(_flow)] * dt;
+        if (levelSlot == 0)
+        {
+            window.Push(row[DeviceReadingFeaturizer.ValueIndex(_level)], dt, row[_rel] > MassBalanceModel.GuardSigma);
+            if (Samples is not null && window.Balance(_flows, out var x))
+            {
+                if (!Samples.TryGetValue(unit, out var list)) Samples[unit] = list = [];
+                list.Add(new BalanceSample(x, (double[])_flows.Clone()));
+            }
+        }
+
+        if (flowSlot >= 0 && window.Model is { } balance && window.Quiet && window.Balance(_flows, out var net))
+        {
+            row[_bal] = _model!.Residual(balance, net, _flows, flowSlot);
+        }
+    }
+
+    private sealed class UnitWindow
+    {
+        private readonly double[] _levels = new double[Capacity];
+        private readonly double[] _times = new double[Capacity];
+        private readonly double[] _integrals; // Capacity × slots
+        private readonly int _slots;
+        private long _ticks;
+        private long _flaggedAt = long.MinValue / 2;
+        private double _clock;
+
+        public UnitWindow(int slots, MassBalanceModel? model, string unit)
+        {
+            _slots = slots;
+            _integrals = new double[Capacity * slots];
+            Integrals = new double[slots];
+            if (model is not null && model.TryGet(unit, out var balance)) Model = balance;
+        }
+
+        public double[] Integrals { get; }
+
+        public MassBalanceModel.UnitBalance? Model { get; }
+
+        // No level reading with a high rel inside the window.
+        public bool Quiet => _ticks - _flaggedAt > Capacity;
+
+        public void Push(double level, double dt, bool flagged)
+        {
+            _clock += dt;
+            var at = (int)(_ticks % Capacity);
+            _levels[at] = level;
+            _times[at] = _clock;
+            Integrals.CopyTo(_integrals.AsSpan(at * _slots, _slots));
+            if (flagged) _flaggedAt = _ticks;
+            _ticks++;
+        }
+
+        // x (net level change per unit area, per hour) and each slot's mean flow between the two block means; false until
+        // the window is full or when no time passed between the blocks.
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public bool Balance(Span<double> flows, out double x)
+        {
+            x = 0;
+            if (_ticks < Capacity) return false;
+            const int k = MassBalanceModel.Block;
+            double levelOld = 0, levelNew = 0, timeOld = 0, timeNew = 0;
+            flows.Clear();
+            var oldest = _ticks - Capacity; // the older block is the first K of the ring's span, the newer the last K
+            for (var i = 0; i < k; i++)
+            {
+                var a = (int)((oldest + i) % Capacity);
+                var b = (int)((_ticks - k + i) % Capacity);
+                levelOld += _levels[a];
+                levelNew += _levels[b];
+                timeOld += _times[a];
+                timeNew += _times[b];
+                for (var j = 0; j < _slots; j++) flows[j] += _integrals[(b * _slots) + j] - _integrals[(a * _slots) + j];
+            }
+
+            var span = (timeNew - timeOld) / k;
+            if (!(span > 0)) return false;
+            x = (levelNew - levelOld) / k * 3600 / span;
+            for (var j = 0; j < _slots; j++) flows[j] /= k * span;
+            return true;
+        }
+    }
+}
