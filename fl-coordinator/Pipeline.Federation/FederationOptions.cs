@@ -102,6 +102,19 @@ public sealed class FederationOptions
     /// </summary>
     public bool RelationResiduals { get; set; }
 
+    /// <summary>
+    /// The measurement that is each process unit's tank level, for the mass balance (the <c>bal</c> feature,
+    /// <see cref="FeaturizerOptions.BalanceLevel"/>; with <see cref="BalanceFlow"/>, and it needs
+    /// <see cref="RelationResiduals"/>). Empty (default): off. For the water-treatment simulator: <c>level_m</c> and
+    /// <c>flow_m3h</c>. Applies to the iiot.telemetry model(s) only. Off by default because it did not pass the keep rule of docs/detection.md ("Mass balance"): a large
+    /// gain where flow meters drift, a small loss elsewhere. Each unit's area comes from the bootstrap round's local
+    /// window of the participant that holds the unit: a window needs at least 240 level readings of a unit for it.
+    /// </summary>
+    public string BalanceLevel { get; set; } = "";
+
+    /// <summary>The measurement that is a flow into or out of a unit's tank (see <see cref="BalanceLevel"/>). Empty: off.</summary>
+    public string BalanceFlow { get; set; } = "";
+
     /// <summary>Events per detector input row (NED sequence length w).</summary>
     public int SequenceLength { get; set; } = 1;
 
@@ -202,6 +215,8 @@ public sealed class FederationOptions
         if (NedTrimIterations < 1) throw new ArgumentException($"Federation:NedTrimIterations {NedTrimIterations} must be at least 1 (trimming fits when NedTrimFraction > 0).");
         if (!(Contamination >= 0 && Contamination < 0.5)) throw new ArgumentException($"Federation:Contamination {Contamination} must be in [0, 0.5).");
         if (!(MaxUpdateNorm >= 0)) throw new ArgumentException($"Federation:MaxUpdateNorm {MaxUpdateNorm} cannot be negative.");
+        if (string.IsNullOrEmpty(BalanceLevel) != string.IsNullOrEmpty(BalanceFlow)) throw new ArgumentException("Federation:BalanceLevel and Federation:BalanceFlow are set together (the mass balance needs both).");
+        if (!string.IsNullOrEmpty(BalanceLevel) && !RelationResiduals) throw new ArgumentException("Federation:BalanceLevel needs Federation:RelationResiduals=true (a level reading's rel guards the balance).");
         if (LocalWindow < 10 || MinLocalSamples < 2 || MinLocalSamples > LocalWindow) throw new ArgumentException("Federation:LocalWindow must be at least 10 and MinLocalSamples in [2, LocalWindow].");
         foreach (var id in ParticipantIds) ParticipantKeyDirectory.ValidateId(id);
         if (Split(Models).Count > 0) _ = ModelOptions();
@@ -296,7 +311,13 @@ public sealed class FederationOptions
             Measurements = Stream == Topics.IiotTelemetry
                 ? (Split(Measurements) is { Count: > 0 } names ? names : BundleLayout.WaterTreatmentMeasurements)
                 : [],
-            Featurizer = new FeaturizerOptions { Window = FeatureWindow, RelationResiduals = RelationResiduals },
+            Featurizer = new FeaturizerOptions
+            {
+                Window = FeatureWindow,
+                RelationResiduals = RelationResiduals,
+                BalanceLevel = Stream == Topics.IiotTelemetry && !string.IsNullOrEmpty(BalanceLevel) ? BalanceLevel : null,
+                BalanceFlow = Stream == Topics.IiotTelemetry && !string.IsNullOrEmpty(BalanceFlow) ? BalanceFlow : null,
+            },
             SequenceLength = SequenceLength,
             Confirmations = Stream == Topics.ChainBlocks ? BlockConfirmations : 0,
         };

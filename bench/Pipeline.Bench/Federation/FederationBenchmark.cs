@@ -195,7 +195,7 @@ public static class FederationBenchmark
             var column = layout.FeatureNames.ToList().IndexOf("rel");
             string Quantiles(FeaturizedEvents events, bool[]? labels = null)
             {
-                var inputs = events.WithRelations(central.Relations).ToInputs(central.Standardizer);
+                var inputs = events.ToInputs(central);
                 var values = Enumerable.Range(0, inputs.Rows).Where(r => labels is null || !labels[r])
                     .Select(r => inputs.Values[(r * layout.InputDimension) + column]).Order().ToArray();
                 return string.Join(" / ", new[] { 0.5, 0.9, 0.99, 1.0 }.Select(q => values[Math.Min(values.Length - 1, (int)(q * values.Length))].ToString("F2", CultureInfo.InvariantCulture)));

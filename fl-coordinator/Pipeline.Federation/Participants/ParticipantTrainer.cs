@@ -37,6 +37,8 @@ public static class ParticipantTrainer
         var kind = DetectorKinds.Parse(announcement.DetectorKind);
         var relations = baseBundle is null ? (bootstrapRelations ?? local.FitRelations()) : baseBundle.Relations;
         local = local.WithRelations(relations);
+        var balance = baseBundle is null ? local.FitBalance() : baseBundle.Balance;
+        local = local.WithBalance(balance);
         var standardizer = baseBundle?.Standardizer ?? local.FitStandardizer();
         var inputs = local.ToInputs(standardizer);
         var detectorOptions = options.DetectorOptions(announcement.LocalEpochs, announcement.BatchSize, announcement.LearningRate);
@@ -55,7 +57,8 @@ public static class ParticipantTrainer
         model.Score(inputs.Values, scores);
         var baseVector = baseBundle?.Detector is NedDetector baseNed ? NedParameters.Flatten(baseNed) : null;
         var compression = model is NedDetector ? options.CompressionKind : UpdateCompression.None;
-        var payload = UpdatePayload.ForDetector(model, baseBundle is null ? standardizer : null, baseBundle is null ? relations : null).Encode(compression, baseVector);
+        var payload = UpdatePayload.ForDetector(model, baseBundle is null ? standardizer : null, baseBundle is null ? relations : null, baseBundle is null ? balance : null)
+            .Encode(compression, baseVector);
         var update = new ModelUpdate
         {
             ModelName = announcement.ModelName,
@@ -76,7 +79,7 @@ public static class ParticipantTrainer
             Nonce = Guid.NewGuid().ToString("N"),
             CreatedAt = now,
         };
-        return (UpdateSigner.Sign(update, key), new ModelBundle(local.Layout, standardizer, model, relations));
+        return (UpdateSigner.Sign(update, key), new ModelBundle(local.Layout, standardizer, model, relations, balance));
     }
 
     /// <summary>
@@ -97,7 +100,7 @@ public static class ParticipantTrainer
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(key);
         var watch = Stopwatch.StartNew();
-        var inputs = local.WithRelations(baseBundle.Relations).ToInputs(baseBundle.Standardizer);
+        var inputs = local.ToInputs(baseBundle);
         var scores = new float[inputs.Rows];
         baseBundle.Detector.Score(inputs.Values, scores);
         var evaluation = labels is null ? [] : WindowEvaluation.Measure(scores, labels, options.Contamination);

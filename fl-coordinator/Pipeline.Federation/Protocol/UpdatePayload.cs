@@ -5,14 +5,15 @@ namespace Pipeline.Federation;
 
 /// <summary>
 /// The content of <c>ModelUpdate.Parameters</c>: optionally the participant's local feature standardizer and, for
-/// telemetry, its relation model's sufficient statistics (only in a round whose base version is 0, when the federation
-/// still has to learn them), and either a NED parameter vector —
+/// telemetry, its relation model's sufficient statistics and its mass balance model (only in a round whose base version
+/// is 0, when the federation still has to learn them), and either a NED parameter vector —
 /// compressed, and encoded as the difference to the base model's vector when there is a base — or, for the other
 /// detectors, the serialized locally refitted detector.
 /// </summary>
 /// <remarks>
 /// Format: magic "BHFU", version (u8), detector kind (u8), flags (u8: 1 standardizer, 2 NED vector, 4 delta to base,
-/// 8 relation model), [standardizer: i32 length + blob], [relation model: i32 length + blob], then for NED: activation (u8), layer count (i32) and widths (i32 each), encoded
+/// 8 relation model, 16 mass balance model), [standardizer: i32 length + blob], [relation model: i32 length + blob],
+/// [mass balance model: i32 length + blob], then for NED: activation (u8), layer count (i32) and widths (i32 each), encoded
 /// length (i32) + <see cref="ParameterCodec"/> bytes; otherwise detector length (i32) + blob. Integrity comes from the
 /// participant's signature over the whole update.
 /// </remarks>
@@ -23,14 +24,16 @@ public sealed class UpdatePayload
     private const byte IsNedVector = 2;
     private const byte IsDelta = 4;
     private const byte HasRelations = 8;
+    private const byte HasBalance = 16;
     private static readonly byte[] Magic = "BHFU"u8.ToArray();
 
     private UpdatePayload(DetectorKind kind, RunningStandardizer? standardizer, IReadOnlyList<int>? layerSizes, NedActivation activation, float[]? vector, byte[]? detector,
-        RelationModel? relations = null)
+        RelationModel? relations = null, MassBalanceModel? balance = null)
     {
         Kind = kind;
         Standardizer = standardizer;
         Relations = relations;
+        Balance = balance;
         LayerSizes = layerSizes;
         Activation = activation;
         Vector = vector;
@@ -45,6 +48,9 @@ public sealed class UpdatePayload
 
     /// <summary>The local relation model (telemetry), sent only when the round has no base model.</summary>
     public RelationModel? Relations { get; }
+
+    /// <summary>The local mass balance model (telemetry with the balance), sent only when the round has no base model.</summary>
+    public MassBalanceModel? Balance { get; }
 
     /// <summary>NED layer widths (NED only).</summary>
     public IReadOnlyList<int>? LayerSizes { get; }
@@ -62,17 +68,17 @@ public sealed class UpdatePayload
     internal static UpdatePayload CalibrationReport(DetectorKind kind) => new(kind, null, null, default, null, null);
 
     /// <summary>A payload carrying <paramref name="model"/>'s parameter vector.</summary>
-    public static UpdatePayload ForNed(NedDetector model, RunningStandardizer? standardizer, RelationModel? relations = null)
+    public static UpdatePayload ForNed(NedDetector model, RunningStandardizer? standardizer, RelationModel? relations = null, MassBalanceModel? balance = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return new(DetectorKind.Ned, standardizer, [.. model.LayerSizes], model.Activation, NedParameters.Flatten(model), null, relations);
+        return new(DetectorKind.Ned, standardizer, [.. model.LayerSizes], model.Activation, NedParameters.Flatten(model), null, relations, balance);
     }
 
     /// <summary>A payload carrying a serialized detector (any kind; NED is better sent with <see cref="ForNed"/>).</summary>
-    public static UpdatePayload ForDetector(IAnomalyDetector detector, RunningStandardizer? standardizer, RelationModel? relations = null)
+    public static UpdatePayload ForDetector(IAnomalyDetector detector, RunningStandardizer? standardizer, RelationModel? relations = null, MassBalanceModel? balance = null)
     {
         ArgumentNullException.ThrowIfNull(detector);
-        return detector is NedDetector ned ? ForNed(ned, standardizer, relations) : new(detector.Kind, standardizer, null, default, null, detector.Serialize(), relations);
+        return detector is NedDetector ned ? ForNed(ned, standardizer, relations, balance) : new(detector.Kind, standardizer, null, default, null, detector.Serialize(), relations, balance);
     }
 
     /// <summary>The NED model this payload describes (NED only).</summary>
@@ -93,9 +99,10 @@ public sealed class UpdatePayload
             w.Write(Version);
             w.Write((byte)Kind);
             var delta = Vector is not null && baseVector is not null;
-            w.Write((byte)((Standardizer is null ? 0 : HasStandardizer) | (Vector is null ? 0 : IsNedVector) | (delta ? IsDelta : 0) | (Relations is null ? 0 : HasRelations)));
+            w.Write((byte)((Standardizer is null ? 0 : HasStandardizer) | (Vector is null ? 0 : IsNedVector) | (delta ? IsDelta : 0) | (Relations is null ? 0 : HasRelations) | (Balance is null ? 0 : HasBalance)));
             if (Standardizer is not null) WriteBlob(w, Standardizer.Serialize());
             if (Relations is not null) WriteBlob(w, Relations.Serialize());
+            if (Balance is not null) WriteBlob(w, Balance.Serialize());
             if (Vector is not null)
             {
                 w.Write((byte)Activation);
@@ -135,9 +142,10 @@ public sealed class UpdatePayload
             var kind = (DetectorKind)r.ReadByte();
             if (!Enum.IsDefined(kind)) throw new FormatException($"Unknown detector kind {(byte)kind} in the update payload.");
             var flags = r.ReadByte();
-            if ((flags & ~15) != 0) throw new FormatException($"Unknown payload flags 0x{flags:x2}.");
+            if ((flags & ~31) != 0) throw new FormatException($"Unknown payload flags 0x{flags:x2}.");
             var standardizer = (flags & HasStandardizer) != 0 ? RunningStandardizer.Deserialize(ReadBlob(r, "standardizer")) : null;
             var relations = (flags & HasRelations) != 0 ? RelationModel.Deserialize(ReadBlob(r, "relation model")) : null;
+            var balance = (flags & HasBalance) != 0 ? MassBalanceModel.Deserialize(ReadBlob(r, "mass balance model")) : null;
             UpdatePayload result;
             if ((flags & IsNedVector) != 0)
             {
@@ -161,11 +169,11 @@ public sealed class UpdatePayload
                     for (var i = 0; i < values.Length; i++) values[i] += baseVector[i];
                 }
 
-                result = new UpdatePayload(kind, standardizer, sizes, activation, values, null, relations);
+                result = new UpdatePayload(kind, standardizer, sizes, activation, values, null, relations, balance);
             }
             else
             {
-                result = new UpdatePayload(kind, standardizer, null, default, null, ReadBlob(r, "detector"), relations);
+                result = new UpdatePayload(kind, standardizer, null, default, null, ReadBlob(r, "detector"), relations, balance);
             }
 
             if (r.BaseStream.Position != r.BaseStream.Length) throw new FormatException($"{r.BaseStream.Length - r.BaseStream.Position} trailing bytes after the update payload.");

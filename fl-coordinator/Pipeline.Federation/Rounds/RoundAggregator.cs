@@ -117,6 +117,9 @@ public static class RoundAggregator
         // Sufficient statistics: the merged relation model is the one fitted on the union of the participants' kept rows.
         var relations = collector.BaseBundle is { } baseBundle ? baseBundle.Relations
             : collector.Layout.HasRelations ? RelationModel.Merge([.. accepted.Select(a => a.Payload.Relations!)]) : null;
+        // Per unit: a unit belongs to one participant, so the merge is mostly a union (MassBalanceModel.Merge).
+        var balance = collector.BaseBundle is { } previous ? previous.Balance
+            : collector.Layout.HasBalance ? MassBalanceModel.Merge([.. accepted.Select(a => a.Payload.Balance!)]) : null;
         var samples = accepted.Sum(a => a.Update.SampleCount);
         var threshold = WeightedMedian(accepted.Select(a => (Metric(a.Update, ThresholdMetric), (double)a.Update.SampleCount)).Where(p => double.IsFinite(p.Item1)).ToList());
         IAnomalyDetector detector;
@@ -151,7 +154,7 @@ public static class RoundAggregator
         }
 
         if (!double.IsFinite(threshold)) threshold = detector.Threshold;
-        var bundle = new ModelBundle(collector.Layout, standardizer, detector.WithThreshold(threshold), relations);
+        var bundle = new ModelBundle(collector.Layout, standardizer, detector.WithThreshold(threshold), relations, balance);
         var model = new GlobalModel
         {
             ModelName = announcement.ModelName,

@@ -155,6 +155,12 @@ public sealed class RoundCollector
             return Reject(RejectionReason.ShapeMismatch, $"relation model of {rel.Measurements} measurements × {rel.Slots} slots does not fit the layout");
         }
 
+        if (BaseBundle is null && Layout.HasBalance && payload.Balance is null) return Reject(RejectionReason.ShapeMismatch, "the bootstrap round needs the participant's mass balance model");
+        if (payload.Balance is { } balance && !Layout.Takes(balance))
+        {
+            return Reject(RejectionReason.ShapeMismatch, $"mass balance model of {balance.Slots} slots does not fit the layout");
+        }
+
         return payload.Vector is not null ? CheckVector(payload, Reject) : CheckDetector(payload, Reject);
     }
 
