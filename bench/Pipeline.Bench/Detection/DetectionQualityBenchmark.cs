@@ -104,8 +104,14 @@ public static class DetectionQualityBenchmark
                 ("CBLOF", set.Layout, new CblofOptions { Seed = seed }),
             };
             if (set.Window is { } w) runs.Insert(1, ($"NED (window w={w})", set.Layout with { SequenceLength = w }, setNed));
+            if (set.Layout.Stream == Topics.IiotTelemetry)
+            {
+                // The tanks' mass balance (opt-in; docs/detection.md, "Mass balance"): the simulator's level and flow names.
+                runs.Insert(1, ("NED (mass balance)", set.Layout with { Featurizer = set.Layout.Featurizer with { BalanceLevel = "level_m", BalanceFlow = "flow_m3h" } }, setNed));
+            }
+
             var dumped = new List<(string Name, float[] Scores)>();
-            RelationModel? relations = null;
+            ModelBundle? first = null;
             foreach (var (name, layout, options) in runs)
             {
                 if (args.Contains("--ned-only") && !name.StartsWith("NED", StringComparison.Ordinal)) continue;
@@ -115,7 +121,15 @@ public static class DetectionQualityBenchmark
                 var fitSeconds = fitClock.Elapsed.TotalSeconds;
                 var scores = set.Score(bundle);
                 dumped.Add((name, scores));
-                relations ??= bundle.Relations;
+                first ??= bundle;
+                if (bundle.Balance is { } balance)
+                {
+                    Console.WriteLine(string.Create(inv, $"  mass balance: {balance.Units} units, blame {string.Join("/", balance.Blame.Select(b => b.ToString("F2", inv)))}"));
+                    foreach (var unit in balance.UnitKeys)
+                    {
+                        Console.WriteLine(string.Create(inv, $"    {unit}: area {balance.Area(unit):F3}, residual std {balance.ResidualStd(unit):F3}, flow signs {string.Join("/", balance.Signs(unit)!)}"));
+                    }
+                }
                 var report = DetectionMetrics.Evaluate(scores, labels, bundle.Threshold);
                 summary.Add(string.Create(inv, $"| {set.Name} | {name} | {report.RocAuc:F3} | {report.PrAuc:F3} | {report.F1:F3} | {report.Precision:F3} | {report.Recall:F3} | {report.FalsePositiveRate:F4} | {fitSeconds:F1} |"));
                 var perAttack = attacks.Select(g =>
@@ -127,7 +141,7 @@ public static class DetectionQualityBenchmark
                 breakdown.Add($"| {set.Name} | {name} | {string.Join(", ", perAttack)} |");
                 Console.WriteLine(string.Create(inv, $"  {name,-22} ROC AUC {report.RocAuc:F3}  PR AUC {report.PrAuc:F3}  F1 {report.F1:F3}  fit {fitSeconds:F1}s"));
             }
-            if (dumpDirectory is not null) Dump(dumpDirectory, set, dumped, relations);
+            if (dumpDirectory is not null) Dump(dumpDirectory, set, dumped, first);
         }
 
         Console.WriteLine();
@@ -145,12 +159,12 @@ public static class DetectionQualityBenchmark
     /// entity, every detector's score, then its features as training featurizes the training and test windows in one
     /// pass (the raw features, before standardisation; equal to what the warm scorer computed, see
     /// ConfirmedBlockScoringUnitTests for blocks), with IIoT's <c>rel</c> filled by the first bundle's relation model as
-    /// the scorer fills it.</summary>
-    private static void Dump(string directory, DataSet set, List<(string Name, float[] Scores)> scores, RelationModel? relations)
+    /// the scorer fills it (the data set's layout: no <c>bal</c>).</summary>
+    private static void Dump(string directory, DataSet set, List<(string Name, float[] Scores)> scores, ModelBundle? first)
     {
         var inv = CultureInfo.InvariantCulture;
         Directory.CreateDirectory(directory);
-        var featurized = set.FeaturizeAll(set.Layout).WithRelations(relations);
+        var featurized = set.FeaturizeAll(set.Layout).WithRelations(first?.Relations);
         var names = set.Layout.FeatureNames;
         var dimension = set.Layout.FeatureDimension;
         var path = Path.Combine(directory, set.Name.Replace(' ', '-') + ".csv");
