@@ -26,8 +26,10 @@ namespace Pipeline.Detection;
 /// ill-determined in units whose training window saw a single regime (valve open and pump on throughout).</para>
 /// <para>A level reading whose <c>rel</c> exceeds <see cref="GuardSigma"/> (its value is not what the unit's other
 /// devices predict: the level sensor itself is suspect) silences the unit's <c>bal</c> while it is inside the window: a
-/// spoofed, replayed or drifting level reads as a false net flow. The fit keeps those windows (its trimming drops what
-/// they bend). Flow readings do not guard: silencing the balance after a flow reading with a high <c>rel</c> removed
+/// spoofed, replayed or drifting level reads as a false net flow. The fit leaves those windows out too, unless that
+/// leaves a unit fewer than <see cref="MinSamples"/> (short federated windows): without the guard, one or two units per
+/// seed got areas of 0.25–1.1 m² and residual spreads of 8–40 m³/h, where a level drift took a third of the training
+/// window. Flow readings do not guard: silencing the balance after a flow reading with a high <c>rel</c> removed
 /// the N + K readings during which a spoofed meter's window keeps it broken after the attack, but it also cut a drifting
 /// meter's balance off as soon as one of its readings crossed the threshold (docs/detection.md, "Mass balance").</para>
 /// <para>The residual of a unit is shared by its flow meters; a reading's <c>bal</c> is scaled by its slot's share of
@@ -142,6 +144,10 @@ public sealed class MassBalanceModel
 
     private static UnitBalance? FitUnit(int slots, List<BalanceSample> samples)
     {
+        // The windows without a suspect level reading; all of them where a short window leaves too few (the trimming
+        // then has to drop what a level attack bends, and a long drift can defeat it).
+        var quiet = samples.Where(s => s.Quiet).ToList();
+        if (quiet.Count >= MinSamples) samples = quiet;
         var n = samples.Count;
         if (n < MinSamples) return null;
         var x = samples.Select(s => s.X).ToArray();
@@ -377,5 +383,6 @@ public sealed class MassBalanceModel
     internal readonly record struct UnitBalance(double Area, double Std, long Samples, sbyte[] Signs);
 }
 
-/// <summary>One level reading's window of a unit: net level change per unit area x and each flow slot's mean yⱼ.</summary>
-internal readonly record struct BalanceSample(double X, double[] Y);
+/// <summary>One level reading's window of a unit: net level change per unit area x, each flow slot's mean yⱼ, and
+/// whether no suspect level reading was inside it.</summary>
+internal readonly record struct BalanceSample(double X, double[] Y, bool Quiet);

@@ -46,10 +46,7 @@ internal sealed class MassBalanceTracker
         if (model is null) Samples = new Dictionary<string, List<BalanceSample>>(StringComparer.Ordinal);
     }
 
-    /// <summary>
-    /// Without a model: per unit, a sample per level reading with a full window, guarded or not (the fit's trimming
-    /// drops the samples that attacks bend; a guard here left too few samples in short windows).
-    /// </summary>
+    /// <summary>Without a model: per unit, a sample per level reading with a full window, marked whether the guard was quiet.</summary>
     public Dictionary<string, List<BalanceSample>>? Samples { get; }
 
     /// <summary>Units whose window is kept.</summary>
@@ -76,7 +73,7 @@ internal sealed class MassBalanceTracker
             if (Samples is not null && window.Balance(_flows, out var x))
             {
                 if (!Samples.TryGetValue(unit, out var list)) Samples[unit] = list = [];
-                list.Add(new BalanceSample(x, (double[])_flows.Clone()));
+                list.Add(new BalanceSample(x, (double[])_flows.Clone(), window.Quiet));
             }
         }
 
