@@ -48,10 +48,8 @@ public sealed class MassBalanceUnitTests
         // Unit F1's inflow meter drifts to +8 m³/h over ticks 600–899, against a supply that wanders by ~2.2 m³/h.
         var (test, drifting) = Simulate(ticks: 1200, seed: 3, drift: (Unit: 1, From: 600, To: 900, Offset: 8));
 
-        var events = BundleTrainer.Featurize(Layout, test).WithRelations(bundle.Relations).WithBalance(bundle.Balance);
+        var (bal, rel) = BalAndRel(bundle, test);
 
-        var bal = Column(events, DeviceReadingFeaturizer.BalanceFeature);
-        var rel = Column(events, DeviceReadingFeaturizer.RelationFeature);
         // The other units' inflow meters (the drifting unit's window holds the drift for N + K readings after it ends).
         var normalInflow = Enumerable.Range(0, test.Count).Where(i => test[i].DeviceId is "F0-FIT101" or "F2-FIT101" && bal[i] != 0).Select(i => bal[i]).Order().ToArray();
         Assert.True(normalInflow.Length > 1000, $"{normalInflow.Length} scored inflow readings");
@@ -71,9 +69,7 @@ public sealed class MassBalanceUnitTests
         var bundle = Fitted(train);
         // Unit F2's level sensor reads 1.2 m high over ticks 700–759: a false net flow, which rel catches on the level.
         var (test, _) = Simulate(ticks: 1200, seed: 5, levelOffset: (Unit: 2, From: 700, To: 760, Offset: 1.2));
-        var events = BundleTrainer.Featurize(Layout, test).WithRelations(bundle.Relations).WithBalance(bundle.Balance);
-        var bal = Column(events, DeviceReadingFeaturizer.BalanceFeature);
-        var rel = Column(events, DeviceReadingFeaturizer.RelationFeature);
+        var (bal, rel) = BalAndRel(bundle, test);
 
         var inflowF2 = Enumerable.Range(0, test.Count).Where(i => test[i].DeviceId == "F2-FIT101").ToArray(); // index = tick
         Assert.Contains(Enumerable.Range(0, test.Count), i => test[i].DeviceId == "F2-LIT101" && rel[i] > MassBalanceModel.GuardSigma);
@@ -160,11 +156,14 @@ public sealed class MassBalanceUnitTests
         return new ModelBundle(Layout, standardizer, PcaMahalanobisDetector.Fit(inputs, new PcaMahalanobisOptions { Seed = 1 }), relations, balance);
     }
 
-    private static float[] Column(FeaturizedEvents events, string name)
+    // The bal and rel features of the readings as the bundle's scorer computes them.
+    private static (float[] Bal, float[] Rel) BalAndRel(ModelBundle bundle, IReadOnlyList<DeviceReading> readings)
     {
+        var events = BundleTrainer.Featurize(Layout, readings).WithRelations(bundle.Relations).WithBalance(bundle.Balance);
         var d = Layout.FeatureDimension;
-        var at = Layout.FeatureNames.ToList().IndexOf(name);
-        return [.. Enumerable.Range(0, events.Count).Select(i => events.Features[(i * d) + at])];
+        var names = Layout.FeatureNames.ToList();
+        float[] Column(string name) => [.. Enumerable.Range(0, events.Count).Select(i => events.Features[(i * d) + names.IndexOf(name)])];
+        return (Column(DeviceReadingFeaturizer.BalanceFeature), Column(DeviceReadingFeaturizer.RelationFeature));
     }
 
     // Three units (factories F0–F2, loop 1), one reading per device per second: inflow 36 m³/h whose supply wanders by
