@@ -18,7 +18,7 @@ namespace Pipeline.Detection;
 /// the area A. Block means instead of single readings make the level noise K times smaller in variance; the level
 /// integrates the supply, so the balance holds whatever the supply does.</para>
 /// <para>Robust fit, per unit: for each combination of signs, A from the median of y/x over the samples with |x| at or
-/// above its median; the combination whose residuals have the smallest median absolute value wins (the flows of a
+/// above a quarter of its median; the combination whose residuals have the smallest median absolute value wins (the flows of a
 /// balance all weigh 1/A, so a wrong sign leaves twice that flow unexplained; a least-squares fit of the signs got a
 /// pump's wrong where it ran through the whole window). Then <see cref="TrimRounds"/> least-squares refits of A
 /// through the origin on the samples within <see cref="TrimSigma"/> robust standard deviations (1.4826 × the median
@@ -28,8 +28,7 @@ namespace Pipeline.Detection;
 /// devices predict: the level sensor itself is suspect) silences the unit's <c>bal</c> while it is inside the window: a
 /// spoofed, replayed or drifting level reads as a false net flow. The fit leaves those windows out too, unless that
 /// leaves a unit fewer than <see cref="MinSamples"/> (short federated windows): without the guard, one or two units per
-/// seed got areas of 0.25–1.1 m² and residual spreads of 8–40 m³/h, where a level drift took a third of the training
-/// window. Flow readings do not guard: silencing the balance after a flow reading with a high <c>rel</c> removed
+/// seed got areas of 0.25–1.13 m² and residual spreads of 8–40 m³/h. Flow readings do not guard: silencing the balance after a flow reading with a high <c>rel</c> removed
 /// the N + K readings during which a spoofed meter's window keeps it broken after the attack, but it also cut a drifting
 /// meter's balance off as soon as one of its readings crossed the threshold (docs/detection.md, "Mass balance").</para>
 /// <para>The residual of a unit is shared by its flow meters; a reading's <c>bal</c> is scaled by its slot's share of
@@ -152,7 +151,9 @@ public sealed class MassBalanceModel
         if (n < MinSamples) return null;
         var x = samples.Select(s => s.X).ToArray();
         var magnitudes = x.Select(Math.Abs).ToArray();
-        var cut = Median(magnitudes);
+        // Every sample whose net flow is not near zero (there y/x is mostly noise). Not only the larger half: a drifting
+        // level inflates x, so its samples would fill that half (seed 5: 0.35 of a unit's quiet samples, area 1.09 m²).
+        var cut = Median(magnitudes) / 4;
         var large = Enumerable.Range(0, n).Where(i => magnitudes[i] >= cut && magnitudes[i] > 0).ToArray();
         if (large.Length < 2) return null;
 
