@@ -81,8 +81,8 @@ public sealed class FeaturizedEvents
     public MassBalanceModel? FitBalance()
     {
         if (!Layout.HasBalance) return null;
-        var tracker = new MassBalanceTracker(Layout, null);
-        Replay(tracker, (float[])Features.Clone());
+        var tracker = new MassBalanceTracker(Layout, null); // reads the rows only
+        Replay(tracker, Features);
         var flow = Layout.Measurements.ToList().IndexOf(Layout.Featurizer.BalanceFlow!);
         return MassBalanceModel.Fit(Layout.Featurizer.UnitSlots, tracker.Samples!, Relations, flow);
     }
@@ -106,7 +106,16 @@ public sealed class FeaturizedEvents
         }
 
         var features = (float[])Features.Clone();
-        Replay(new MassBalanceTracker(Layout, balance), features);
+        if (balance is not null)
+        {
+            Replay(new MassBalanceTracker(Layout, balance), features);
+        }
+        else
+        {
+            var d = Layout.FeatureDimension;
+            for (var at = d - 1; at < features.Length; at += d) features[at] = 0; // bal is the last feature
+        }
+
         return new FeaturizedEvents(Layout, features, (string[])Entities, OwnSlots, Units, Relations, balance);
     }
 

@@ -5,7 +5,7 @@ namespace Pipeline.Detection;
 /// <summary>
 /// The per-unit windows of <see cref="MassBalanceModel"/>: fed the featurized IIoT rows in event order (after the
 /// relation model has filled <c>rel</c>), it writes each flow reading's <c>bal</c> feature, or, without a model,
-/// collects the samples that fit one.
+/// only reads the rows and collects the samples that fit one.
 /// </summary>
 /// <remarks>
 /// Per unit it keeps the last <see cref="MassBalanceModel.Window"/> + <see cref="MassBalanceModel.Block"/> level
@@ -25,7 +25,6 @@ internal sealed class MassBalanceTracker
     private readonly int _rel;
     private readonly int _bal;
     private readonly LruCache<UnitWindow> _units;
-    private readonly double[] _flows;
 
     /// <summary>A tracker for rows of <paramref name="layout"/> (which must have the balance), applying
     /// <paramref name="model"/>, or collecting <see cref="Samples"/> when it is null.</summary>
@@ -42,7 +41,6 @@ internal sealed class MassBalanceTracker
         _rel = DeviceReadingFeaturizer.SnapshotStart(k) + (2 * k * _slots);
         _bal = _rel + 1;
         _units = new LruCache<UnitWindow>(layout.Featurizer.MaxEntities);
-        _flows = new double[_slots];
         if (model is null) Samples = new Dictionary<string, List<BalanceSample>>(StringComparer.Ordinal);
     }
 
@@ -55,12 +53,13 @@ internal sealed class MassBalanceTracker
     /// <summary>
     /// Takes one featurized row (<paramref name="ownSlots"/>: the featurizer's own slot per measurement) of a device of
     /// <paramref name="unit"/>: a reading of the unit's first level device advances the unit's window, a flow reading adds
-    /// to its slot's integral; then writes the row's <c>bal</c> (0 except for flow readings of a unit with a balance).
+    /// to its slot's integral; then, with a model, writes the row's <c>bal</c> (0 except for flow readings of a unit with
+    /// a balance).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Observe(Span<float> row, ReadOnlySpan<sbyte> ownSlots, string unit)
     {
-        row[_bal] = 0;
+        if (_model is not null) row[_bal] = 0;
         var levelSlot = ownSlots[_level];
         var flowSlot = ownSlots[_flow];
         if (levelSlot != 0 && flowSlot < 0) return;
@@ -70,16 +69,16 @@ internal sealed class MassBalanceTracker
         if (levelSlot == 0)
         {
             window.Push(row[DeviceReadingFeaturizer.ValueIndex(_level)], dt, row[_rel] > MassBalanceModel.GuardSigma);
-            if (Samples is not null && window.Balance(_flows, out var x))
+            if (Samples is not null && window.Ready)
             {
                 if (!Samples.TryGetValue(unit, out var list)) Samples[unit] = list = [];
-                list.Add(new BalanceSample(x, (double[])_flows.Clone(), window.Quiet));
+                list.Add(new BalanceSample(window.X, (double[])window.Flows.Clone(), window.Quiet));
             }
         }
 
-        if (flowSlot >= 0 && window.Model is { } balance && window.Quiet && window.Balance(_flows, out var net))
+        if (flowSlot >= 0 && window.Model is { } balance && window.Quiet && window.Ready)
         {
-            row[_bal] = _model!.Residual(balance, net, _flows, flowSlot);
+            row[_bal] = _model!.Residual(balance, window.X, window.Flows, flowSlot);
         }
     }
 
@@ -98,12 +97,21 @@ internal sealed class MassBalanceTracker
             _slots = slots;
             _integrals = new double[Capacity * slots];
             Integrals = new double[slots];
+            Flows = new double[slots];
             if (model is not null && model.TryGet(unit, out var balance)) Model = balance;
         }
 
         public double[] Integrals { get; }
 
         public MassBalanceModel.UnitBalance? Model { get; }
+
+        // The window's balance as of the last level reading (it changes only then): whether it is defined (the window is
+        // full and time passed between the blocks), x (net level change per unit area, per hour) and each slot's mean flow.
+        public bool Ready { get; private set; }
+
+        public double X { get; private set; }
+
+        public double[] Flows { get; }
 
         // No level reading with a high rel inside the window.
         public bool Quiet => _ticks - _flaggedAt > Capacity;
@@ -117,18 +125,17 @@ internal sealed class MassBalanceTracker
             Integrals.CopyTo(_integrals.AsSpan(at * _slots, _slots));
             if (flagged) _flaggedAt = _ticks;
             _ticks++;
+            Ready = Balance();
         }
 
-        // x (net level change per unit area, per hour) and each slot's mean flow between the two block means; false until
-        // the window is full or when no time passed between the blocks.
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public bool Balance(Span<double> flows, out double x)
+        private bool Balance()
         {
-            x = 0;
             if (_ticks < Capacity) return false;
             const int k = MassBalanceModel.Block;
             double levelOld = 0, levelNew = 0, timeOld = 0, timeNew = 0;
-            flows.Clear();
+            var flows = Flows;
+            Array.Clear(flows);
             var oldest = _ticks - Capacity; // the older block is the first K of the ring's span, the newer the last K
             for (var i = 0; i < k; i++)
             {
@@ -143,7 +150,7 @@ internal sealed class MassBalanceTracker
 
             var span = (timeNew - timeOld) / k;
             if (!(span > 0)) return false;
-            x = (levelNew - levelOld) / k * 3600 / span;
+            X = (levelNew - levelOld) / k * 3600 / span;
             for (var j = 0; j < _slots; j++) flows[j] /= k * span;
             return true;
         }
