@@ -106,9 +106,10 @@ public sealed class FederationOptions
     /// The measurement that is each process unit's tank level, for the mass balance (the <c>bal</c> feature,
     /// <see cref="FeaturizerOptions.BalanceLevel"/>; with <see cref="BalanceFlow"/>, and it needs
     /// <see cref="RelationResiduals"/>). Empty (default): off. For the water-treatment simulator: <c>level_m</c> and
-    /// <c>flow_m3h</c>. Applies to the iiot.telemetry model(s) only. Off by default because it did not pass the keep rule of docs/detection.md ("Mass balance"): a large
-    /// gain where flow meters drift, a small loss elsewhere. Each unit's area comes from the bootstrap round's local
-    /// window of the participant that holds the unit: a window needs at least 240 level readings of a unit for it.
+    /// <c>flow_m3h</c>. Applies to the iiot.telemetry model(s) only. Off by default because it did not pass the keep rule
+    /// of docs/detection.md ("Mass balance"): a large gain where flow meters drift, a small loss elsewhere. Each unit's
+    /// area comes from the bootstrap round's local window of the participant that holds the unit: a window needs at least
+    /// 240 level readings of a unit for it.
     /// </summary>
     public string BalanceLevel { get; set; } = "";
 

@@ -116,28 +116,11 @@ public sealed class MassBalanceModel
     // Each flow slot's share of the flow meters' relation-residual variances; 1 for every slot when none has a model.
     private static double[] BlameFrom(RelationModel? relations, int flowMeasurement, int slots)
     {
+        var usable = relations is not null && flowMeasurement >= 0 && flowMeasurement < relations.Measurements && relations.Slots == slots;
         var blame = new double[slots];
-        if (relations is null || flowMeasurement < 0 || flowMeasurement >= relations.Measurements || relations.Slots != slots)
-        {
-            Array.Fill(blame, 1.0);
-            return blame;
-        }
-
-        var total = 0.0;
-        for (var j = 0; j < slots; j++)
-        {
-            var std = relations.ResidualStd(flowMeasurement, j);
-            blame[j] = std * std;
-            total += blame[j];
-        }
-
-        if (!(total > 0))
-        {
-            Array.Fill(blame, 1.0);
-            return blame;
-        }
-
-        for (var j = 0; j < slots; j++) blame[j] /= total;
+        for (var j = 0; j < slots; j++) blame[j] = usable ? Math.Pow(relations!.ResidualStd(flowMeasurement, j), 2) : 0;
+        var total = blame.Sum();
+        for (var j = 0; j < slots; j++) blame[j] = total > 0 ? blame[j] / total : 1;
         return blame;
     }
 
