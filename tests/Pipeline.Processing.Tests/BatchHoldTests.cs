@@ -3,6 +3,7 @@ using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts;
+using Pipeline.Platform.Kafka;
 using Pipeline.Processing.Engine;
 using Pipeline.Testing;
 
@@ -102,6 +103,55 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
         Assert.True(missing.Count == 0, $"{missing.Count} of {positions.Count} records without an output, e.g. {string.Join(", ", missing.Take(5))}");
     }
 
+    // Incremental (cooperative-sticky) rebalancing: a second instance joins while the first holds records of every
+    // partition. The first gives up only some partitions, keeps its place and its held records in the others (reading
+    // none of their records twice), and every record still gets an output.
+    [Fact]
+    public async Task RunAsync_CooperativeStickyInstanceJoinsMidStream_FirstKeepsItsOtherPartitionsAndEveryRecordGetsAnOutput()
+    {
+        var topics = new KafkaTestTopics(kafka);
+        var clients = new KafkaClientFactory(kafka.BootstrapServers, new KafkaOptions
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            TopicPrefix = topics.Prefix,
+            Consumer = new ConsumerConfig { PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky },
+        });
+        var group = $"coop-{Guid.NewGuid():N}";
+        var positions = PublishInput(topics, perPartition: 150);
+        var first = new HoldingProcessor(topics.Topic(Topics.Alerts), HoldBack, releaseOnTick: true) { PauseAfter = positions.Count / 2, Resume = new() };
+        var second = new HoldingProcessor(topics.Topic(Topics.Alerts), HoldBack, releaseOnTick: true);
+        using var stop = new CancellationTokenSource();
+        var runFirst = StartLoop(topics, first, group, ProcessingGuarantee.AtLeastOnce, stop.Token, clients);
+        await first.Paused.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var runSecond = StartLoop(topics, second, group, ProcessingGuarantee.AtLeastOnce, stop.Token, clients);
+        first.Resume.SetResult();
+        // The stream goes on until the second instance is given partitions, so the first holds records when it gives
+        // some up; then a last stretch for both.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (second.FirstSeen.IsEmpty && clock.Elapsed < TimeSpan.FromSeconds(60) && !runFirst.IsCompleted && !runSecond.IsCompleted)
+        {
+            positions.AddRange(PublishInput(topics, perPartition: 2));
+            await Task.Delay(20);
+        }
+        positions.AddRange(PublishInput(topics, perPartition: 50));
+        var missing = await MissingOutputsAsync(topics, positions, TimeSpan.FromSeconds(60));
+        // Stopping releases the rest.
+        var releases = first.Releases.ToArray();
+        await stop.CancelAsync();
+        await Task.WhenAll(runFirst, runSecond);
+
+        Assert.NotEmpty(second.FirstSeen);
+        Assert.True(missing.Count == 0, $"{missing.Count} of {positions.Count} records without an output, e.g. {string.Join(", ", missing.Take(5))}");
+        var revoked = releases.SelectMany(r => r).ToHashSet();
+        Assert.True(releases.All(r => r.Length < KafkaTestTopics.InputPartitions),
+            $"the first instance gave up all its partitions at once: {string.Join(" | ", releases.Select(r => string.Join(",", r)))}");
+        Assert.NotEmpty(revoked);
+        var kept = Enumerable.Range(0, KafkaTestTopics.InputPartitions).Except(revoked).ToList();
+        Assert.NotEmpty(kept);
+        Assert.True(first.ReadTwice.IsEmpty, $"records of partitions the first instance kept read again: {string.Join(", ", first.ReadTwice.Take(5))}");
+        Assert.All(second.FirstSeen.Keys, p => Assert.Contains(p, revoked));
+    }
+
     public enum Failure
     {
         None,
@@ -117,14 +167,15 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
         topics.PublishRaw([.. Enumerable.Range(0, perPartition * KafkaTestTopics.InputPartitions)
             .Select(i => (Topics.ChainBlocks, (string?)$"k{i}", Encoding.UTF8.GetBytes($"v{i}"), i % KafkaTestTopics.InputPartitions))]);
 
-    private static Task StartLoop(KafkaTestTopics topics, HoldingProcessor processor, string group, ProcessingGuarantee guarantee, CancellationToken cancellationToken)
+    private static Task StartLoop(
+        KafkaTestTopics topics, HoldingProcessor processor, string group, ProcessingGuarantee guarantee, CancellationToken cancellationToken, KafkaClientFactory? clients = null)
     {
         var settings = new BatchLoopSettings(
             [topics.Topic(Topics.ChainBlocks)], group, $"hold-{Guid.NewGuid():N}", BatchSize: 16, BatchTimeout: TimeSpan.FromMilliseconds(50),
             guarantee, MaxMessageBytes: 1_000_000, RetryBackoff: TimeSpan.FromMilliseconds(50), SummaryInterval: TimeSpan.Zero,
             BatchLinger: TimeSpan.Zero, MaxBatchesInFlight: 8);
         var metrics = new ProcessingMetrics("hold-test");
-        var loop = new BatchConsumerLoop(topics.Clients, processor, settings, metrics, NullLogger.Instance);
+        var loop = new BatchConsumerLoop(clients ?? topics.Clients, processor, settings, metrics, NullLogger.Instance);
         return loop.RunAsync(cancellationToken).ContinueWith(t =>
         {
             metrics.Dispose();
@@ -166,11 +217,15 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
     private sealed class HoldingProcessor(string outputTopic, int holdBack, bool releaseOnTick) : IBatchProcessor
     {
         private readonly Dictionary<int, Queue<long>> _held = [];
+        private readonly HashSet<(int Partition, long Offset)> _read = [];
         private int _consumed;
         private int _ticks;
 
-        /// <summary>Records consumed after which the next batch blocks until the loop is cancelled (null: never).</summary>
+        /// <summary>Records consumed after which the next batch blocks until <see cref="Resume"/> completes or, without
+        /// it, the loop is cancelled (null: never).</summary>
         public int? PauseAfter { get; init; }
+
+        public TaskCompletionSource? Resume { get; init; }
 
         public Failure FailOnce { get; init; }
 
@@ -186,14 +241,20 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
         /// <summary>Per partition, the first offset this processor was given.</summary>
         public ConcurrentDictionary<int, long> FirstSeen { get; } = new();
 
+        /// <summary>The partitions of each <see cref="OnPartitionsReleased"/> call.</summary>
+        public ConcurrentQueue<int[]> Releases { get; } = new();
+
+        /// <summary>Records given to this processor a second time without their partition being released in between.</summary>
+        public ConcurrentQueue<string> ReadTwice { get; } = new();
+
         public static string OutputKey(int partition, long offset) => $"{partition}/{offset}";
 
         public async Task ProcessAsync(IReadOnlyList<InputRecord> batch, BatchResult result, CancellationToken cancellationToken)
         {
-            if (_consumed >= PauseAfter)
+            if (_consumed >= PauseAfter && !Paused.Task.IsCompleted)
             {
                 Paused.TrySetResult();
-                await Task.Delay(Timeout.Infinite, cancellationToken);
+                await (Resume?.Task ?? Task.Delay(Timeout.Infinite, cancellationToken)).WaitAsync(cancellationToken);
             }
             // Whether this batch released a record from before its own first record of that partition: a rewind to
             // the batch's first offsets would not read that record again.
@@ -202,6 +263,10 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
             foreach (var record in batch)
             {
                 FirstSeen.TryAdd(record.Partition, record.Offset);
+                if (!_read.Add((record.Partition, record.Offset)))
+                {
+                    ReadTwice.Enqueue(OutputKey(record.Partition, record.Offset));
+                }
                 firstInBatch.TryAdd(record.Partition, record.Offset);
                 if (!_held.TryGetValue(record.Partition, out var queue))
                 {
@@ -253,6 +318,8 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
 
         public void OnPartitionsReleased(IReadOnlyList<(string Topic, int Partition)> partitions)
         {
+            Releases.Enqueue([.. partitions.Select(p => p.Partition)]);
+            _read.RemoveWhere(r => partitions.Any(p => p.Partition == r.Partition));
             foreach (var (_, partition) in partitions)
             {
                 if (_held.Remove(partition, out var queue) && queue.Count > 0)

@@ -20,7 +20,9 @@ namespace Pipeline.Processing.Engine;
 /// the in-flight batches are finished first (their acknowledgements awaited, bounded; the acknowledged
 /// ones committed while the partitions are still ours) and records still being collected for the
 /// revoked partitions are released unprocessed and uncommitted, so the new owner reads them again
-/// from the committed offset. Nothing acknowledged is lost and nothing is committed before its
+/// from the committed offset. Under incremental (cooperative-sticky) rebalancing the instance keeps its other
+/// partitions; those that an unacknowledged in-flight batch touched are rewound like after a failed batch, so none of
+/// their records is skipped. Nothing acknowledged is lost and nothing is committed before its
 /// outputs are acknowledged.</para>
 /// <para>Errors: a fatal Kafka error (Error.IsFatal, a fenced transactional producer) or a
 /// <see cref="ProcessingFatalException"/> ends <see cref="RunAsync"/> with a
@@ -82,33 +84,13 @@ public sealed partial class BatchConsumerLoop
     private long _batchStarted;
     private volatile bool _assigned;
 
-    /// <exception cref="ArgumentException">The consumer settings name a cooperative partition assignment strategy.</exception>
     public BatchConsumerLoop(KafkaClientFactory clients, IBatchProcessor processor, BatchLoopSettings settings, ProcessingMetrics metrics, ILogger logger)
     {
-        RequireEagerAssignment(clients.ConsumerConfig(settings.GroupId, settings.ClientId));
         _clients = clients;
         _processor = processor;
         _settings = settings;
         _metrics = metrics;
         _logger = logger;
-    }
-
-    /// <summary>
-    /// Refuses a cooperative partition assignment strategy (<c>cooperative-sticky</c>). On a revocation the loop finishes
-    /// or forgets every in-flight batch and does not seek the partitions it keeps: under the eager protocol (range,
-    /// roundrobin; librdkafka's default) a rebalance revokes every partition, so each one is re-read from its committed
-    /// offset, but an incremental one keeps some and would skip their records of the forgotten batches.
-    /// </summary>
-    internal static void RequireEagerAssignment(ConsumerConfig config)
-    {
-        var strategy = config.FirstOrDefault(kv => kv.Key == "partition.assignment.strategy").Value;
-        if (strategy is not null && strategy.Contains("cooperative", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ArgumentException(
-                $"Kafka:Consumer:PartitionAssignmentStrategy '{strategy}' is not supported by the processors: they need an eager " +
-                "strategy (Range or RoundRobin; unset means librdkafka's range,roundrobin). With incremental (cooperative) " +
-                "rebalancing a revocation would forget in-flight batches of partitions this instance keeps, and skip their records.");
-        }
     }
 
     /// <summary>True while the consumer holds at least one partition.</summary>
@@ -420,7 +402,7 @@ public sealed partial class BatchConsumerLoop
             // Transient: nothing of this batch was committed. Rewind and try again after a pause.
             AbortQuietly(producer, inTransaction);
             LogBatchRetry(_logger, _metrics.Processor, _pending.Count, e.GetType().Name, e.Message);
-            Rewind(consumer, ranges, offsets);
+            Rewind(consumer, ranges, offsets?.Select(next => next.TopicPartition));
             _pending.Clear();
             await Task.Delay(_settings.RetryBackoff, cancellationToken).ConfigureAwait(false);
         }
@@ -529,9 +511,11 @@ public sealed partial class BatchConsumerLoop
 
     /// <summary>Synchronous end of the in-flight batches (revocation, stop): waits a bounded time for
     /// their acknowledgements, commits the acknowledged prefix (unless the partitions were lost) and
-    /// forgets the rest, whose records the partitions' next owner reads again.</summary>
-    private void DrainInFlight(IConsumer<string?, byte[]> consumer, bool commit)
+    /// forgets the rest, whose records the partitions' next owner reads again. Returns the partitions of the
+    /// forgotten batches.</summary>
+    private HashSet<TopicPartition> DrainInFlight(IConsumer<string?, byte[]> consumer, bool commit)
     {
+        var forgotten = new HashSet<TopicPartition>();
         if (_inFlight.Count > 0)
         {
             try
@@ -546,6 +530,10 @@ public sealed partial class BatchConsumerLoop
             {
                 Acknowledged(_inFlight.Dequeue());
             }
+            foreach (var batch in _inFlight)
+            {
+                forgotten.UnionWith(batch.Next.Select(next => next.TopicPartition));
+            }
             _inFlight.Clear();
         }
         if (commit)
@@ -556,6 +544,7 @@ public sealed partial class BatchConsumerLoop
         {
             _acknowledged.Clear();
         }
+        return forgotten;
     }
 
     private void Acknowledged(InFlightBatch batch)
@@ -659,25 +648,23 @@ public sealed partial class BatchConsumerLoop
         }
     }
 
-    /// <summary>After a failed batch: releases to the processor every partition of the failed batch
-    /// (<paramref name="ranges"/>, and <paramref name="current"/>, what it would have committed, which names the holds it
-    /// released), of the in-flight batches (forgotten here) and every partition with held records, then seeks each back
-    /// to <see cref="_rewindTo"/>: the capped position of its last successful batch. Their records, held ones
-    /// included, are read again.</summary>
+    /// <summary>After a failed batch (or batches forgotten at a revocation): releases to the processor every partition
+    /// of the failed batch (<paramref name="ranges"/>, and <paramref name="current"/>: those it would have committed, which
+    /// name the holds it released, or the forgotten batches' kept partitions), of the in-flight batches (forgotten here)
+    /// and every partition with held records, drops their pending records, then seeks each back to
+    /// <see cref="_rewindTo"/>: the capped position of its last successful batch. Their records, held ones included, are
+    /// read again.</summary>
     /// <remarks>Held partitions are released even when the failed batch did not name them: a processor may have
     /// finished one of their records without its oldest held offset moving. Without holds the seek target is the
     /// first offset of the failed batch, as offsets are contiguous.</remarks>
-    private void Rewind(IConsumer<string?, byte[]> consumer, List<PartitionRange> ranges, List<TopicPartitionOffset>? current)
+    private void Rewind(IConsumer<string?, byte[]> consumer, List<PartitionRange> ranges, IEnumerable<TopicPartition>? current)
     {
         var affected = new HashSet<TopicPartition>(_holds.Keys);
         foreach (var range in ranges)
         {
             affected.Add(range.Partition);
         }
-        foreach (var next in current ?? [])
-        {
-            affected.Add(next.TopicPartition);
-        }
+        affected.UnionWith(current ?? []);
         foreach (var batch in _inFlight)
         {
             foreach (var next in batch.Next)
@@ -691,6 +678,7 @@ public sealed partial class BatchConsumerLoop
             return;
         }
         _holds.Clear();
+        _pending.RemoveAll(r => affected.Contains(r.TopicPartition));
         _processor.OnPartitionsReleased([.. affected.Select(tp => (tp.Topic, tp.Partition.Value))]);
         var assignment = consumer.Assignment.ToHashSet();
         foreach (var tp in affected)
@@ -739,7 +727,7 @@ public sealed partial class BatchConsumerLoop
         var released = _pending.RemoveAll(r => revoked.Contains(r.TopicPartition));
         // Batches already processed finish here: acknowledged ones are committed (while the partitions
         // are still ours), the others are released like pending records.
-        DrainInFlight(consumer, commit: !lost);
+        var forgotten = DrainInFlight(consumer, commit: !lost);
         foreach (var tp in revoked)
         {
             _metrics.ForgetPartition(tp.Topic, tp.Partition.Value);
@@ -748,6 +736,13 @@ public sealed partial class BatchConsumerLoop
         }
         // Their held records were not committed past: the next owner reads them again.
         _processor.OnPartitionsReleased([.. partitions.Select(p => (p.Topic, p.Partition.Value))]);
+        // An incremental (cooperative) revocation keeps the other partitions: the forgotten batches' records of those
+        // are read again, as after a failed batch. An eager one revokes every partition, so none is kept.
+        forgotten.ExceptWith(revoked);
+        if (forgotten.Count > 0)
+        {
+            Rewind(consumer, [], forgotten);
+        }
         _assigned = consumer.Assignment.Count > revoked.Count;
         LogRevoked(_logger, _metrics.Processor, lost ? "lost" : "revoked", string.Join(",", partitions.Select(p => $"{p.Topic}[{p.Partition.Value}]")), released);
     }
