@@ -10,8 +10,12 @@ namespace Pipeline.Processing.Tests;
 /// <summary>Two `pipeline process scoring` processes in one consumer group; one is SIGKILLed mid-stream.</summary>
 public sealed class ScoringFailoverTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>
 {
-    [Fact]
-    public async Task TwoInstances_OneKilledMidStream_EveryEventScoredAndNoAlertIdMissing()
+    // Range: the eager protocol (every rebalance revokes every partition); CooperativeSticky: the incremental one (the
+    // survivor keeps its partitions, with their held blocks, and is given the killed instance's).
+    [Theory]
+    [InlineData("Range")]
+    [InlineData("CooperativeSticky")]
+    public async Task TwoInstances_OneKilledMidStream_EveryEventScoredAndNoAlertIdMissing(string assignmentStrategy)
     {
         var topics = new KafkaTestTopics(kafka);
         // Every event alerts (threshold below every score), so the set of alert ids is the set of
@@ -29,6 +33,7 @@ public sealed class ScoringFailoverTests(KafkaFixture kafka) : IClassFixture<Kaf
             "--set", "Processing:BatchSize=200",
             "--set", "Processing:SummaryIntervalSeconds=1",
             "--set", "Processing:Scoring:ConfirmationTimeoutSeconds=2",
+            "--set", $"Kafka:Consumer:PartitionAssignmentStrategy={assignmentStrategy}",
         ];
         using var first = ChildProcess.StartPipeline(args);
         using var second = ChildProcess.StartPipeline(args);
