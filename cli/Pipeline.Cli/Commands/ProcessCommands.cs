@@ -32,7 +32,8 @@ internal static class ProcessCommands
         };
         var group = new Option<string?>("--group")
         {
-            Description = "Consumer group (default Processing:GroupId, else pipeline-scoring-<stream>).",
+            Description = "Consumer group (default Processing:GroupId, else pipeline-scoring-<stream>). Instances of one group share the partitions; " +
+                "with --set Kafka:Consumer:PartitionAssignmentStrategy=CooperativeSticky only the partitions that change owner move when one joins or leaves.",
         };
         var command = new Command(
             "scoring",
