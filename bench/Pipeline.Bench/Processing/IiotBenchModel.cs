@@ -10,12 +10,13 @@ namespace Pipeline.Bench.Processing;
 /// bootstrap round would, with the coordinator's default layout and detector settings
 /// (water-treatment measurements, feature window 16, encoder 32-8, E = 4, B = 32, η = 0.03,
 /// momentum 0.9, contamination 1 %), on readings of the default scenario under another seed than
-/// the events that are then scored.</summary>
+/// the events that are then scored. With <c>massBalance</c> the layout also carries the tanks' mass balance
+/// (docs/detection.md, "Mass balance"), which needs more readings per unit to fit.</summary>
 internal static class IiotBenchModel
 {
     public const string ModelName = "iiot-ned";
 
-    public static ModelBundle Train(int readings, long seed)
+    public static ModelBundle Train(int readings, long seed, bool massBalance = false)
     {
         var events = new List<DeviceReading>(readings);
         foreach (var message in new ScenarioWorld(ScenarioLoader.Default, seed).Stream(ProducerDomains.Iiot))
@@ -30,7 +31,7 @@ internal static class IiotBenchModel
         {
             Stream = Topics.IiotTelemetry,
             Measurements = BundleLayout.WaterTreatmentMeasurements,
-            Featurizer = new FeaturizerOptions { Window = 16 },
+            Featurizer = massBalance ? new FeaturizerOptions { Window = 16, BalanceLevel = "level_m", BalanceFlow = "flow_m3h" } : new FeaturizerOptions { Window = 16 },
         };
         var options = new NedOptions { HiddenLayers = [32, 8], Epochs = 4, BatchSize = 32, LearningRate = 0.03, Momentum = 0.9, Contamination = 0.01, Seed = 7 };
         return BundleTrainer.Fit(layout, BundleTrainer.Featurize(layout, events), options);
