@@ -110,12 +110,7 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
     public async Task RunAsync_CooperativeStickyInstanceJoinsMidStream_FirstKeepsItsOtherPartitionsAndEveryRecordGetsAnOutput()
     {
         var topics = new KafkaTestTopics(kafka);
-        var clients = new KafkaClientFactory(kafka.BootstrapServers, new KafkaOptions
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            TopicPrefix = topics.Prefix,
-            Consumer = new ConsumerConfig { PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky },
-        });
+        var clients = CooperativeClients(topics);
         var group = $"coop-{Guid.NewGuid():N}";
         var positions = PublishInput(topics, perPartition: 150);
         var first = new HoldingProcessor(topics.Topic(Topics.Alerts), HoldBack, releaseOnTick: true) { PauseAfter = positions.Count / 2, Resume = new() };
@@ -152,6 +147,62 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
         Assert.All(second.FirstSeen.Keys, p => Assert.Contains(p, revoked));
     }
 
+    // What the loop relies on when a cooperative revocation forgets an in-flight batch: inside the revocation callback
+    // it seeks a partition the instance keeps, and that seek takes effect (here: records already read come again).
+    [Fact]
+    public async Task CooperativeRevocation_SeekOfAKeptPartitionInsideTheCallback_ReadsItAgainFromThere()
+    {
+        var topics = new KafkaTestTopics(kafka);
+        var clients = CooperativeClients(topics);
+        var group = $"coop-seek-{Guid.NewGuid():N}";
+        var positions = PublishInput(topics, perPartition: 20);
+        TopicPartition? sought = null;
+        using var first = clients.CreateConsumer(group, "coop-seek-first", b => b.SetPartitionsRevokedHandler((c, revoked) =>
+        {
+            var kept = c.Assignment.Except(revoked.Select(r => r.TopicPartition)).ToList();
+            if (sought is null && kept.Count > 0)
+            {
+                sought = kept[0];
+                c.Seek(new TopicPartitionOffset(sought, 0));
+            }
+        }));
+        first.Subscribe(topics.Topic(Topics.ChainBlocks));
+        var read = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (read < positions.Count && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            read += first.Consume(TimeSpan.FromMilliseconds(100)) is { Message: not null } ? 1 : 0;
+        }
+        Assert.Equal(positions.Count, read);
+
+        using var stopSecond = new CancellationTokenSource();
+        var second = Task.Run(() =>
+        {
+            using var consumer = clients.CreateConsumer(group, "coop-seek-second");
+            consumer.Subscribe(topics.Topic(Topics.ChainBlocks));
+            while (!stopSecond.IsCancellationRequested)
+            {
+                consumer.Consume(TimeSpan.FromMilliseconds(100));
+            }
+            consumer.Close();
+        });
+        ConsumeResult<string?, byte[]>? again = null;
+        while (again is null && clock.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            if (first.Consume(TimeSpan.FromMilliseconds(100)) is { Message: not null } record && sought is not null && record.TopicPartition == sought)
+            {
+                again = record;
+            }
+        }
+        await stopSecond.CancelAsync();
+        await second;
+        first.Close();
+
+        Assert.NotNull(sought);
+        Assert.NotNull(again);
+        Assert.Equal(0, again.Offset.Value);
+    }
+
     public enum Failure
     {
         None,
@@ -162,6 +213,13 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
         /// <summary>The outputs of the held records from before it that one batch releases are refused by the producer.</summary>
         DeliveryFails,
     }
+
+    private KafkaClientFactory CooperativeClients(KafkaTestTopics topics) => new(kafka.BootstrapServers, new KafkaOptions
+    {
+        BootstrapServers = kafka.BootstrapServers,
+        TopicPrefix = topics.Prefix,
+        Consumer = new ConsumerConfig { PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky },
+    });
 
     private static List<TopicPartitionOffset> PublishInput(KafkaTestTopics topics, int perPartition) =>
         topics.PublishRaw([.. Enumerable.Range(0, perPartition * KafkaTestTopics.InputPartitions)
