@@ -68,7 +68,7 @@ public sealed class WindowEvaluationUnitTests : IDisposable
         var (model, _) = RoundAggregator.Calibrate(candidate, bundle, reports, candidate.Version + 1, DateTimeOffset.UnixEpoch);
 
         var expected = WindowEvaluation.Aggregate([.. reports.Accepted.Select(a => a.Update.LocalMetrics)], model.Threshold);
-        Assert.Equal(4, expected.Count);
+        Assert.Equal(5, expected.Count);
         foreach (var metric in expected) Assert.Equal(metric.Value, Metric(model.Metrics, metric.Name));
         Assert.Equal(Windows.Values.Sum(w => w.Count), Metric(model.Metrics, WindowEvaluation.LabelledMetric));
     }
@@ -127,6 +127,7 @@ public sealed class WindowEvaluationUnitTests : IDisposable
 
         Assert.Equal((0.9 * 100 + 0.7 * 300) / 400, Metric(metrics, WindowEvaluation.AucMetric), 12);
         Assert.Equal(400, Metric(metrics, WindowEvaluation.LabelledMetric));
+        Assert.Equal(30, Metric(metrics, WindowEvaluation.LabelledAttacksMetric));
         var (attacksAbove, normalsAbove) = (8 + 14.0, 10 + 22.5);
         Assert.Equal(attacksAbove / (attacksAbove + normalsAbove), Metric(metrics, WindowEvaluation.PrecisionMetric), 12);
         Assert.Equal(attacksAbove / 30, Metric(metrics, WindowEvaluation.RecallMetric), 12);
@@ -154,7 +155,7 @@ public sealed class WindowEvaluationUnitTests : IDisposable
         var metrics = WindowEvaluation.Aggregate([normalsOnly], threshold: 1);
 
         Assert.Equal(0, Metric(metrics, WindowEvaluation.PrecisionMetric));
-        Assert.DoesNotContain(metrics, m => m.Name is WindowEvaluation.AucMetric or WindowEvaluation.LabelledMetric or WindowEvaluation.RecallMetric);
+        Assert.DoesNotContain(metrics, m => m.Name is WindowEvaluation.AucMetric or WindowEvaluation.LabelledMetric or WindowEvaluation.LabelledAttacksMetric or WindowEvaluation.RecallMetric);
     }
 
     [Fact]

@@ -252,16 +252,16 @@ internal static class UpCommands
         /// windows (in-sample; docs/federation.md).</summary>
         private static void PrintModels(List<GlobalModel> models)
         {
-            Console.WriteLine("global models (calibrated versions; auc/precision/recall on the participants' labelled windows):");
+            Console.WriteLine("global models (calibrated versions; auc/precision/recall on the participants' labelled windows; attacks: the attack events in them):");
             foreach (var model in models.GroupBy(m => m.ModelName).OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 var used = model.Where(m => Metric(m, "calibrated") is not 0).OrderBy(m => m.Version).ToList();
                 Console.WriteLine($"  {model.Key} ({model.First().DetectorKind}): {used.Count} versions, latest v{(used.Count > 0 ? used[^1].Version : 0)}");
-                Console.WriteLine($"    {"version",8} {"round",6} {"parts",6} {"samples",9} {"threshold",10} {"auc",6} {"precision",9} {"recall",7}");
+                Console.WriteLine($"    {"version",8} {"round",6} {"parts",6} {"samples",9} {"threshold",10} {"attacks",8} {"auc",6} {"precision",9} {"recall",7}");
                 foreach (var m in used)
                 {
                     Console.WriteLine(
-                        $"    {m.Version,8} {m.Round,6} {m.Participants.Count,6} {Format(Metric(m, "samples"), "N0"),9} {m.Threshold,10:0.####} " +
+                        $"    {m.Version,8} {m.Round,6} {m.Participants.Count,6} {Format(Metric(m, "samples"), "N0"),9} {m.Threshold,10:0.####} {Format(Metric(m, "labelled_attacks"), "N0"),8} " +
                         $"{Format(Metric(m, "auc"), "0.000"),6} {Format(Metric(m, "precision"), "0.000"),9} {Format(Metric(m, "recall"), "0.000"),7}");
                 }
             }

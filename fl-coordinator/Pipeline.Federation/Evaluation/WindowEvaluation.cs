@@ -31,7 +31,7 @@ public static class WindowEvaluation
     /// <summary>Metric: labelled events (attacks and normal) the figures rest on.</summary>
     public const string LabelledMetric = "labelled";
 
-    /// <summary>Metric: labelled attack events among them (participant reports only).</summary>
+    /// <summary>Metric: labelled attack events among them (a report's; on a GlobalModel, those of the reports with an AUC).</summary>
     public const string LabelledAttacksMetric = "labelled_attacks";
 
     /// <summary>Metric: ROC AUC of the candidate's scores on the labelled events.</summary>
@@ -105,14 +105,15 @@ public static class WindowEvaluation
 
     /// <summary>
     /// The GlobalModel metrics from the participants' report metrics at the published <paramref name="threshold"/>:
-    /// <c>auc</c> (mean of the reported AUCs weighted by each report's labelled events) and <c>labelled</c> (the labelled
-    /// events of the reports with an AUC), <c>precision</c> and <c>recall</c> (pooled interpolated counts of every
+    /// <c>auc</c> (mean of the reported AUCs weighted by each report's labelled events), <c>labelled</c> and
+    /// <c>labelled_attacks</c> (the labelled events and attacks of the reports with an AUC: what the AUC rests on),
+    /// <c>precision</c> and <c>recall</c> (pooled interpolated counts of every
     /// labelled report). Each metric is absent when undefined — no labelled report at all gives an empty list.
     /// </summary>
     public static IReadOnlyList<NamedValue> Aggregate(IEnumerable<IReadOnlyList<NamedValue>> reports, double threshold)
     {
         ArgumentNullException.ThrowIfNull(reports);
-        double aucSum = 0, aucWeight = 0, flaggedAttacks = 0, flaggedNormals = 0, attacks = 0;
+        double aucSum = 0, aucWeight = 0, aucAttacks = 0, flaggedAttacks = 0, flaggedNormals = 0, attacks = 0;
         var counted = false;
         foreach (var metrics in reports)
         {
@@ -121,6 +122,7 @@ public static class WindowEvaluation
             {
                 aucSum += auc * report.Labelled;
                 aucWeight += report.Labelled;
+                aucAttacks += report.Attacks;
             }
 
             if (!double.IsFinite(threshold) || report.Grid.Count == 0) continue;
@@ -136,6 +138,7 @@ public static class WindowEvaluation
         {
             result.Add(new(AucMetric, aucSum / aucWeight));
             result.Add(new(LabelledMetric, aucWeight));
+            result.Add(new(LabelledAttacksMetric, aucAttacks));
         }
 
         if (counted && flaggedAttacks + flaggedNormals > 0) result.Add(new(PrecisionMetric, flaggedAttacks / (flaggedAttacks + flaggedNormals)));
