@@ -46,7 +46,7 @@ public sealed class FeaturizedEvents
     /// when the layout has no <c>rel</c> features (<see cref="BundleLayout.HasRelations"/>).
     /// </summary>
     public RelationModel? FitRelations() =>
-        Layout.HasRelations ? RelationModel.Fit(Layout.Measurements.Count, Layout.Featurizer.UnitSlots, Features, OwnSlots, Count) : null;
+        Layout.HasRelations ? RelationModel.Fit(Layout.Measurements.Count, Layout.Featurizer.UnitSlots, Features, OwnSlots, Count, Layout.HasBalance) : null;
 
     /// <summary>
     /// The same events with the <c>rel</c> features computed by <paramref name="relations"/> (null: left at 0), as
@@ -83,8 +83,7 @@ public sealed class FeaturizedEvents
         if (!Layout.HasBalance) return null;
         var tracker = new MassBalanceTracker(Layout, null); // reads the rows only
         Replay(tracker, Features);
-        var flow = Layout.Measurements.ToList().IndexOf(Layout.Featurizer.BalanceFlow!);
-        return MassBalanceModel.Fit(Layout.Featurizer.UnitSlots, tracker.Samples!, Relations, flow);
+        return MassBalanceModel.Fit(Layout.Featurizer.UnitSlots, tracker.Samples!, Relations, tracker.FlowMeasurement);
     }
 
     /// <summary>

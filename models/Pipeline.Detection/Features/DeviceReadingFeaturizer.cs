@@ -55,9 +55,6 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     /// <summary>Name of the mass balance residual feature (the last one, when the featurizer has it).</summary>
     internal const string BalanceFeature = "bal";
 
-    /// <summary>Features per configured measurement (value, delta, dev, logstd, drift); the shared ones follow them.</summary>
-    internal const int PerMeasurementFeatures = PerMeasurement;
-
     /// <summary>Creates a featurizer for the ordered <paramref name="measurements"/> (names as in <see cref="NamedValue.Name"/>).</summary>
     public DeviceReadingFeaturizer(IReadOnlyList<string> measurements, FeaturizerOptions? options = null)
     {
@@ -123,6 +120,9 @@ public sealed class DeviceReadingFeaturizer : IFeaturizer<DeviceReading>
     // Positions in the feature vector, for RelationModel: the value of measurement m, the start of the unit snapshot
     // (then 2·k·slots snapshot features and k m.rel features), and the whole width.
     internal static int ValueIndex(int measurement) => measurement * PerMeasurement;
+
+    /// <summary>Index of the <c>dt</c> feature, the first of the shared ones after the per-measurement features.</summary>
+    internal static int DtIndex(int measurements) => measurements * PerMeasurement;
 
     internal static int SnapshotStart(int measurements) => (measurements * PerMeasurement) + Shared;
 

@@ -37,7 +37,7 @@ internal sealed class MassBalanceTracker
         if (model is not null && model.Slots != _slots) throw new ArgumentException($"The mass balance model has {model.Slots} slots; the layout {_slots}.", nameof(model));
         _level = layout.Measurements.ToList().IndexOf(layout.Featurizer.BalanceLevel!);
         _flow = layout.Measurements.ToList().IndexOf(layout.Featurizer.BalanceFlow!);
-        _dt = k * DeviceReadingFeaturizer.PerMeasurementFeatures;
+        _dt = DeviceReadingFeaturizer.DtIndex(k);
         _rel = DeviceReadingFeaturizer.SnapshotStart(k) + (2 * k * _slots);
         _bal = _rel + 1;
         _units = new LruCache<UnitWindow>(layout.Featurizer.MaxEntities);
@@ -46,6 +46,9 @@ internal sealed class MassBalanceTracker
 
     /// <summary>Without a model: per unit, a sample per level reading with a full window, marked whether the guard was quiet.</summary>
     public Dictionary<string, List<BalanceSample>>? Samples { get; }
+
+    /// <summary>The configured index of the flow measurement the balance sums.</summary>
+    public int FlowMeasurement => _flow;
 
     /// <summary>Units whose window is kept.</summary>
     public int TrackedUnits => _units.Count;

@@ -86,15 +86,14 @@ public sealed class RelationModel
 
     /// <summary>
     /// Fits the model on featurized readings: <paramref name="features"/> holds <paramref name="rows"/> rows of
-    /// <see cref="DeviceReadingFeaturizer"/> output (with or without the mass balance's <c>bal</c> at the end), <paramref name="ownSlots"/> the featurizer's
-    /// <c>LastOwnSlots</c> of each row (k per row).
+    /// <see cref="DeviceReadingFeaturizer"/> output (ending with the mass balance's <c>bal</c> when <paramref name="balance"/>),
+    /// <paramref name="ownSlots"/> the featurizer's <c>LastOwnSlots</c> of each row (k per row).
     /// </summary>
-    internal static RelationModel Fit(int measurements, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows)
+    internal static RelationModel Fit(int measurements, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows, bool balance = false)
     {
         Check(measurements, slots);
         var k = measurements;
-        var d = DeviceReadingFeaturizer.DimensionOf(k, slots);
-        if (rows > 0 && features.Length == rows * (d + 1)) d++; // rows that end with the mass balance's bal
+        var d = DeviceReadingFeaturizer.DimensionOf(k, slots, balance);
         if (features.Length != rows * d || ownSlots.Length != rows * k)
         {
             throw new ArgumentException($"Expected {rows} rows of {d} features and {k} slots each, got {features.Length} features and {ownSlots.Length} slots.");
