@@ -44,7 +44,7 @@ public sealed class BundleScorer
         _inputDimension = bundle.Layout.InputDimension;
         _raw = new float[_d];
         _arrival = _featurizer.ArrivalDimension;
-        if (bundle.Layout.HasBalance && bundle.Balance is not null) _balance = new MassBalanceTracker(bundle.Layout, bundle.Balance);
+        if (bundle.Balance is { } balance) _balance = new MassBalanceTracker(bundle.Layout, balance); // the bundle checked that its layout takes it
         if (_featurizer.Confirmations > 0) _confirmations = _featurizer.CreateConfirmations<HeldBlock>();
         if (bundle.Layout.SequenceLength > 1)
         {
