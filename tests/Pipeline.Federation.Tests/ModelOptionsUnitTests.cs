@@ -72,6 +72,32 @@ public sealed class ModelOptionsUnitTests
         Assert.Contains("Federation:NedTrimFraction", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(Topics.IiotTelemetry, null, null, 0.05)]
+    [InlineData(Topics.ChainBlocks, null, null, 0.2)]
+    [InlineData(Topics.ChainTransactions, null, null, 0.03)]
+    [InlineData(Topics.IiotTelemetry, 0.0, null, 0)] // a configured first-fit trim carries over to the rounds
+    [InlineData(Topics.IiotTelemetry, 0.0, 0.1, 0.1)]
+    [InlineData(Topics.ChainBlocks, null, 0.0, 0)]
+    public void NedRoundTrim_PerStreamUnlessConfigured(string stream, double? firstFit, double? rounds, double expected)
+    {
+        var options = new FederationOptions { Stream = stream, Detector = "ned", NedTrimFraction = firstFit, NedRoundTrimFraction = rounds };
+
+        Assert.Equal(expected, options.NedRoundTrim);
+    }
+
+    [Theory]
+    [InlineData(-0.01)]
+    [InlineData(0.5)]
+    public void Validate_NedRoundTrimFractionOutOfRange_NamesTheSetting(double trim)
+    {
+        var options = new FederationOptions { Stream = Topics.IiotTelemetry, Detector = "ned", NedRoundTrimFraction = trim };
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("Federation:NedRoundTrimFraction", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void DetectorOptions_Ned_TrimIterationsAsConfigured()
     {

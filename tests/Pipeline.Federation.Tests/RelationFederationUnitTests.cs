@@ -48,11 +48,14 @@ public sealed class RelationFederationUnitTests
     }
 
     [Fact]
-    public void Layout_RelationResidualsOffByDefault_NoRelFeature()
+    public void Layout_RelationResidualsOnByDefault_IiotHasTheRelFeature()
     {
         var layout = new FederationOptions().Layout();
+        var off = new FederationOptions { RelationResiduals = false }.Layout();
 
-        Assert.False(layout.HasRelations);
-        Assert.DoesNotContain("rel", layout.FeatureNames);
+        Assert.True(layout.HasRelations);
+        Assert.Contains("rel", layout.FeatureNames);
+        Assert.False(off.HasRelations);
+        Assert.DoesNotContain("rel", off.FeatureNames);
     }
 }

@@ -8,7 +8,8 @@ namespace Pipeline.Federation;
 /// <summary>
 /// One participant's local step of a round: start from the announced global model (or, in the bootstrap round, from
 /// the shared seed), train on the local window — NED continues from the global weights for E epochs with batch B and
-/// rate η; the other detectors refit on local data — and produce a signed <see cref="ModelUpdate"/>.
+/// rate η, without the local rows the global model reconstructs worst (<see cref="FederationOptions.NedRoundTrim"/>); the
+/// other detectors refit on local data — and produce a signed <see cref="ModelUpdate"/>.
 /// </summary>
 /// <remarks>Pure apart from the clock and the random nonce; thread-safe.</remarks>
 public static class ParticipantTrainer
@@ -45,7 +46,7 @@ public static class ParticipantTrainer
         IAnomalyDetector model;
         if (kind == DetectorKind.Ned && baseBundle?.Detector is NedDetector start)
         {
-            model = BundleTrainer.ContinueNed(start, inputs, (NedOptions)detectorOptions, cancellationToken);
+            model = BundleTrainer.ContinueNed(start, inputs, (NedOptions)detectorOptions with { TrimFraction = options.NedRoundTrim }, cancellationToken);
         }
         else
         {
