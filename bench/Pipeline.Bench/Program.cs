@@ -45,7 +45,8 @@ switch (mode)
             "                       their warm drain rates in --rounds paired rounds (the ratio), then produce->alert latency at half the scorer's rate,\n" +
             "                       then the same for a plain consume-and-forward child (the control: what broker, clients and machine cost)");
         Console.Error.WriteLine("  federation   time to aggregate 50 NED updates per strategy; bytes per participant and AUC with none/float16/int8 compression;\n" +
-            "               AUC per strategy with the relation residual off/on on other and same plants (--sections aggregation,compression,relations)");
+            "               AUC per strategy with the relation residual off/on on other and same plants; the IIoT federation over sliding\n" +
+            "               windows as pipeline up runs it, held-out AUC per round against central NED (--sections aggregation,compression,relations,windows)");
         Console.Error.WriteLine("  peer-index   DTS experiment (Single / RoundRobin / DynamicThrottle over embedded ledger peers) and the Redis index alone");
         return 2;
 }

@@ -15,8 +15,11 @@ namespace Pipeline.Bench.Federation;
 /// off, on (each participant's own relation model in the bootstrap round, today's protocol) and on with the merged relation
 /// model given to every participant at bootstrap (what a two-step bootstrap would do), on held-out readings of other
 /// plants (the next seed, as FederationConvergenceTests) and of the same plants (the readings after the training windows,
-/// both with 8 % attacks).
-/// <c>--sections</c> picks the parts (default <c>aggregation,compression,relations</c>). Prints figures; never passes or fails.
+/// both with 8 % attacks); (4) the IIoT federation over sliding local windows as <c>pipeline up</c> runs it, per round,
+/// in-sample and on held-out readings of the same plants, against central NED (<see cref="SlidingWindowFederation"/>;
+/// <c>--window-rounds</c>, <c>--stride</c>, <c>--holdout</c>, <c>--holdout-start</c>, <c>--window-seed</c>,
+/// <c>--set Federation:Key=Value</c>).
+/// <c>--sections</c> picks the parts (default <c>aggregation,compression,relations,windows</c>). Prints figures; never passes or fails.
 /// </summary>
 public static class FederationBenchmark
 {
@@ -31,11 +34,16 @@ public static class FederationBenchmark
         var test = Arg(args, "--test", 1200);
         var seed = Arg(args, "--seed", 2024);
         var hidden = StringArg(args, "--hidden", "32,8");
-        var sections = StringArg(args, "--sections", "aggregation,compression,relations").Split(',', StringSplitOptions.TrimEntries);
+        var sections = StringArg(args, "--sections", "aggregation,compression,relations,windows").Split(',', StringSplitOptions.TrimEntries);
         Console.WriteLine($"federation benchmark: NED [{hidden}], seed {seed}, {Environment.ProcessorCount} logical cores, .NET {Environment.Version}");
         if (sections.Contains("aggregation")) AggregationTime(updates, repeats, hidden, seed, ct);
         if (sections.Contains("compression")) Compression(rounds, train, test, hidden, seed, ct);
         if (sections.Contains("relations")) Relations(Arg(args, "--relation-rounds", 10), train, test, seed, Arg(args, "--ned-seed", new FederationOptions().Seed), ct);
+        if (sections.Contains("windows"))
+        {
+            SlidingWindowFederation.Run(args, Arg(args, "--window-rounds", 12), Arg(args, "--stride", 3000), Arg(args, "--holdout", 100_000),
+                Arg(args, "--holdout-start", 100_000), Arg(args, "--window-seed", 42), ct);
+        }
         return Task.FromResult(0);
     }
 

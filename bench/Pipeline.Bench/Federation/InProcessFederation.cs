@@ -14,19 +14,29 @@ namespace Pipeline.Bench.Federation;
 internal sealed class InProcessFederation : IDisposable
 {
     private readonly FederationOptions _options;
-    private readonly Dictionary<string, FeaturizedEvents> _local;
+    private Dictionary<string, FeaturizedEvents> _local;
     private readonly Dictionary<string, ECDsa> _keys;
     private readonly NonceLedger _nonces = new();
 
     public InProcessFederation(FederationOptions options, IReadOnlyDictionary<string, List<DeviceReading>> local)
     {
         _options = options;
-        var layout = options.Layout();
-        _local = local.ToDictionary(p => p.Key, p => BundleTrainer.Featurize(layout, p.Value));
+        _local = local.ToDictionary(p => p.Key, p => BundleTrainer.Featurize(options.Layout(), p.Value));
         _keys = _local.Keys.ToDictionary(id => id, _ => ECDsa.Create(ECCurve.NamedCurves.nistP256));
     }
 
     public ModelBundle? Global { get; private set; }
+
+    /// <summary>Replaces every participant's local window (the same participants, e.g. their windows moved on).</summary>
+    public void Slide(IReadOnlyDictionary<string, List<DeviceReading>> local)
+    {
+        if (!local.Keys.Order(StringComparer.Ordinal).SequenceEqual(_local.Keys.Order(StringComparer.Ordinal), StringComparer.Ordinal))
+        {
+            throw new ArgumentException("Sliding keeps the participants.", nameof(local));
+        }
+
+        _local = local.ToDictionary(p => p.Key, p => BundleTrainer.Featurize(_options.Layout(), p.Value));
+    }
 
     public long Version { get; private set; }
 
