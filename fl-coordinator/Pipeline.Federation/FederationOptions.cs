@@ -173,7 +173,10 @@ public sealed class FederationOptions
     /// </summary>
     public string Calibration { get; set; } = "global";
 
-    /// <summary>Update compression: none, float16, int8.</summary>
+    /// <summary>
+    /// Compression of NED updates in later rounds (their delta to the global vector): none, float16, int8. Bootstrap
+    /// updates carry absolute values, among them the unbounded training support, and are always sent uncompressed.
+    /// </summary>
     public string Compression { get; set; } = "none";
 
     /// <summary>Largest accepted L2 norm of a NED update (difference to the base vector); 0 disables the check.</summary>

@@ -103,7 +103,7 @@ public static class FederationBenchmark
         Console.WriteLine();
         Console.WriteLine($"compression: 5 participants x {train} readings, {rounds} FedAvg rounds (E 4, B 32, lr 0.03); held-out {readings.Count} readings of seed {seed + 1} ({labels.Count(l => l)} attacks)");
         Console.WriteLine("  bytes per participant per round: parameters = ModelUpdate.Parameters (NED vector as a delta to the base); message = the signed Avro ModelUpdate");
-        Console.WriteLine("  round 1 (bootstrap) also carries the participant's standardizer and sends absolute values");
+        Console.WriteLine("  round 1 (bootstrap) also carries the participant's standardizer and sends absolute values, always uncompressed");
         Console.WriteLine($"{"compression",-12} {"round-1 msg B",14} {"params B",9} {"x float32",10} {"message B",10} {"x float32",10} {"AUC",8} {"dAUC",8}  AUC by round");
         double? noneParams = null, noneMessage = null, noneAuc = null;
         foreach (var compression in new[] { "none", "float16", "int8" })
@@ -119,7 +119,7 @@ public static class FederationBenchmark
             {
                 var announcement = federation.Announce();
                 var (result, bundle) = federation.Close(announcement, federation.Train(announcement), new FedAvgStrategy());
-                if (result.Status != RoundStatus.Published) throw new InvalidOperationException($"{compression} round {round}: {result.Status} {result.Reason}");
+                if (result.Status != RoundStatus.Published) throw new InvalidOperationException($"{compression} round {round}: {result.Status} {result.Reason}; rejected: {string.Join("; ", result.Rejected.Select(r => $"{r.Reason}: {r.Detail}"))}");
                 federation.Advance(bundle!);
                 var n = result.Accepted.Count;
                 if (round == 1)

@@ -57,7 +57,9 @@ public static class ParticipantTrainer
         var scores = new float[inputs.Rows];
         model.Score(inputs.Values, scores);
         var baseVector = baseBundle?.Detector is NedDetector baseNed ? NedParameters.Flatten(baseNed) : null;
-        var compression = model is NedDetector ? options.CompressionKind : UpdateCompression.None;
+        // Compression applies to a later round's delta to the global vector. A bootstrap update is absolute and holds
+        // the unbounded training support (float.MinValue/MaxValue), which float16 and int8 cannot carry: it goes as is.
+        var compression = model is NedDetector && baseVector is not null ? options.CompressionKind : UpdateCompression.None;
         var payload = UpdatePayload.ForDetector(model, baseBundle is null ? standardizer : null, baseBundle is null ? relations : null, baseBundle is null ? balance : null)
             .Encode(compression, baseVector);
         var update = new ModelUpdate
