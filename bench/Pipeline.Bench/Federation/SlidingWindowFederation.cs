@@ -1,6 +1,5 @@
 using System.Globalization;
 using Pipeline.Contracts;
-using Pipeline.Contracts.Avro;
 using Pipeline.Detection;
 using Pipeline.Federation;
 using Pipeline.Platform;
@@ -31,7 +30,7 @@ internal static class SlidingWindowFederation
         if (holdoutStart < window + ((rounds - 1) * stride)) throw new ArgumentException($"--holdout-start {holdoutStart} overlaps the last training window (ends at reading {window + ((rounds - 1) * stride)}).");
 
         var firstTrim = ((NedOptions)options.DetectorOptions(1, 1, 1)).TrimFraction;
-        var data = Generate(seed, holdoutStart + holdout);
+        var data = ClusterTelemetry.Generate(new ScenarioWorld(ScenarioLoader.Default, seed), holdoutStart + holdout);
         var (heldReadings, heldLabels) = Slice(data, holdoutStart, holdout);
         Console.WriteLine();
         Console.WriteLine($"sliding-window federation (iiot.telemetry, default scenario, seed {seed}): {data.Count} participants, window {window:N0}, stride {stride:N0}, " +
@@ -63,24 +62,6 @@ internal static class SlidingWindowFederation
         var half = held.Skip(held.Count / 2).ToList();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"held-out ROC AUC: round 1 {held[0]:F3}, last {held[^1]:F3}, mean of the last {half.Count} rounds {half.Average():F3} (min {half.Min():F3}); central {centralAuc:F3}"));
-    }
-
-    // Each cluster's readings in stream order with their labels, up to count per cluster.
-    private static Dictionary<string, List<(DeviceReading Reading, string Label)>> Generate(int seed, int count)
-    {
-        var world = new ScenarioWorld(ScenarioLoader.Default, seed);
-        var data = world.ClusterIds.ToDictionary(c => c, _ => new List<(DeviceReading, string)>());
-        var full = 0;
-        foreach (var message in world.Stream(ProducerDomains.Iiot))
-        {
-            var reading = AvroSingleObject.Decode<DeviceReading>(message.Value);
-            var list = data[reading.ClusterId];
-            if (list.Count >= count) continue;
-            list.Add((reading, message.Label ?? AttackLabels.Normal));
-            if (list.Count == count && ++full == data.Count) break;
-        }
-
-        return data;
     }
 
     private static Dictionary<string, List<DeviceReading>> Windows(Dictionary<string, List<(DeviceReading Reading, string Label)>> data, int start, int window) =>
