@@ -132,12 +132,7 @@ public static class DetectionQualityBenchmark
                 }
                 var report = DetectionMetrics.Evaluate(scores, labels, bundle.Threshold);
                 summary.Add(string.Create(inv, $"| {set.Name} | {name} | {report.RocAuc:F3} | {report.PrAuc:F3} | {report.F1:F3} | {report.Precision:F3} | {report.Recall:F3} | {report.FalsePositiveRate:F4} | {fitSeconds:F1} |"));
-                var perAttack = attacks.Select(g =>
-                {
-                    var keep = Enumerable.Range(0, scores.Length).Where(i => set.TestLabels[i] == AttackLabels.Normal || set.TestLabels[i] == g.Key).ToArray();
-                    var auc = DetectionMetrics.RocAuc(keep.Select(i => scores[i]).ToArray(), keep.Select(i => labels[i]).ToArray());
-                    return string.Create(inv, $"{g.Key} {auc:F3}");
-                });
+                var perAttack = AttackAuc.PerType(scores, set.TestLabels).Select(a => string.Create(inv, $"{a.Attack} {a.Auc:F3}"));
                 breakdown.Add($"| {set.Name} | {name} | {string.Join(", ", perAttack)} |");
                 Console.WriteLine(string.Create(inv, $"  {name,-22} ROC AUC {report.RocAuc:F3}  PR AUC {report.PrAuc:F3}  F1 {report.F1:F3}  fit {fitSeconds:F1}s"));
             }

@@ -21,7 +21,7 @@ internal sealed class InProcessFederation : IDisposable
     public InProcessFederation(FederationOptions options, IReadOnlyDictionary<string, List<DeviceReading>> local)
     {
         _options = options;
-        _local = local.ToDictionary(p => p.Key, p => BundleTrainer.Featurize(options.Layout(), p.Value));
+        _local = Featurize(options, local);
         _keys = _local.Keys.ToDictionary(id => id, _ => ECDsa.Create(ECCurve.NamedCurves.nistP256));
     }
 
@@ -35,7 +35,13 @@ internal sealed class InProcessFederation : IDisposable
             throw new ArgumentException("Sliding keeps the participants.", nameof(local));
         }
 
-        _local = local.ToDictionary(p => p.Key, p => BundleTrainer.Featurize(_options.Layout(), p.Value));
+        _local = Featurize(_options, local);
+    }
+
+    private static Dictionary<string, FeaturizedEvents> Featurize(FederationOptions options, IReadOnlyDictionary<string, List<DeviceReading>> local)
+    {
+        var layout = options.Layout();
+        return local.ToDictionary(p => p.Key, p => BundleTrainer.Featurize(layout, p.Value));
     }
 
     public long Version { get; private set; }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pipeline.Bench.Detection;
 using Pipeline.Contracts;
 using Pipeline.Detection;
 using Pipeline.Federation;
@@ -26,6 +27,11 @@ internal static class SlidingWindowFederation
         for (var i = 0; i + 1 < args.Length; i++) if (args[i] == "--set") sets.Add(args[i + 1]);
         var options = PipelineConfiguration.Build(sets).Bind<FederationOptions>("Federation");
         options.Validate();
+        if (options.Stream != Topics.IiotTelemetry || options.Kind != DetectorKind.Ned)
+        {
+            throw new ArgumentException($"--sections windows replays an iiot.telemetry NED federation; the settings give {options.Stream} {options.Detector}.");
+        }
+
         var window = options.LocalWindow;
         if (holdoutStart < window + ((rounds - 1) * stride)) throw new ArgumentException($"--holdout-start {holdoutStart} overlaps the last training window (ends at reading {window + ((rounds - 1) * stride)}).");
 
@@ -48,7 +54,7 @@ internal static class SlidingWindowFederation
             var (result, bundle) = federation.Close(announcement, federation.Train(announcement), options.CreateStrategy());
             if (bundle is null) throw new InvalidOperationException($"round {round + 1}: {result.Status} {result.Reason}");
             federation.Advance(bundle);
-            var inSample = InSample(bundle, data, round * stride, window);
+            var inSample = InSample(bundle, data, round * stride, window, options.Contamination);
             var (auc, byAttack) = Evaluate(bundle, heldReadings, heldLabels);
             held.Add(auc);
             Console.WriteLine($"{round + 1,5} {inSample,10:F3} {auc,9:F3}  {byAttack}");
@@ -73,47 +79,36 @@ internal static class SlidingWindowFederation
         return (slices.Select(s => s.Select(x => x.Reading).ToList()).ToList(), slices.SelectMany(s => s.Select(x => x.Label)).ToList());
     }
 
-    // The calibration reports' AUC: each participant's window featurized on its own, weighted by its labelled events.
-    private static double InSample(ModelBundle bundle, Dictionary<string, List<(DeviceReading Reading, string Label)>> data, int start, int window)
+    // The published in-sample auc: each participant's calibration measure of its window, combined as the coordinator does.
+    private static double InSample(ModelBundle bundle, Dictionary<string, List<(DeviceReading Reading, string Label)>> data, int start, int window, double contamination)
     {
-        double sum = 0, weight = 0;
-        foreach (var list in data.Values)
+        var reports = data.Values.Select(list =>
         {
             var slice = list.Skip(start).Take(window).ToList();
-            var auc = DetectionMetrics.RocAuc(Score(bundle, [slice.Select(x => x.Reading).ToList()]), slice.Select(x => x.Label != AttackLabels.Normal).ToArray());
-            if (!double.IsFinite(auc)) continue;
-            sum += auc * slice.Count;
-            weight += slice.Count;
-        }
-
-        return weight > 0 ? sum / weight : double.NaN;
+            return WindowEvaluation.Measure(Score(bundle, [slice.Select(x => x.Reading).ToList()]), slice.Select(x => (string?)x.Label).ToList(), contamination);
+        });
+        return WindowEvaluation.Aggregate(reports, bundle.Threshold).FirstOrDefault(m => m.Name == WindowEvaluation.AucMetric)?.Value ?? double.NaN;
     }
 
     private static (double Auc, string ByAttack) Evaluate(ModelBundle bundle, List<List<DeviceReading>> readings, List<string> labels)
     {
         var scores = Score(bundle, readings);
         var auc = DetectionMetrics.RocAuc(scores, labels.Select(l => l != AttackLabels.Normal).ToArray());
-        var byAttack = labels.Where(l => l != AttackLabels.Normal).Distinct().Order(StringComparer.Ordinal).Select(attack =>
-        {
-            var rows = Enumerable.Range(0, labels.Count).Where(i => labels[i] == AttackLabels.Normal || labels[i] == attack).ToArray();
-            var value = DetectionMetrics.RocAuc(rows.Select(i => scores[i]).ToArray(), rows.Select(i => labels[i] == attack).ToArray());
-            return string.Create(CultureInfo.InvariantCulture, $"{attack} {rows.Count(i => labels[i] == attack)}: {value:F3}");
-        });
+        var byAttack = AttackAuc.PerType(scores, labels).Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Attack} {a.Events}: {a.Auc:F3}"));
         return (auc, string.Join(", ", byAttack));
     }
 
-    // Scores each cluster's readings in order with a fresh featurizer per cluster, as that cluster's processor would.
+    // Scores each cluster's readings in order with a scorer of its own, as that cluster's processor would.
     private static float[] Score(ModelBundle bundle, List<List<DeviceReading>> clusters)
     {
-        var all = new List<float>();
+        var scores = new float[clusters.Sum(c => c.Count)];
+        var at = 0;
         foreach (var readings in clusters)
         {
-            var inputs = BundleTrainer.Featurize(bundle.Layout, readings).ToInputs(bundle);
-            var scores = new float[inputs.Rows];
-            bundle.Detector.Score(inputs.Values, scores);
-            all.AddRange(scores);
+            bundle.CreateScorer().Score(readings, scores.AsSpan(at, readings.Count));
+            at += readings.Count;
         }
 
-        return [.. all];
+        return scores;
     }
 }
