@@ -3,10 +3,8 @@ using Pipeline.Contracts;
 namespace Pipeline.Dashboard;
 
 /// <summary>Joins alerts to the labelled source events they point at (SourceTopic, SourcePartition,
-/// SourceOffset) and scores the detection per stream: precision, recall, F1 and ROC AUC.</summary>
-/// <remarks>Pure and thread-safe: no I/O. An event counts as detected when any alert points at it;
-/// its score is the highest alert score. For the AUC, events without an alert all score below
-/// every alert, so they tie with each other (ties count one half, the Mann–Whitney convention).</remarks>
+/// SourceOffset) and scores the detection per stream: precision, recall, F1 and false-positive rate.</summary>
+/// <remarks>Pure and thread-safe: no I/O. An event counts as detected when any alert points at it.</remarks>
 public static class AlertEvaluator
 {
     /// <summary>Evaluates the alerts against the labelled events.</summary>
@@ -24,76 +22,42 @@ public static class AlertEvaluator
             }
         }
 
-        var best = new Dictionary<(string, int, long), double>();
+        var alerted = new HashSet<(string, int, long)>();
         long unmatched = 0;
         foreach (var a in alerts)
         {
             var key = (a.SourceTopic, a.SourcePartition, a.SourceOffset);
-            if (!labels.ContainsKey(key))
+            if (labels.ContainsKey(key))
+            {
+                alerted.Add(key);
+            }
+            else
             {
                 unmatched++;
-                continue;
             }
-            best[key] = best.TryGetValue(key, out var s) ? Math.Max(s, a.Score) : a.Score;
         }
 
         var streams = labels
             .GroupBy(kv => kv.Value.Topic, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => EvaluateStream(g.Key, g.Select(kv => (kv.Value.IsAttack, best.TryGetValue(kv.Key, out var s) ? s : (double?)null))))
+            .Select(g => EvaluateStream(g.Key, g.Select(kv => (kv.Value.IsAttack, alerted.Contains(kv.Key)))))
             .ToList();
         return new EvaluationReport(streams, unmatched);
     }
 
-    /// <summary>ROC AUC of scores against binary labels via average ranks (ties count one half);
-    /// NaN when either class is empty.</summary>
-    public static double RocAuc(IReadOnlyList<(bool Positive, double Score)> scored)
-    {
-        ArgumentNullException.ThrowIfNull(scored);
-        long positives = scored.Count(s => s.Positive);
-        long negatives = scored.Count - positives;
-        if (positives == 0 || negatives == 0)
-        {
-            return double.NaN;
-        }
-
-        var ordered = scored.OrderBy(s => s.Score).ToArray();
-        double positiveRankSum = 0;
-        for (var i = 0; i < ordered.Length;)
-        {
-            var j = i;
-            while (j < ordered.Length && ordered[j].Score.Equals(ordered[i].Score))
-            {
-                j++;
-            }
-            var averageRank = ((i + 1) + j) / 2.0; // ranks i+1..j
-            for (var k = i; k < j; k++)
-            {
-                if (ordered[k].Positive)
-                {
-                    positiveRankSum += averageRank;
-                }
-            }
-            i = j;
-        }
-        return (positiveRankSum - (positives * (positives + 1) / 2.0)) / ((double)positives * negatives);
-    }
-
-    private static StreamEvaluation EvaluateStream(string stream, IEnumerable<(bool Attack, double? Score)> rows)
+    private static StreamEvaluation EvaluateStream(string stream, IEnumerable<(bool Attack, bool Alerted)> rows)
     {
         long tp = 0, fp = 0, fn = 0, tn = 0;
-        var scored = new List<(bool, double)>();
-        foreach (var (attack, score) in rows)
+        foreach (var row in rows)
         {
-            switch (attack, score.HasValue)
+            switch (row)
             {
                 case (true, true): tp++; break;
                 case (true, false): fn++; break;
                 case (false, true): fp++; break;
                 default: tn++; break;
             }
-            scored.Add((attack, score ?? double.NegativeInfinity));
         }
-        return new StreamEvaluation(stream, tp + fp + fn + tn, tp + fn, tp, fp, fn, tn, RocAuc(scored));
+        return new StreamEvaluation(stream, tp + fp + fn + tn, tp + fn, tp, fp, fn, tn);
     }
 }

@@ -8,10 +8,10 @@ namespace Pipeline.Dashboard;
 /// <param name="FalsePositives">Normal events with at least one alert.</param>
 /// <param name="FalseNegatives">Attack events without an alert.</param>
 /// <param name="TrueNegatives">Normal events without an alert.</param>
-/// <param name="RocAuc">Area under the ROC curve of the per-event score (highest alert score,
-/// unalerted events tie below every alert); NaN when one class is absent.</param>
+/// <remarks>Only alerted events carry a score, so there is no ROC AUC here: ranking every event would need every
+/// event's score. The model's AUC on labelled windows is in each global model version's metrics.</remarks>
 public sealed record StreamEvaluation(
-    string Stream, long Events, long Attacks, long TruePositives, long FalsePositives, long FalseNegatives, long TrueNegatives, double RocAuc)
+    string Stream, long Events, long Attacks, long TruePositives, long FalsePositives, long FalseNegatives, long TrueNegatives)
 {
     /// <summary>TP / (TP + FP); NaN without alerts.</summary>
     public double Precision => Ratio(TruePositives, TruePositives + FalsePositives);
@@ -21,6 +21,10 @@ public sealed record StreamEvaluation(
 
     /// <summary>Harmonic mean of precision and recall (2TP / (2TP + FP + FN)); NaN when undefined.</summary>
     public double F1 => Ratio(2 * TruePositives, (2 * TruePositives) + FalsePositives + FalseNegatives);
+
+    /// <summary>Share of normal events alerted, FP / (FP + TN): the alert load an analyst gets from normal traffic;
+    /// NaN without normal events.</summary>
+    public double FalsePositiveRate => Ratio(FalsePositives, FalsePositives + TrueNegatives);
 
     private static double Ratio(long numerator, long denominator) => denominator == 0 ? double.NaN : (double)numerator / denominator;
 }

@@ -45,34 +45,26 @@ public sealed class AlertEvaluatorUnitTests
         Assert.Equal(0.5, a.F1, 12);
         var b = Assert.Single(report.Streams, s => s.Stream == "b");
         Assert.Equal(1.0, b.Precision);
-        Assert.True(double.IsNaN(b.RocAuc));
+        Assert.True(double.IsNaN(b.FalsePositiveRate));
     }
 
     [Fact]
-    public void Evaluate_AucUsesHighestScorePerEventAndTiesUnalertedEvents()
+    public void Evaluate_FalsePositiveRate_IsAlertedShareOfNormalEventsCountingEachEventOnce()
     {
-        // Attack scored 0.9, normal scored 0.7 (max of two alerts), attack and normal unalerted (tie at the bottom).
+        // Three normal events, one alerted twice; one attack alerted.
         var events = new[]
         {
             new LabelledEvent("a", 0, 0, "attack"),
             new LabelledEvent("a", 0, 1, "normal"),
-            new LabelledEvent("a", 0, 2, "attack"),
+            new LabelledEvent("a", 0, 2, "normal"),
             new LabelledEvent("a", 0, 3, "normal"),
         };
         var alerts = new[] { AlertOn("a", 0, 0, 0.9), AlertOn("a", 0, 1, 0.2), AlertOn("a", 0, 1, 0.7) };
 
         var a = Assert.Single(AlertEvaluator.Evaluate(events, alerts).Streams);
 
-        // Pairs (attack, normal): (0.9,0.7)=1, (0.9,-inf)=1, (-inf,0.7)=0, (-inf,-inf)=0.5 → 2.5/4.
-        Assert.Equal(0.625, a.RocAuc, 12);
-    }
-
-    [Fact]
-    public void RocAuc_PerfectAndInvertedRankings_AreOneAndZero()
-    {
-        Assert.Equal(1.0, AlertEvaluator.RocAuc([(true, 3), (true, 2), (false, 1), (false, 0)]));
-        Assert.Equal(0.0, AlertEvaluator.RocAuc([(true, 0), (false, 1)]));
-        Assert.Equal(0.5, AlertEvaluator.RocAuc([(true, 1), (false, 1)]));
+        Assert.Equal(1, a.FalsePositives);
+        Assert.Equal(1.0 / 3, a.FalsePositiveRate, 12);
     }
 
     [Fact]
@@ -88,6 +80,6 @@ public sealed class AlertEvaluatorUnitTests
         var s = Assert.Single(AlertEvaluator.Evaluate([new("a", 0, 0, "attack"), new("a", 0, 1, "normal")], []).Streams);
         Assert.True(double.IsNaN(s.Precision));
         Assert.Equal(0.0, s.Recall);
-        Assert.Equal(0.5, s.RocAuc);
+        Assert.Equal(0.0, s.FalsePositiveRate);
     }
 }

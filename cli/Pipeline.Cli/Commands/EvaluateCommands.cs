@@ -28,7 +28,7 @@ internal static class EvaluateCommands
         format.AcceptOnlyFromAmong("table", "json");
         var command = new Command(
             "evaluate",
-            "Precision, recall, F1 and ROC AUC of the alerts against the labels of a run: reads every labelled source message " +
+            "Precision, recall, F1 and false-positive rate of the alerts against the labels of a run: reads every labelled source message " +
             "(the 'label' header: 'normal' or an attack type) and every alert, joins them on SourceTopic/SourcePartition/SourceOffset, " +
             "and reports per source topic. Reads by manual assignment: no consumer group moves.")
         {
@@ -92,12 +92,14 @@ internal static class EvaluateCommands
     public static string Format(EvaluationReport report)
     {
         static string F(double v) => double.IsNaN(v) ? "-" : v.ToString("0.000", CultureInfo.InvariantCulture);
+        // Rates of a few per ten thousand are the useful range here.
+        static string FprText(double v) => double.IsNaN(v) ? "-" : v.ToString("0.0000", CultureInfo.InvariantCulture);
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{"stream",-28} {"events",8} {"attacks",8} {"TP",7} {"FP",7} {"FN",7} {"precision",9} {"recall",7} {"F1",6} {"ROC AUC",8}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{"stream",-28} {"events",8} {"attacks",8} {"TP",7} {"FP",7} {"FN",7} {"precision",9} {"recall",7} {"F1",6} {"FPR",8}");
         foreach (var s in report.Streams)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"{s.Stream,-28} {s.Events,8} {s.Attacks,8} {s.TruePositives,7} {s.FalsePositives,7} {s.FalseNegatives,7} {F(s.Precision),9} {F(s.Recall),7} {F(s.F1),6} {F(s.RocAuc),8}");
+                $"{s.Stream,-28} {s.Events,8} {s.Attacks,8} {s.TruePositives,7} {s.FalsePositives,7} {s.FalseNegatives,7} {F(s.Precision),9} {F(s.Recall),7} {F(s.F1),6} {FprText(s.FalsePositiveRate),8}");
         }
         return text.ToString().TrimEnd();
     }
