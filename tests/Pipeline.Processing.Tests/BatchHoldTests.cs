@@ -147,6 +147,54 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
         Assert.All(second.FirstSeen.Keys, p => Assert.Contains(p, revoked));
     }
 
+    // A cooperative revocation arrives while batches whose outputs failed are still in flight (the loop had not looked at
+    // them yet): the revocation forgets them, and the partitions the instance keeps are read again from before them (a
+    // seek inside the revocation callback). Without that seek their records would be skipped: the instance's position is
+    // past them and its later commits would cover them.
+    [Fact]
+    public async Task RunAsync_CooperativeRevocationForgetsUnacknowledgedBatches_KeptPartitionsAreReadAgainAndEveryRecordGetsAnOutput()
+    {
+        var topics = new KafkaTestTopics(kafka);
+        var outputs = topics.Topic(Topics.Alerts);
+        var group = $"coop-forget-{Guid.NewGuid():N}";
+        // No leader for the output partitions: the first instance's outputs wait until its producer gives up on them.
+        var outputPartitions = Enumerable.Range(0, 3).ToList();
+        outputPartitions.ForEach(p => kafka.Broker.SetPartitionLeader(outputs, p, -1));
+        // Six full batches of 16 records and six more: batches close only when full or 30 s old, so after the six the
+        // first instance keeps polling to fill the seventh (an idle loop would wait for the acknowledgements instead),
+        // and that is where it takes part in the rebalance.
+        var positions = PublishInput(topics, perPartition: 16);
+        positions.AddRange(PublishInput(topics, perPartition: 1));
+        var first = new HoldingProcessor(outputs, holdBack: 0, releaseOnTick: true);
+        using var stop = new CancellationTokenSource();
+        var runFirst = StartLoop(topics, first, group, ProcessingGuarantee.AtLeastOnce, stop.Token, CooperativeClients(topics, messageTimeoutMs: 3_000),
+            settings => settings with { BatchTimeout = TimeSpan.FromSeconds(30), BatchLinger = TimeSpan.FromSeconds(30) });
+        await Polling.UntilAsync(() => first.Consumed == 6 * 16 || runFirst.IsCompleted, TimeSpan.FromSeconds(60),
+            () => $"the first instance took {first.Consumed} of {6 * 16} records");
+
+        var second = new HoldingProcessor(outputs, holdBack: 0, releaseOnTick: true);
+        var runSecond = StartLoop(topics, second, group, ProcessingGuarantee.AtLeastOnce, stop.Token, CooperativeClients(topics));
+        // The revocation first finishes the in-flight batches: their deliveries timed out, so they are forgotten.
+        await Polling.UntilAsync(() => !first.Releases.IsEmpty || runFirst.IsCompleted || runSecond.IsCompleted, TimeSpan.FromSeconds(90),
+            () => "the first instance gave up no partition");
+        outputPartitions.ForEach(p => kafka.Broker.SetPartitionLeader(outputs, p, 1));
+        // More input: with three partitions each, 3 x (17 + 31) records fill whole batches, so no batch waits for its timeout.
+        positions.AddRange(PublishInput(topics, perPartition: 31));
+        var missing = await MissingOutputsAsync(topics, positions, TimeSpan.FromSeconds(90));
+        var releases = first.Releases.ToArray();
+        await stop.CancelAsync();
+        await Task.WhenAll(runFirst, runSecond);
+
+        Assert.True(missing.Count == 0, $"{missing.Count} of {positions.Count} records without an output, e.g. {string.Join(", ", missing.Take(5))}");
+        // The path taken: the revocation came first and gave up some partitions only (a failure handled before it would
+        // have released all six, which every batch touched); then the forgotten batches' partitions that the first
+        // instance kept were released and read again.
+        var revoked = releases[0].ToHashSet();
+        Assert.True(revoked.Count < KafkaTestTopics.InputPartitions, $"first release: {string.Join(",", releases[0])}");
+        var kept = Enumerable.Range(0, KafkaTestTopics.InputPartitions).Except(revoked).ToList();
+        Assert.Contains(releases.Skip(1), r => r.Any(p => kept.Contains(p)));
+    }
+
     // What the loop relies on when a cooperative revocation forgets an in-flight batch: inside the revocation callback
     // it seeks a partition the instance keeps, and that seek takes effect (here: records already read come again).
     [Fact]
@@ -214,11 +262,12 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
         DeliveryFails,
     }
 
-    private KafkaClientFactory CooperativeClients(KafkaTestTopics topics) => new(kafka.BootstrapServers, new KafkaOptions
+    private KafkaClientFactory CooperativeClients(KafkaTestTopics topics, int? messageTimeoutMs = null) => new(kafka.BootstrapServers, new KafkaOptions
     {
         BootstrapServers = kafka.BootstrapServers,
         TopicPrefix = topics.Prefix,
         Consumer = new ConsumerConfig { PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky },
+        Producer = new ProducerConfig { MessageTimeoutMs = messageTimeoutMs },
     });
 
     private static List<TopicPartitionOffset> PublishInput(KafkaTestTopics topics, int perPartition) =>
@@ -226,12 +275,19 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
             .Select(i => (Topics.ChainBlocks, (string?)$"k{i}", Encoding.UTF8.GetBytes($"v{i}"), i % KafkaTestTopics.InputPartitions))]);
 
     private static Task StartLoop(
-        KafkaTestTopics topics, HoldingProcessor processor, string group, ProcessingGuarantee guarantee, CancellationToken cancellationToken, KafkaClientFactory? clients = null)
+        KafkaTestTopics topics,
+        HoldingProcessor processor,
+        string group,
+        ProcessingGuarantee guarantee,
+        CancellationToken cancellationToken,
+        KafkaClientFactory? clients = null,
+        Func<BatchLoopSettings, BatchLoopSettings>? tune = null)
     {
         var settings = new BatchLoopSettings(
             [topics.Topic(Topics.ChainBlocks)], group, $"hold-{Guid.NewGuid():N}", BatchSize: 16, BatchTimeout: TimeSpan.FromMilliseconds(50),
             guarantee, MaxMessageBytes: 1_000_000, RetryBackoff: TimeSpan.FromMilliseconds(50), SummaryInterval: TimeSpan.Zero,
             BatchLinger: TimeSpan.Zero, MaxBatchesInFlight: 8);
+        settings = tune?.Invoke(settings) ?? settings;
         var metrics = new ProcessingMetrics("hold-test");
         var loop = new BatchConsumerLoop(clients ?? topics.Clients, processor, settings, metrics, NullLogger.Instance);
         return loop.RunAsync(cancellationToken).ContinueWith(t =>
@@ -293,6 +349,9 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
 
         public int Ticks => Volatile.Read(ref _ticks);
 
+        /// <summary>Records given to this processor so far (read again after a rewind: counted again).</summary>
+        public int Consumed => Volatile.Read(ref _consumed);
+
         /// <summary>Per partition, the oldest offset still held when the loop released the partition.</summary>
         public ConcurrentDictionary<int, long> HeldWhenReleased { get; } = new();
 
@@ -331,7 +390,7 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
                     _held[record.Partition] = queue = new Queue<long>();
                 }
                 queue.Enqueue(record.Offset);
-                _consumed++;
+                Interlocked.Increment(ref _consumed);
                 while (queue.Count > holdBack)
                 {
                     var offset = queue.Dequeue();
