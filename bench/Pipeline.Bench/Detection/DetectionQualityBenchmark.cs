@@ -111,7 +111,7 @@ public static class DetectionQualityBenchmark
             }
 
             var dumped = new List<(string Name, float[] Scores)>();
-            ModelBundle? first = null;
+            ModelBundle? first = null, balanced = null;
             foreach (var (name, layout, options) in runs)
             {
                 if (args.Contains("--ned-only") && !name.StartsWith("NED", StringComparison.Ordinal)) continue;
@@ -124,6 +124,7 @@ public static class DetectionQualityBenchmark
                 first ??= bundle;
                 if (bundle.Balance is { } balance)
                 {
+                    balanced = bundle;
                     Console.WriteLine(string.Create(inv, $"  mass balance: {balance.Units} units, blame {string.Join("/", balance.Blame.Select(b => b.ToString("F2", inv)))}"));
                     foreach (var unit in balance.UnitKeys)
                     {
@@ -136,7 +137,7 @@ public static class DetectionQualityBenchmark
                 breakdown.Add($"| {set.Name} | {name} | {string.Join(", ", perAttack)} |");
                 Console.WriteLine(string.Create(inv, $"  {name,-22} ROC AUC {report.RocAuc:F3}  PR AUC {report.PrAuc:F3}  F1 {report.F1:F3}  fit {fitSeconds:F1}s"));
             }
-            if (dumpDirectory is not null) Dump(dumpDirectory, set, dumped, first);
+            if (dumpDirectory is not null) Dump(dumpDirectory, set, dumped, first, balanced);
         }
 
         Console.WriteLine();
@@ -154,23 +155,29 @@ public static class DetectionQualityBenchmark
     /// entity, every detector's score, then its features as training featurizes the training and test windows in one
     /// pass (the raw features, before standardisation; equal to what the warm scorer computed, see
     /// ConfirmedBlockScoringUnitTests for blocks), with IIoT's <c>rel</c> filled by the first bundle's relation model as
-    /// the scorer fills it (the data set's layout: no <c>bal</c>).</summary>
-    private static void Dump(string directory, DataSet set, List<(string Name, float[] Scores)> scores, ModelBundle? first)
+    /// the scorer fills it (the data set's layout), and for IIoT a last column <c>bal</c> as the mass-balance bundle's
+    /// scorer fills it.</summary>
+    private static void Dump(string directory, DataSet set, List<(string Name, float[] Scores)> scores, ModelBundle? first, ModelBundle? balanced)
     {
         var inv = CultureInfo.InvariantCulture;
         Directory.CreateDirectory(directory);
         var featurized = set.FeaturizeAll(set.Layout).WithRelations(first?.Relations);
         var names = set.Layout.FeatureNames;
         var dimension = set.Layout.FeatureDimension;
+        // The balance's column from its own layout (one more column than the data set's).
+        var withBalance = balanced is null ? null : set.FeaturizeAll(balanced.Layout).WithRelations(balanced.Relations).WithBalance(balanced.Balance);
+        var balanceColumn = balanced is null ? -1 : balanced.Layout.FeatureNames.ToList().IndexOf("bal");
         var path = Path.Combine(directory, set.Name.Replace(' ', '-') + ".csv");
         using var writer = new StreamWriter(path);
-        writer.WriteLine(string.Join(",", new[] { "label", "entity" }.Concat(scores.Select(s => s.Name.Replace(' ', '_').Replace(",", "", StringComparison.Ordinal))).Concat(names)));
+        writer.WriteLine(string.Join(",", new[] { "label", "entity" }.Concat(scores.Select(s => s.Name.Replace(' ', '_').Replace(",", "", StringComparison.Ordinal))).Concat(names)
+            .Concat(withBalance is null ? [] : ["bal"])));
         for (var i = 0; i < set.TestLabels.Length; i++)
         {
             var row = set.TrainCount + i;
             var fields = new List<string> { set.TestLabels[i], featurized.Entities[row].Replace(',', ';') };
             fields.AddRange(scores.Select(s => s.Scores[i].ToString("R", inv)));
             for (var f = 0; f < dimension; f++) fields.Add(featurized.Features[(row * dimension) + f].ToString("R", inv));
+            if (withBalance is not null) fields.Add(withBalance.Features[(row * balanced!.Layout.FeatureDimension) + balanceColumn].ToString("R", inv));
             writer.WriteLine(string.Join(",", fields));
         }
 
