@@ -4,7 +4,8 @@ namespace Pipeline.Dashboard;
 
 /// <summary>Joins alerts to the labelled source events they point at (SourceTopic, SourcePartition,
 /// SourceOffset) and scores the detection per stream: precision, recall, F1 and false-positive rate.</summary>
-/// <remarks>Pure and thread-safe: no I/O. An event counts as detected when any alert points at it.</remarks>
+/// <remarks>Pure and thread-safe: no I/O. An event counts as detected when any alert points at it; attack events are
+/// also counted per attack type (their label).</remarks>
 public static class AlertEvaluator
 {
     /// <summary>Evaluates the alerts against the labelled events.</summary>
@@ -40,24 +41,31 @@ public static class AlertEvaluator
         var streams = labels
             .GroupBy(kv => kv.Value.Topic, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => EvaluateStream(g.Key, g.Select(kv => (kv.Value.IsAttack, alerted.Contains(kv.Key)))))
+            .Select(g => EvaluateStream(g.Key, g.Select(kv => (kv.Value, alerted.Contains(kv.Key)))))
             .ToList();
         return new EvaluationReport(streams, unmatched);
     }
 
-    private static StreamEvaluation EvaluateStream(string stream, IEnumerable<(bool Attack, bool Alerted)> rows)
+    private static StreamEvaluation EvaluateStream(string stream, IEnumerable<(LabelledEvent Event, bool Alerted)> rows)
     {
         long tp = 0, fp = 0, fn = 0, tn = 0;
-        foreach (var row in rows)
+        var byAttack = new SortedDictionary<string, (long Events, long Detected)>(StringComparer.Ordinal);
+        foreach (var (e, alerted) in rows)
         {
-            switch (row)
+            switch (e.IsAttack, alerted)
             {
                 case (true, true): tp++; break;
                 case (true, false): fn++; break;
                 case (false, true): fp++; break;
                 default: tn++; break;
             }
+            if (e.IsAttack)
+            {
+                var (events, detected) = byAttack.GetValueOrDefault(e.Label);
+                byAttack[e.Label] = (events + 1, detected + (alerted ? 1 : 0));
+            }
         }
-        return new StreamEvaluation(stream, tp + fp + fn + tn, tp + fn, tp, fp, fn, tn);
+        return new StreamEvaluation(stream, tp + fp + fn + tn, tp + fn, tp, fp, fn, tn,
+            [.. byAttack.Select(a => new AttackDetection(a.Key, a.Value.Events, a.Value.Detected))]);
     }
 }

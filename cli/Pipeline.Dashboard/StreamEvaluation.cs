@@ -8,10 +8,18 @@ namespace Pipeline.Dashboard;
 /// <param name="FalsePositives">Normal events with at least one alert.</param>
 /// <param name="FalseNegatives">Attack events without an alert.</param>
 /// <param name="TrueNegatives">Normal events without an alert.</param>
+/// <param name="ByAttack">Per attack type, its events and how many were alerted (ordered by type).</param>
 /// <remarks>Only alerted events carry a score, so there is no ROC AUC here: ranking every event would need every
 /// event's score. The model's AUC on labelled windows is in each global model version's metrics.</remarks>
 public sealed record StreamEvaluation(
-    string Stream, long Events, long Attacks, long TruePositives, long FalsePositives, long FalseNegatives, long TrueNegatives)
+    string Stream,
+    long Events,
+    long Attacks,
+    long TruePositives,
+    long FalsePositives,
+    long FalseNegatives,
+    long TrueNegatives,
+    IReadOnlyList<AttackDetection> ByAttack)
 {
     /// <summary>TP / (TP + FP); NaN without alerts.</summary>
     public double Precision => Ratio(TruePositives, TruePositives + FalsePositives);

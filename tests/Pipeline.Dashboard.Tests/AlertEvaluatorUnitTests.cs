@@ -43,6 +43,8 @@ public sealed class AlertEvaluatorUnitTests
         Assert.Equal(0.5, a.Precision, 12);
         Assert.Equal(0.5, a.Recall, 12);
         Assert.Equal(0.5, a.F1, 12);
+        Assert.Equal([new AttackDetection("replay", 2, 1)], a.ByAttack);
+        Assert.Equal(0.5, a.ByAttack[0].Recall, 12);
         var b = Assert.Single(report.Streams, s => s.Stream == "b");
         Assert.Equal(1.0, b.Precision);
         Assert.True(double.IsNaN(b.FalsePositiveRate));
@@ -65,6 +67,26 @@ public sealed class AlertEvaluatorUnitTests
 
         Assert.Equal(1, a.FalsePositives);
         Assert.Equal(1.0 / 3, a.FalsePositiveRate, 12);
+    }
+
+    [Fact]
+    public void Evaluate_SeveralAttackTypes_CountsEachTypeAndItsAlertedEventsInTypeOrder()
+    {
+        var events = new[]
+        {
+            new LabelledEvent("a", 0, 0, "spoofing"),
+            new LabelledEvent("a", 0, 1, "drift"),
+            new LabelledEvent("a", 0, 2, "drift"),
+            new LabelledEvent("a", 0, 3, "drift"),
+            new LabelledEvent("a", 0, 4, "normal"),
+        };
+        var alerts = new[] { AlertOn("a", 0, 1, 0.9), AlertOn("a", 0, 1, 0.8), AlertOn("a", 0, 3, 0.7), AlertOn("a", 0, 4, 0.6) };
+
+        var a = Assert.Single(AlertEvaluator.Evaluate(events, alerts).Streams);
+
+        Assert.Equal([new AttackDetection("drift", 3, 2), new AttackDetection("spoofing", 1, 0)], a.ByAttack);
+        Assert.Equal(a.TruePositives, a.ByAttack.Sum(x => x.Detected));
+        Assert.Equal(a.Attacks, a.ByAttack.Sum(x => x.Events));
     }
 
     [Fact]

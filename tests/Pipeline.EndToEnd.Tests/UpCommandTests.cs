@@ -48,6 +48,7 @@ public sealed partial class UpCommandTests
         Assert.Contains(up.Stdout, l => l.StartsWith("whitelist lookups by peer", StringComparison.Ordinal));
         Assert.Contains(up.Stdout, l => l.TrimStart().StartsWith("peer0 ", StringComparison.Ordinal));
         Assert.Contains(up.Stdout, l => l.StartsWith("endpoint.executions", StringComparison.Ordinal) && l.Contains("1.000", StringComparison.Ordinal));
+        Assert.Contains(up.Stdout, l => l.StartsWith("recall by attack type", StringComparison.Ordinal));
     }
 
     private static string TryGet(HttpClient http, string url)

@@ -101,6 +101,15 @@ internal static class EvaluateCommands
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"{s.Stream,-28} {s.Events,8} {s.Attacks,8} {s.TruePositives,7} {s.FalsePositives,7} {s.FalseNegatives,7} {F(s.Precision),9} {F(s.Recall),7} {F(s.F1),6} {FprText(s.FalsePositiveRate),8}");
         }
+        if (report.Streams.Any(s => s.ByAttack.Count > 0))
+        {
+            text.AppendLine("recall by attack type (alerted / events):");
+            foreach (var s in report.Streams.Where(s => s.ByAttack.Count > 0))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"  {s.Stream,-26} {string.Join("  ", s.ByAttack.Select(a => $"{a.Attack} {F(a.Recall)} ({a.Detected}/{a.Events})"))}");
+            }
+        }
         return text.ToString().TrimEnd();
     }
 }
