@@ -30,7 +30,7 @@ internal static class EvaluateCommands
             "evaluate",
             "Precision, recall, F1 and false-positive rate of the alerts against the labels of a run: reads every labelled source message " +
             "(the 'label' header: 'normal' or an attack type) and every alert, joins them on SourceTopic/SourcePartition/SourceOffset, " +
-            "and reports per source topic. Reads by manual assignment: no consumer group moves.")
+            "and reports per source topic, with the recall of each attack type. Reads by manual assignment: no consumer group moves.")
         {
             sources,
             format,
