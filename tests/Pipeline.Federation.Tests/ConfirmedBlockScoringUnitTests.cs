@@ -50,6 +50,36 @@ public sealed class ConfirmedBlockScoringUnitTests
         Assert.Equal(expected, actual);
     }
 
+    // A newer version's scorer takes over the blocks the previous scorer held and the chains' context: every block it
+    // releases scores as under a scorer of the newer version that had held the whole stream.
+    [Fact]
+    public void Continue_WhileHoldingBlocks_NewerVersionReleasesThemAsIfItHadHeldTheWholeStream()
+    {
+        var (older, _) = Trained.Value;
+        var newer = BundleTrainer.Fit(Layout, BundleTrainer.Featurize(Layout, Blocks), new KMeansOptions { Seed = 2 });
+        var (first, second) = (Blocks.GetRange(0, 300), Blocks.GetRange(300, 300));
+        object?[] Tags(int start, int count) => [.. Enumerable.Range(start, count).Select(i => (object?)i)];
+        var reference = newer.CreateScorer();
+        var expected = new List<HeldScore>();
+        reference.Hold(first, Tags(0, 300), expected);
+        reference.Hold(second, Tags(300, 300), expected);
+        reference.Release(static _ => true, expected);
+
+        var previous = older.CreateScorer();
+        previous.Hold(first, Tags(0, 300), []);
+        var held = previous.Held;
+        var continued = previous.Continue(newer);
+        var actual = new List<HeldScore>();
+        continued.Hold(second, Tags(300, 300), actual);
+        continued.Release(static _ => true, actual);
+
+        Assert.InRange(held, 1, Layout.Confirmations * 4);
+        Assert.Equal(0, previous.Held);
+        Assert.Equal(held + 300, actual.Count);
+        var expectedByTag = expected.ToDictionary(s => (int)s.Tag!, s => s.Score);
+        Assert.All(actual, s => Assert.Equal(expectedByTag[(int)s.Tag!], s.Score));
+    }
+
     [Fact]
     public void Score_FinishedSequence_EqualsTheTrainingRows()
     {

@@ -47,6 +47,57 @@ public sealed class ModelBundleUnitTests
         Assert.Equal(expected, actual);
     }
 
+    // A newer version's scorer goes on from the previous scorer's entity context: on the second half of the stream it
+    // scores exactly as a scorer of the newer version that had seen the first half, not as a cold one.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void Continue_NewerVersionWithTheSameLayout_ScoresAsIfItHadSeenTheEarlierEvents(int sequenceLength)
+    {
+        var layout = ScenarioData.IiotLayout(sequenceLength);
+        var older = Fit(layout, new PcaMahalanobisOptions());
+        var newer = Fit(layout, new KMeansOptions { Seed = 3 });
+        var (first, second) = (Readings.GetRange(0, 300), Readings.GetRange(300, 300));
+        var warm = newer.CreateScorer();
+        warm.Score(first, new float[first.Count]);
+        var expected = new float[second.Count];
+        warm.Score(second, expected);
+        var cold = new float[second.Count];
+        newer.CreateScorer().Score(second, cold);
+
+        var previous = older.CreateScorer();
+        previous.Score(first, new float[first.Count]);
+        var continued = previous.Continue(ModelBundle.Deserialize(newer.Serialize()));
+        var actual = new float[second.Count];
+        continued.Score(second, actual);
+
+        // Sequence windows keep the rows the older version standardised until w newer rows have pushed them out: the
+        // stream's five devices take turns, so from reading 5·w of the half on every window is new.
+        var settled = sequenceLength == 1 ? 0 : 5 * sequenceLength;
+        Assert.Equal(expected[settled..], actual[settled..]);
+        Assert.NotEqual(cold[settled..], actual[settled..]);
+        var error = Assert.Throws<InvalidOperationException>(() => previous.Score(second, new float[second.Count]));
+        Assert.Contains("Continue", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Continue_NewerVersionWithAnotherLayout_StartsColdAndLeavesThePreviousScorerWorking()
+    {
+        var older = Fit(ScenarioData.IiotLayout(), new PcaMahalanobisOptions());
+        var newer = Fit(ScenarioData.IiotLayout(4), new PcaMahalanobisOptions());
+        var previous = older.CreateScorer();
+        previous.Score(Readings.GetRange(0, 300), new float[300]);
+        var cold = new float[300];
+        newer.CreateScorer().Score(Readings.GetRange(300, 300), cold);
+
+        var continued = previous.Continue(newer);
+        var actual = new float[300];
+        continued.Score(Readings.GetRange(300, 300), actual);
+
+        Assert.Equal(cold, actual);
+        previous.Score(Readings.GetRange(300, 300), new float[300]);
+    }
+
     [Fact]
     public void Deserialize_FlippedByte_ThrowsChecksumError()
     {

@@ -160,6 +160,32 @@ public sealed class ScoringBatchProcessorUnitTests : IDisposable
         Assert.Equal(100, second.Outputs.Count);
     }
 
+    // A federation publishes a version per round: the scorer of the newer version goes on from the entity context the
+    // older one built (per account: time since the last transaction, nonces, rolling amounts), so after the swap every
+    // event scores as in a processor that had the newer version from the start.
+    [Fact]
+    public async Task ProcessAsync_NewerModelWithTheSameLayout_ScoresAsIfItHadScoredTheWholeStream()
+    {
+        var messages = ChainData.Take(clusters: 2, seed: 14, count: 200);
+        var (first, second) = (Records(messages.Take(100)), Records(messages.Skip(100), firstOffset: 100));
+        Install(version: 2, threshold: -1);
+        var throughout = Processor();
+        await throughout.ProcessAsync(first, new BatchResult(), CancellationToken.None);
+        var expected = new BatchResult();
+        await throughout.ProcessAsync(second, expected, CancellationToken.None);
+
+        var registry = new ModelRegistry();
+        var swapping = new ScoringBatchProcessor("chain", Inputs, "out.alerts", registry, new ScoringOptions { TopFeatures = 3 }, _metrics);
+        Assert.All(ChainData.Models(1, -1), m => registry.Offer(ScoringModelDecoder.Decode(m)));
+        await swapping.ProcessAsync(first, new BatchResult(), CancellationToken.None);
+        Assert.All(ChainData.Models(2, -1), m => registry.Offer(ScoringModelDecoder.Decode(m)));
+        var actual = new BatchResult();
+        await swapping.ProcessAsync(second, actual, CancellationToken.None);
+
+        Assert.Equal(100, Alerts(actual).Count);
+        Assert.Equal(Alerts(expected).Select(a => (a.SourceOffset, a.Score, a.ModelVersion)), Alerts(actual).Select(a => (a.SourceOffset, a.Score, a.ModelVersion)));
+    }
+
     [Fact]
     public async Task ProcessAsync_NoModelYet_EventsPassThroughUnscoredAndCounted()
     {

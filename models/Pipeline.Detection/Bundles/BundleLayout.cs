@@ -84,6 +84,19 @@ public sealed record BundleLayout
     /// </summary>
     public bool HasBalance => HasRelations && Featurizer.MassBalance;
 
+    /// <summary>
+    /// Whether <paramref name="other"/> turns events into the same features: the same stream, measurements (in order),
+    /// featurizer settings, sequence length and confirmations. Then a scorer of one can go on from a scorer of the other's
+    /// entity context (<see cref="BundleScorer.Continue"/>).
+    /// </summary>
+    public bool SameFeaturization(BundleLayout other) =>
+        other is not null
+        && Stream == other.Stream
+        && Measurements.SequenceEqual(other.Measurements, StringComparer.Ordinal)
+        && Featurizer == other.Featurizer
+        && SequenceLength == other.SequenceLength
+        && Confirmations == other.Confirmations;
+
     /// <summary>Whether <paramref name="balance"/> fills this layout's <c>bal</c> features: the layout has them and the
     /// model has its snapshot slots.</summary>
     public bool Takes(MassBalanceModel balance) => HasBalance && balance.Slots == Featurizer.UnitSlots;

@@ -9,8 +9,9 @@ namespace Pipeline.Detection;
 /// </summary>
 /// <remarks>
 /// Stateful (per-entity featurizer context and sequence windows) and not thread-safe: create one per consumer with
-/// <see cref="ModelBundle.CreateScorer"/>. When a new model version arrives, create a new scorer; its entity context
-/// starts cold. Buffers grow to the largest batch seen and are reused, so steady-state scoring allocates only the
+/// <see cref="ModelBundle.CreateScorer"/>. When a new model version arrives, <see cref="Continue"/> gives its scorer this
+/// scorer's entity context (a scorer created afresh starts cold: no deltas, rolling statistics or replay memory until
+/// each entity has sent w events, and for replays its last 1024). Buffers grow to the largest batch seen and are reused, so steady-state scoring allocates only the
 /// entity keys of windowed bundles. With a mass balance (<see cref="BundleLayout.HasBalance"/>) a unit's <c>bal</c> is 0
 /// until the scorer has seen N + K of its level readings (<see cref="MassBalanceModel"/>; 140 at one per second).
 /// <para>With block confirmations (<see cref="BundleLayout.Confirmations"/> k &gt; 0) a block is scored once k more
@@ -35,25 +36,54 @@ public sealed class BundleScorer
     private float[] _standardised = [];
     private float[] _inputs = [];
     private int _lastBatch;
+    private bool _retired;
 
     internal BundleScorer(ModelBundle bundle)
+        : this(bundle, null)
+    {
+    }
+
+    // With a previous scorer (same featurization): its featurizer, held blocks and sequence windows, not copies.
+    private BundleScorer(ModelBundle bundle, BundleScorer? previous)
     {
         Bundle = bundle;
-        _featurizer = bundle.Layout.CreateFeaturizer();
+        _featurizer = previous?._featurizer ?? bundle.Layout.CreateFeaturizer();
         _d = _featurizer.Dimension;
         _inputDimension = bundle.Layout.InputDimension;
         _raw = new float[_d];
         _arrival = _featurizer.ArrivalDimension;
+        // The balance's unit windows hold the model they were made with, so they start again.
         if (bundle.Balance is { } balance) _balance = new MassBalanceTracker(bundle.Layout, balance); // the bundle checked that its layout takes it
-        if (_featurizer.Confirmations > 0) _confirmations = _featurizer.CreateConfirmations<HeldBlock>();
+        if (_featurizer.Confirmations > 0) _confirmations = previous?._confirmations ?? _featurizer.CreateConfirmations<HeldBlock>();
         if (bundle.Layout.SequenceLength > 1)
         {
-            _window = new SequenceWindow(_d, bundle.Layout.SequenceLength, bundle.Layout.Featurizer.MaxEntities);
+            _window = previous?._window ?? new SequenceWindow(_d, bundle.Layout.SequenceLength, bundle.Layout.Featurizer.MaxEntities);
         }
     }
 
     /// <summary>The bundle this scorer applies.</summary>
     public ModelBundle Bundle { get; }
+
+    /// <summary>
+    /// A scorer of <paramref name="next"/> (a newer version of this scorer's model) that goes on from this scorer's
+    /// entity context when both featurize events the same way (<see cref="BundleLayout.SameFeaturization"/>): the
+    /// featurizer's per-entity state, the held blocks (scored by <paramref name="next"/> when their confirmations come)
+    /// and the sequence windows (their rows standardised by this version) move to it, and this scorer is retired: it holds
+    /// nothing and refuses to score. A mass balance's windows start again. With another featurization the result is a
+    /// fresh scorer, as <see cref="ModelBundle.CreateScorer"/> makes, and this one is left as it was.
+    /// </summary>
+    /// <remarks>Without this, a processor that takes every new version (a federation publishes one per round, seconds
+    /// apart) would score with entity context that never warms up: no replay memory, deltas or rolling statistics.</remarks>
+    /// <exception cref="InvalidOperationException">This scorer is retired.</exception>
+    public BundleScorer Continue(ModelBundle next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        ThrowIfRetired();
+        if (!next.Layout.SameFeaturization(Bundle.Layout)) return next.CreateScorer();
+        var scorer = new BundleScorer(next, this);
+        _retired = true;
+        return scorer;
+    }
 
     /// <summary>The detector threshold (scores above it are anomalous).</summary>
     public double Threshold => Bundle.Threshold;
@@ -106,7 +136,7 @@ public sealed class BundleScorer
     }
 
     /// <summary>Blocks held until their confirmations (0 without them).</summary>
-    public int Held => _confirmations?.Held ?? 0;
+    public int Held => _retired ? 0 : _confirmations?.Held ?? 0;
 
     /// <summary>
     /// Featurizes <paramref name="blocks"/> (in order) on arrival and holds each with its <paramref name="tags"/> entry
@@ -120,6 +150,7 @@ public sealed class BundleScorer
         ArgumentNullException.ThrowIfNull(blocks);
         ArgumentNullException.ThrowIfNull(tags);
         ArgumentNullException.ThrowIfNull(scored);
+        ThrowIfRetired();
         var confirmations = _confirmations ?? throw new InvalidOperationException($"This {Bundle.Stream} bundle scores events on arrival; it holds no blocks.");
         if (tags.Count != blocks.Count) throw new ArgumentException($"{blocks.Count} blocks but {tags.Count} tags.", nameof(tags));
         _released.Clear();
@@ -129,13 +160,14 @@ public sealed class BundleScorer
 
     /// <summary>
     /// Scores now, with the look-ahead they have, the held blocks whose tag satisfies <paramref name="due"/> (a time
-    /// limit, a model swap), appending them to <paramref name="scored"/>. Nothing happens without confirmations.
+    /// limit, a model swap), appending them to <paramref name="scored"/>. Nothing happens without confirmations or once
+    /// retired (<see cref="Continue"/>).
     /// </summary>
     public void Release(Func<object?, bool> due, List<HeldScore> scored)
     {
         ArgumentNullException.ThrowIfNull(due);
         ArgumentNullException.ThrowIfNull(scored);
-        if (_confirmations is null) return;
+        if (_retired || _confirmations is null) return;
         _released.Clear();
         _confirmations.Release(held => due(held.Tag), _released);
         ScoreReleased(scored);
@@ -144,12 +176,12 @@ public sealed class BundleScorer
     /// <summary>
     /// Forgets, unscored, every chain holding a block whose tag satisfies <paramref name="which"/> (its records will be
     /// read again, from the oldest held one): the held blocks, the chain's arrival context and its sequence window.
-    /// Returns the dropped blocks with their tags, oldest first per chain.
+    /// Returns the dropped blocks with their tags, oldest first per chain; none once retired (<see cref="Continue"/>).
     /// </summary>
     public IReadOnlyList<(BlockEvent Block, object? Tag)> Drop(Func<object?, bool> which)
     {
         ArgumentNullException.ThrowIfNull(which);
-        if (_confirmations is null) return [];
+        if (_retired || _confirmations is null) return [];
         var dropped = new List<(BlockEvent Block, HeldBlock Held)>();
         foreach (var chain in _confirmations.Drop(held => which(held.Tag), dropped))
         {
@@ -205,9 +237,15 @@ public sealed class BundleScorer
     private int Begin<T>(IReadOnlyList<T> batch, Span<float> scores)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        ThrowIfRetired();
         if (scores.Length != batch.Count) throw new ArgumentException($"The batch has {batch.Count} events but the score span has {scores.Length}.", nameof(scores));
         Reserve(batch.Count);
         return batch.Count;
+    }
+
+    private void ThrowIfRetired()
+    {
+        if (_retired) throw new InvalidOperationException($"This scorer's entity context moved to the scorer of a newer {Bundle.Stream} model (Continue); score with that one.");
     }
 
     private void Reserve(int n)

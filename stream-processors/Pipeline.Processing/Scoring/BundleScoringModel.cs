@@ -35,7 +35,8 @@ public sealed class BundleScoringModel : IScoringModel
 
     public bool Scores(ScoredEventKind kind) => kind == _kind;
 
-    public IEventScorer CreateScorer() => new Scorer(_bundle.CreateScorer(), _kind);
+    public IEventScorer CreateScorer(IEventScorer? previous = null) =>
+        new Scorer(previous is Scorer { Inner: var inner } ? inner.Continue(_bundle) : _bundle.CreateScorer(), _kind);
 
     /// <summary>The event kind of a catalogue input topic.</summary>
     /// <exception cref="ArgumentException">Not a scored input topic.</exception>
@@ -63,6 +64,8 @@ public sealed class BundleScoringModel : IScoringModel
         private readonly List<BlockEvent> _blocks = [];
         private readonly List<TransactionEvent> _transactions = [];
         private readonly List<DeviceReading> _readings = [];
+
+        public BundleScorer Inner => scorer;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Score(IReadOnlyList<object> events, Span<float> scores)

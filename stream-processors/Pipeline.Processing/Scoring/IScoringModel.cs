@@ -19,6 +19,9 @@ public interface IScoringModel
     /// <summary>Whether this model scores events of <paramref name="kind"/>.</summary>
     bool Scores(ScoredEventKind kind);
 
-    /// <summary>A new stateful scorer for one consumer.</summary>
-    IEventScorer CreateScorer();
+    /// <summary>A new stateful scorer for one consumer. Given <paramref name="previous"/>, the scorer of the version this
+    /// one replaces, it goes on from that scorer's entity context (and its held events) where both featurize events the
+    /// same way; <paramref name="previous"/> then holds nothing and must not score again. Otherwise it starts cold and
+    /// <paramref name="previous"/> is left as it was.</summary>
+    IEventScorer CreateScorer(IEventScorer? previous = null);
 }

@@ -12,8 +12,10 @@ namespace Pipeline.Processing.Scoring;
 /// threshold. Pure apart from the model registry it reads; no Kafka.</summary>
 /// <remarks>
 /// Not thread-safe (one loop). A scorer (featurizer context) is kept per topic and model version:
-/// when the registry holds a newer version, the next batch gets a fresh scorer of it, so every alert
-/// of a batch carries the version that scored it. Featurizer context is per entity, not per
+/// when the registry holds a newer version, the next batch gets a scorer of it, so every alert
+/// of a batch carries the version that scored it; that scorer goes on from the previous one's entity context
+/// when the new version featurizes events the same way (a federation publishes a version per round, seconds apart,
+/// and a context started cold at each would never warm up). Featurizer context is per entity, not per
 /// partition; on revocation it is kept (bounded LRU) and simply goes stale for entities that moved.
 /// Events without a model are counted as unscored (pass-through mode).
 /// <para>A block model with confirmations holds each block until k more blocks of its chain have
@@ -21,7 +23,7 @@ namespace Pipeline.Processing.Scoring;
 /// block's own position, and <see cref="HeldFrom"/> keeps the loop from committing past it. A block
 /// held longer than <see cref="ScoringOptions.ConfirmationTimeoutSeconds"/> is scored with the
 /// blocks that have arrived (checked every batch and tick). When a newer model arrives, the held
-/// blocks move to its scorer; when partitions are released, their held blocks are dropped with their
+/// blocks move to its scorer (featurized afresh only if the featurization changed); when partitions are released, their held blocks are dropped with their
 /// chains' context and read again from the commit.</para>
 /// </remarks>
 public sealed class ScoringBatchProcessor : IBatchProcessor
@@ -204,7 +206,8 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
         {
             var previous = group.Scorer;
             group.Model = model;
-            group.Scorer = model.CreateScorer();
+            // Goes on from the previous scorer's entity context, held blocks included, unless the featurization changed.
+            group.Scorer = model.CreateScorer(previous);
             if (previous is { Holds: true, Held: > 0 })
             {
                 CarryHeld(group, previous, result, now);
@@ -282,8 +285,9 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
         EmitReleased(group, result, now);
     }
 
-    // A newer model arrived while the old scorer held blocks: they move to the new scorer (featurized afresh, like
-    // everything after a swap) and are scored by the new model, whose version their alerts carry.
+    // A newer model with another featurization arrived while the old scorer held blocks: they move to the new scorer
+    // (featurized afresh, as everything after such a swap) and are scored by the new model, whose version their alerts
+    // carry. With the same featurization the new scorer took them over with the rest of the context.
     private void CarryHeld(Group group, IEventScorer previous, BatchResult result, DateTimeOffset now)
     {
         var carried = previous.Drop(static _ => true);
