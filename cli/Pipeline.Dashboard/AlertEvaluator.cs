@@ -5,32 +5,49 @@ namespace Pipeline.Dashboard;
 /// <summary>Joins alerts to the labelled source events they point at (SourceTopic, SourcePartition,
 /// SourceOffset) and scores the detection per stream: precision, recall, F1 and false-positive rate.</summary>
 /// <remarks>Pure and thread-safe: no I/O. An event counts as detected when any alert points at it; attack events are
-/// also counted per attack type (their label).</remarks>
+/// also counted per attack type (their label). An alert below the first labelled offset of its partition points at a
+/// record retention removed; it is counted apart.</remarks>
 public static class AlertEvaluator
 {
     /// <summary>Evaluates the alerts against the labelled events.</summary>
+    /// <param name="events">The labelled source records read.</param>
+    /// <param name="alerts">The alerts read.</param>
+    /// <param name="firstOffsets">The first offset read of each source partition, labelled record or not; by default the
+    /// first labelled one. An alert below it points at a record that retention removed.</param>
     /// <exception cref="ArgumentException">The same topic/partition/offset is labelled twice.</exception>
-    public static EvaluationReport Evaluate(IEnumerable<LabelledEvent> events, IEnumerable<Alert> alerts)
+    public static EvaluationReport Evaluate(
+        IEnumerable<LabelledEvent> events, IEnumerable<Alert> alerts, IReadOnlyDictionary<(string Topic, int Partition), long>? firstOffsets = null)
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(alerts);
         var labels = new Dictionary<(string, int, long), LabelledEvent>();
+        var firstRead = new Dictionary<(string, int), long>();
         foreach (var e in events)
         {
             if (!labels.TryAdd((e.Topic, e.Partition, e.Offset), e))
             {
                 throw new ArgumentException($"event {e.Topic}/{e.Partition}@{e.Offset} is labelled twice", nameof(events));
             }
+            var partition = (e.Topic, e.Partition);
+            firstRead[partition] = firstRead.TryGetValue(partition, out var first) ? Math.Min(first, e.Offset) : e.Offset;
+        }
+        foreach (var (partition, offset) in firstOffsets ?? new Dictionary<(string, int), long>())
+        {
+            firstRead[partition] = offset;
         }
 
         var alerted = new HashSet<(string, int, long)>();
-        long unmatched = 0;
+        long unmatched = 0, expired = 0;
         foreach (var a in alerts)
         {
             var key = (a.SourceTopic, a.SourcePartition, a.SourceOffset);
             if (labels.ContainsKey(key))
             {
                 alerted.Add(key);
+            }
+            else if (firstRead.TryGetValue((a.SourceTopic, a.SourcePartition), out var first) && a.SourceOffset < first)
+            {
+                expired++;
             }
             else
             {
@@ -43,7 +60,7 @@ public static class AlertEvaluator
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => EvaluateStream(g.Key, g.Select(kv => (kv.Value, alerted.Contains(kv.Key)))))
             .ToList();
-        return new EvaluationReport(streams, unmatched);
+        return new EvaluationReport(streams, unmatched, expired);
     }
 
     private static StreamEvaluation EvaluateStream(string stream, IEnumerable<(LabelledEvent Event, bool Alerted)> rows)

@@ -90,6 +90,23 @@ public sealed class AlertEvaluatorUnitTests
     }
 
     [Fact]
+    public void Evaluate_AlertBelowTheFirstRecordRead_CountsAsExpiredNotUnmatched()
+    {
+        // Partition 0 was read from offset 10 on (retention removed 0-9); partition 1 from 0.
+        var events = new[] { new LabelledEvent("a", 0, 10, "normal"), new LabelledEvent("a", 0, 11, "attack"), new LabelledEvent("a", 1, 0, "normal") };
+        var alerts = new[] { AlertOn("a", 0, 3, 0.9), AlertOn("a", 0, 11, 0.9), AlertOn("a", 0, 12, 0.9), AlertOn("b", 0, 0, 0.9) };
+
+        var report = AlertEvaluator.Evaluate(events, alerts);
+        // An unlabelled record at offset 2 was read too: only offsets below 2 are gone.
+        var unlabelledFirst = AlertEvaluator.Evaluate(events, alerts, new Dictionary<(string, int), long> { [("a", 0)] = 2 });
+
+        Assert.Equal((1L, 2L), (report.AlertsOnExpiredRecords, report.UnmatchedAlerts));
+        Assert.Equal((0L, 3L), (unlabelledFirst.AlertsOnExpiredRecords, unlabelledFirst.UnmatchedAlerts));
+        var a = Assert.Single(report.Streams);
+        Assert.Equal((1L, 0L), (a.TruePositives, a.FalsePositives));
+    }
+
+    [Fact]
     public void Evaluate_DuplicateLabel_ThrowsNamingTheEvent()
     {
         var e = Assert.Throws<ArgumentException>(() => AlertEvaluator.Evaluate([new("a", 0, 5, "normal"), new("a", 0, 5, "normal")], []));

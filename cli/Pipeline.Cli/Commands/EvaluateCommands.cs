@@ -46,6 +46,7 @@ internal static class EvaluateCommands
             var reader = new TopicSnapshotReader(clients);
             var topics = parse.GetValue(sources) is { Length: > 0 } chosen ? chosen : DefaultSources;
             var events = new List<LabelledEvent>();
+            var firstOffsets = new Dictionary<(string Topic, int Partition), long>();
             var alerts = new List<Alert>();
             long unlabelled = 0;
             try
@@ -54,6 +55,7 @@ internal static class EvaluateCommands
                 {
                     await reader.ReadAsync(topic, r =>
                     {
+                        firstOffsets.TryAdd((r.Topic, r.Partition.Value), r.Offset.Value);
                         if (r.Message.Headers is { } headers && headers.TryGetLastBytes(LabelHeader, out var label))
                         {
                             events.Add(new LabelledEvent(r.Topic, r.Partition.Value, r.Offset.Value, Encoding.UTF8.GetString(label)));
@@ -71,10 +73,10 @@ internal static class EvaluateCommands
                 return CliHost.Fail(e.Message);
             }
 
-            var report = AlertEvaluator.Evaluate(events, alerts);
+            var report = AlertEvaluator.Evaluate(events, alerts, firstOffsets);
             if (parse.GetValue(format) == "json")
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { report.Streams, report.UnmatchedAlerts, UnlabelledMessages = unlabelled }, new JsonSerializerOptions
+                Console.WriteLine(JsonSerializer.Serialize(new { report.Streams, report.UnmatchedAlerts, report.AlertsOnExpiredRecords, UnlabelledMessages = unlabelled }, new JsonSerializerOptions
                 {
                     PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
                     NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
@@ -83,6 +85,11 @@ internal static class EvaluateCommands
             }
             Console.WriteLine(Format(report));
             Console.WriteLine($"alerts read: {alerts.Count}, alerts pointing at no labelled event: {report.UnmatchedAlerts}, source messages without a label header: {unlabelled}");
+            if (report.AlertsOnExpiredRecords > 0)
+            {
+                Console.WriteLine($"alerts on source records the broker no longer keeps (retention; not counted above): {report.AlertsOnExpiredRecords} " +
+                    "(the embedded broker keeps about 5 MiB per partition: evaluate long runs on a real cluster)");
+            }
             return 0;
         });
         return command;
