@@ -21,20 +21,15 @@ public static class AlertEvaluator
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(alerts);
         var labels = new Dictionary<(string, int, long), LabelledEvent>();
-        var firstRead = new Dictionary<(string, int), long>();
         foreach (var e in events)
         {
             if (!labels.TryAdd((e.Topic, e.Partition, e.Offset), e))
             {
                 throw new ArgumentException($"event {e.Topic}/{e.Partition}@{e.Offset} is labelled twice", nameof(events));
             }
-            var partition = (e.Topic, e.Partition);
-            firstRead[partition] = firstRead.TryGetValue(partition, out var first) ? Math.Min(first, e.Offset) : e.Offset;
         }
-        foreach (var (partition, offset) in firstOffsets ?? new Dictionary<(string, int), long>())
-        {
-            firstRead[partition] = offset;
-        }
+        var firstRead = firstOffsets
+            ?? labels.Keys.GroupBy(k => (k.Item1, k.Item2)).ToDictionary(g => g.Key, g => g.Min(k => k.Item3));
 
         var alerted = new HashSet<(string, int, long)>();
         long unmatched = 0, expired = 0;

@@ -87,6 +87,7 @@ internal static class UpCommands
             }
 
             var port = dashboardPort == 0 ? Platform.LoopbackPorts.Free() : dashboardPort;
+            var clients = new KafkaClientFactory(bootstrap, kafka);
             try
             {
                 Start("dashboard", ["dashboard", "--port", $"{port}", .. common]);
@@ -105,10 +106,10 @@ internal static class UpCommands
             }
             finally
             {
-                await StopChildrenAsync(new KafkaClientFactory(bootstrap, kafka)).ConfigureAwait(false);
+                await StopChildrenAsync(clients).ConfigureAwait(false);
             }
             Console.WriteLine();
-            Summary.Print(new KafkaClientFactory(bootstrap, kafka), CliHost.Configuration(parse)["PeerIndex:Strategy"] ?? "DynamicThrottle");
+            Summary.Print(clients, CliHost.Configuration(parse)["PeerIndex:Strategy"] ?? "DynamicThrottle");
             Console.WriteLine("detection quality against the labels:");
             await RunToEndAsync("evaluate", ["evaluate", .. common], CancellationToken.None, echo: true).ConfigureAwait(false);
             return 0;
@@ -234,15 +235,17 @@ internal static class UpCommands
         private static async Task DrainAsync(KafkaClientFactory clients)
         {
             var inputs = new Pipeline.Dashboard.DashboardOptions().LagGroups
-                .ToDictionary(g => g.Key, g => g.Value.Where(t => t != Topics.ChainBlocks).Select(clients.Topic).ToHashSet());
+                .Select(g => (Group: g.Key, Topics: g.Value.Where(t => t != Topics.ChainBlocks).ToArray())).ToList();
             var reader = new Pipeline.Dashboard.ConsumerLagReader(clients);
-            var topics = inputs.Values.SelectMany(t => t).Select(t => t[clients.Options.TopicPrefix.Length..]).Distinct().ToList();
             var clock = Stopwatch.StartNew();
             var (best, since) = (long.MaxValue, clock.Elapsed);
             while (clock.Elapsed < TimeSpan.FromSeconds(60))
             {
-                var lags = await reader.ReadAsync([.. inputs.Keys], topics, CancellationToken.None).ConfigureAwait(false);
-                var left = lags.Where(l => inputs[l.Group].Contains(l.Topic)).Sum(l => l.Lag);
+                long left = 0;
+                foreach (var (group, topics) in inputs)
+                {
+                    left += (await reader.ReadAsync([group], topics, CancellationToken.None).ConfigureAwait(false)).Sum(l => l.Lag);
+                }
                 if (left == 0)
                 {
                     return;

@@ -11,8 +11,8 @@ namespace Pipeline.Detection;
 /// Stateful (per-entity featurizer context and sequence windows) and not thread-safe: create one per consumer with
 /// <see cref="ModelBundle.CreateScorer"/>. When a new model version arrives, <see cref="Continue"/> gives its scorer this
 /// scorer's entity context (a scorer created afresh starts cold: no deltas, rolling statistics or replay memory until
-/// each entity has sent w events, and for replays its last 1024). Buffers grow to the largest batch seen and are reused, so steady-state scoring allocates only the
-/// entity keys of windowed bundles. With a mass balance (<see cref="BundleLayout.HasBalance"/>) a unit's <c>bal</c> is 0
+/// each entity has sent w events, and for replays its last 1024). Buffers grow to the largest batch seen and are
+/// reused, so steady-state scoring allocates only the entity keys of windowed bundles. With a mass balance (<see cref="BundleLayout.HasBalance"/>) a unit's <c>bal</c> is 0
 /// until the scorer has seen N + K of its level readings (<see cref="MassBalanceModel"/>; 140 at one per second).
 /// <para>With block confirmations (<see cref="BundleLayout.Confirmations"/> k &gt; 0) a block is scored once k more
 /// blocks of its chain have arrived. A stream processor hands blocks over with <see cref="Hold"/> and gets the blocks
