@@ -46,7 +46,9 @@ switch (mode)
             "                       then the same for a plain consume-and-forward child (the control: what broker, clients and machine cost)");
         Console.Error.WriteLine("  federation   time to aggregate 50 NED updates per strategy; bytes per participant and AUC with none/float16/int8 compression;\n" +
             "               AUC per strategy with the relation residual off/on on other and same plants; the IIoT federation over sliding\n" +
-            "               windows as pipeline up runs it, held-out AUC per round against central NED (--sections aggregation,compression,relations,windows)");
+            "               windows as pipeline up runs it, held-out AUC per round against central NED (--sections aggregation,compression,relations,windows);\n" +
+            "               on request (--sections chain) a chain model's CBLOF federation over growing windows per CBLOF alpha\n" +
+            "               (--chain-stream chain.blocks|chain.transactions, --cblof-alphas 0.9,0.85,0.8)");
         Console.Error.WriteLine("  peer-index   DTS experiment (Single / RoundRobin / DynamicThrottle over embedded ledger peers) and the Redis index alone");
         return 2;
 }

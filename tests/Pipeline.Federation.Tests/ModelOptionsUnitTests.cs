@@ -148,6 +148,32 @@ public sealed class ModelOptionsUnitTests
     }
 
     [Theory]
+    [InlineData(Topics.ChainBlocks, null, 0.85)]
+    [InlineData(Topics.ChainTransactions, null, 0.9)]
+    [InlineData(Topics.IiotTelemetry, null, 0.9)]
+    [InlineData(Topics.ChainBlocks, 0.9, 0.9)]
+    [InlineData(Topics.ChainTransactions, 0.8, 0.8)]
+    public void DetectorOptions_Cblof_AlphaPerStreamUnlessConfigured(string stream, double? configured, double expected)
+    {
+        var options = new FederationOptions { Stream = stream, Detector = "cblof", CblofAlpha = configured };
+
+        var cblof = (Pipeline.Detection.CblofOptions)options.DetectorOptions(4, 32, 0.03);
+
+        Assert.Equal(expected, cblof.Alpha);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1.01)]
+    [InlineData(double.NaN)]
+    public void Validate_CblofAlphaOutsideZeroToOne_NamesTheKey(double alpha)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new FederationOptions { Detector = "cblof", CblofAlpha = alpha }.Validate());
+
+        Assert.Contains("Federation:CblofAlpha", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("a:iiot.telemetry", "name:stream:detector")]
     [InlineData("a:iiot.telemetry:ned, a:chain.blocks:pca", "'a' twice")]
     [InlineData("a:endpoint.executions:ned", "Federation:Stream")]

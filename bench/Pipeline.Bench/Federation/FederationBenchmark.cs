@@ -18,8 +18,12 @@ namespace Pipeline.Bench.Federation;
 /// both with 8 % attacks); (4) the IIoT federation over sliding local windows as <c>pipeline up</c> runs it, per round,
 /// in-sample and on held-out readings of the same plants, against central NED (<see cref="SlidingWindowFederation"/>;
 /// <c>--window-rounds</c>, <c>--stride</c>, <c>--holdout</c>, <c>--holdout-start</c>, <c>--window-seed</c>,
-/// <c>--set Federation:Key=Value</c>).
-/// <c>--sections</c> picks the parts (default <c>aggregation,compression,relations,windows</c>). Prints figures; never passes or fails.
+/// <c>--set Federation:Key=Value</c>); (5) a chain model's CBLOF federation over growing windows per CBLOF α, on held-out
+/// events of the same chains (<see cref="ChainWindowFederation"/>; <c>--chain-stream</c>, <c>--chain-seed</c>,
+/// <c>--chain-bootstrap</c>, <c>--chain-step</c>, <c>--chain-window</c>, <c>--chain-holdout-start</c>, <c>--chain-holdout</c>,
+/// <c>--cblof-alphas</c>). <c>--sections</c> picks the parts (default <c>aggregation,compression,relations,windows</c>;
+/// <c>chain</c> on request). Prints
+/// figures; never passes or fails.
 /// </summary>
 public static class FederationBenchmark
 {
@@ -44,6 +48,17 @@ public static class FederationBenchmark
             SlidingWindowFederation.Run(args, Arg(args, "--window-rounds", 12), Arg(args, "--stride", 3000), Arg(args, "--holdout", 100_000),
                 Arg(args, "--holdout-start", 100_000), Arg(args, "--window-seed", 42), ct);
         }
+        if (sections.Contains("chain"))
+        {
+            var stream = StringArg(args, "--chain-stream", Topics.ChainBlocks);
+            var blocks = stream == Topics.ChainBlocks; // transactions: about 70 per block
+            var alphas = StringArg(args, "--cblof-alphas", "0.9,0.85,0.8").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(a => double.Parse(a, CultureInfo.InvariantCulture)).ToList();
+            ChainWindowFederation.Run(args, stream, Arg(args, "--chain-seed", 42), Arg(args, "--chain-bootstrap", blocks ? 60 : 2000),
+                Arg(args, "--chain-step", blocks ? 40 : 1000), Arg(args, "--chain-window", blocks ? 900 : 14_000),
+                Arg(args, "--chain-holdout-start", blocks ? 1000 : 15_000), Arg(args, "--chain-holdout", blocks ? 300 : 5000), alphas, ct);
+        }
+
         return Task.FromResult(0);
     }
 
