@@ -230,6 +230,39 @@ public sealed class FeaturizerUnitTests
     }
 
     [Fact]
+    public void BlockFeaturizer_FakeBlockWithLowDifficulty_DoesNotShiftTheNextBlocksDeviation()
+    {
+        var featurizer = new BlockFeaturizer(new FeaturizerOptions { Window = 8 });
+        var features = new float[featurizer.Dimension];
+        var difficultyDev = featurizer.FeatureNames.ToList().IndexOf("difficulty_dev");
+        var txDev = featurizer.FeatureNames.ToList().IndexOf("tx_dev");
+        var random = new Random(4);
+        var height = 0L;
+        BlockEvent Next(double difficulty, int transactions)
+        {
+            height++;
+            return TestData.Block("c", height, $"h{height}", $"h{height - 1}", $"m{height % 3}", Start.AddSeconds(height * 10)) with
+            {
+                Difficulty = difficulty,
+                TransactionCount = transactions,
+            };
+        }
+
+        for (var i = 0; i < 20; i++) featurizer.Featurize(Next(1000 * (1 + (0.002 * (random.NextDouble() - 0.5))), 100 + random.Next(-5, 6)), features);
+        featurizer.Featurize(Next(1000 / 64.0, 3), features); // a fake block: 1/64 of the difficulty, almost empty
+        var fake = (features[difficultyDev], features[txDev]);
+        featurizer.Featurize(Next(1000, 100), features);
+
+        // The fake block itself stands out by its whole difference; the ordinary block after it deviates by what the
+        // fake block moved the window, which entered the window at its edge: 4 rolling standard deviations over 8 blocks
+        // instead of ln 64 / 8 ≈ 0.52 in log difficulty (and 97 / 8 ≈ 12 transactions).
+        Assert.True(fake.Item1 < -4, $"fake block difficulty_dev {fake.Item1}");
+        Assert.True(fake.Item2 < -90, $"fake block tx_dev {fake.Item2}");
+        Assert.InRange(features[difficultyDev], 0, 0.01);
+        Assert.InRange(features[txDev], -2, 4);
+    }
+
+    [Fact]
     public void SequenceWindow_ColdEntity_ZeroFillsOldestSlots()
     {
         var window = new SequenceWindow(featureDimension: 2, length: 3);

@@ -43,4 +43,45 @@ public sealed class SignalHistoryUnitTests
             history.Push(values, DateTimeOffset.UnixEpoch.AddSeconds(step), step, 0.01);
         }
     }
+
+    [Fact]
+    public void ClampToWindow_HalfFilled_ClampsToMeanPlusMinusSigmasAndFollowsASustainedChange()
+    {
+        var history = new SignalHistory(1, 8);
+        float[] value = [100];
+        for (var i = 0; i < 3; i++) history.Push([10 + i], DateTimeOffset.UnixEpoch, i, 0.01);
+
+        history.ClampToWindow(value, 4);
+        Assert.Equal(100f, value[0]); // 3 of 8: too few to judge
+
+        history.Push([13], DateTimeOffset.UnixEpoch, 3, 0.01);
+        history.ClampToWindow(value, 4);
+        Assert.Equal(history.Mean(0) + (4 * history.Std(0)), value[0], 4); // 10..13: 11.5 + 4 · 1.29
+
+        float[] low = [-1000];
+        history.ClampToWindow(low, 4);
+        Assert.Equal(history.Mean(0) - (4 * history.Std(0)), low[0], 4);
+
+        // A real step to 1000 enters clamped, but each clamped value widens the window, so it catches up within a window or two.
+        for (var i = 0; i < 24; i++)
+        {
+            float[] step = [1000];
+            history.ClampToWindow(step, 4);
+            history.Push(step, DateTimeOffset.UnixEpoch, 4 + i, 0.01);
+        }
+
+        Assert.Equal(1000f, history.Mean(0), 1);
+    }
+
+    [Fact]
+    public void ClampToWindow_ConstantWindow_StillMovesByAThousandthOfTheMean()
+    {
+        var history = new SignalHistory(1, 4);
+        for (var i = 0; i < 4; i++) history.Push([500], DateTimeOffset.UnixEpoch, i, 0.01);
+        float[] value = [600];
+
+        history.ClampToWindow(value, 4);
+
+        Assert.Equal(500.5f, value[0]);
+    }
 }

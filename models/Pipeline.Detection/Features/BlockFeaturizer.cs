@@ -21,6 +21,14 @@ public sealed class BlockFeaturizer : IFeaturizer<BlockEvent>
         "height_gap", "fork", "miner_share", "miner_streak", "log_miner_dt", "tx_dev", "tx_std", "difficulty_dev", "history",
     ];
 
+    /// <summary>
+    /// A block enters its chain's window (the rolling mean and standard deviation of transaction count and log difficulty)
+    /// clamped to the window's mean ± this many rolling standard deviations (<see cref="SignalHistory.ClampToWindow"/>): a
+    /// fake block's difficulty, 16–256 times too low, otherwise moved the mean so far that the next w ordinary blocks
+    /// showed a <c>difficulty_dev</c> of tens of normal standard deviations (docs/detection.md, "A fake block's shadow").
+    /// </summary>
+    internal const double WindowClampSigmas = 4;
+
     private readonly FeaturizerOptions _options;
     private readonly LruCache<ChainState> _chains;
     private readonly LruCache<SignalHistory> _miners;
@@ -72,7 +80,9 @@ public sealed class BlockFeaturizer : IFeaturizer<BlockEvent>
         features[16] = warm ? logDifficulty - chain.History.Mean(1) : 0;
         features[17] = chain.History.Filled / (float)_options.Window;
 
-        chain.History.Push([@event.TransactionCount, logDifficulty], @event.Timestamp, @event.Height, _options.BaselineAlpha);
+        Span<float> pushed = [@event.TransactionCount, logDifficulty];
+        chain.History.ClampToWindow(pushed, WindowClampSigmas);
+        chain.History.Push(pushed, @event.Timestamp, @event.Height, _options.BaselineAlpha);
         chain.Remember(@event.Height, @event.BlockHash, @event.MinerId);
         miner.Push([0], @event.Timestamp, @event.Height, 1);
     }

@@ -138,6 +138,23 @@ internal sealed class SignalHistory
         return false;
     }
 
+    /// <summary>
+    /// Clamps each of <paramref name="values"/> to the window's mean ± <paramref name="sigmas"/> rolling standard
+    /// deviations (at least ± 10⁻³·max(1, |mean|), so a window of equal values still follows a real change), once the window
+    /// holds at least half its events: what a value far outside its window should enter the window as, so that one outlier
+    /// does not move the rolling mean and standard deviation of the next w events.
+    /// </summary>
+    public void ClampToWindow(Span<float> values, double sigmas)
+    {
+        if (Filled < Math.Max(2, _window / 2)) return;
+        for (var s = 0; s < _signals; s++)
+        {
+            var mean = Mean(s);
+            var width = Math.Max(sigmas * Std(s, mean), 1e-3 * Math.Max(1, Math.Abs(mean)));
+            values[s] = (float)Math.Clamp(values[s], mean - width, mean + width);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Push(ReadOnlySpan<float> values, DateTimeOffset timestamp, long sequence, double baselineAlpha)
     {
