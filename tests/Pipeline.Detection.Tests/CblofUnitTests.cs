@@ -53,12 +53,9 @@ public sealed class CblofUnitTests
         var rows = new List<float[]>();
         foreach (var (x, y, count) in Blobs)
         {
-            for (var i = 0; i < count; i++) rows.Add([(float)(x + Gaussian(random)), (float)(y + Gaussian(random))]);
+            for (var i = 0; i < count; i++) rows.Add([(float)(x + TestData.Gaussian(random)), (float)(y + TestData.Gaussian(random))]);
         }
 
         return FeatureMatrix.FromRows(rows);
     }
-
-    private static double Gaussian(Random random) =>
-        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

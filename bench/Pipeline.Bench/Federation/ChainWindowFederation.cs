@@ -42,7 +42,7 @@ internal static class ChainWindowFederation
 
     private static void Run<T>(string[] args, string stream, int seed, int bootstrap, int step, int window, int holdoutStart, int holdout, IReadOnlyList<double> alphas,
         Func<T, string> chainOf, Func<BundleLayout, IReadOnlyList<T>, FeaturizedEvents> featurize, CancellationToken ct)
-        where T : class
+        where T : IAvroRecord<T>
     {
         var sets = new List<string>();
         for (var i = 0; i + 1 < args.Length; i++) if (args[i] == "--set") sets.Add(args[i + 1]);
@@ -55,7 +55,7 @@ internal static class ChainWindowFederation
             throw new ArgumentException("--chain-bootstrap ≤ --chain-window ≤ --chain-holdout-start, a positive --chain-step and --chain-holdout are required.");
         }
 
-        var chains = Events(new ScenarioWorld(ScenarioLoader.Default, seed), stream, holdoutStart + holdout, chainOf);
+        var chains = ClusterTelemetry.PerCluster(new ScenarioWorld(ScenarioLoader.Default, seed), ProducerDomains.Chain, stream, holdoutStart + holdout, chainOf);
         var layout = options.Layout();
         var ids = chains.Keys.Order(StringComparer.Ordinal).ToList();
         var standardizer = RunningStandardizer.Merge([.. ids.Select(c => featurize(layout, First(chains[c], bootstrap)).FitStandardizer())]);
@@ -96,7 +96,7 @@ internal static class ChainWindowFederation
 
     private static List<T> First<T>(List<(T Event, string Label)> chain, int count) => [.. chain.Take(count).Select(e => e.Event)];
 
-    // Each chain's held-out blocks, scored with the context of everything before them on that chain.
+    // Each chain's held-out events, scored with the context of everything before them on that chain.
     private static float[] HeldOutScores(IAnomalyDetector detector, List<FeatureMatrix> chains, int start, int count)
     {
         var scores = new float[chains.Count * count];
@@ -108,25 +108,5 @@ internal static class ChainWindowFederation
         }
 
         return scores;
-    }
-
-    // The first `count` events of `stream` of every chain, with their labels, in stream order.
-    private static Dictionary<string, List<(T Event, string Label)>> Events<T>(ScenarioWorld world, string stream, int count, Func<T, string> chainOf)
-        where T : class
-    {
-        var result = world.ClusterIds.ToDictionary(c => c, _ => new List<(T, string)>());
-        var full = 0;
-        foreach (var message in world.Stream(ProducerDomains.Chain))
-        {
-            if (message.Topic != stream) continue;
-            var decoded = stream == Topics.ChainBlocks ? (object)AvroSingleObject.Decode<BlockEvent>(message.Value) : AvroSingleObject.Decode<TransactionEvent>(message.Value);
-            var chain = result[chainOf((T)decoded)];
-            if (chain.Count >= count) continue;
-            chain.Add(((T)decoded, message.Label ?? AttackLabels.Normal));
-            if (chain.Count == count && ++full == result.Count) break;
-        }
-
-        if (full < result.Count) throw new InvalidOperationException($"The scenario ended before every chain had {count} events of {stream}.");
-        return result;
     }
 }

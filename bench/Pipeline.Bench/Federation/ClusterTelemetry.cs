@@ -5,7 +5,7 @@ using Pipeline.Producers.Simulation;
 
 namespace Pipeline.Bench.Federation;
 
-/// <summary>Labelled telemetry per cluster from the producers' seeded scenario world (the federation tests' data).</summary>
+/// <summary>Labelled events per cluster from the producers' seeded scenario world: IIoT telemetry (the federation tests' data) and chain events.</summary>
 internal static class ClusterTelemetry
 {
     /// <summary>The first <paramref name="count"/> readings of each of <paramref name="clusters"/> clusters, with attack labels.</summary>
@@ -28,16 +28,24 @@ internal static class ClusterTelemetry
 
     /// <summary>The first <paramref name="count"/> readings of each of <paramref name="world"/>'s clusters in stream order, with
     /// their label (<c>normal</c> or the attack type).</summary>
-    public static Dictionary<string, List<(DeviceReading Reading, string Label)>> Generate(ScenarioWorld world, int count)
+    public static Dictionary<string, List<(DeviceReading Reading, string Label)>> Generate(ScenarioWorld world, int count) =>
+        PerCluster<DeviceReading>(world, ProducerDomains.Iiot, Topics.IiotTelemetry, count, static r => r.ClusterId);
+
+    /// <summary>The first <paramref name="count"/> events of <paramref name="topic"/> (one of <paramref name="domains"/>' topics) of
+    /// each of <paramref name="world"/>'s clusters in stream order, with their label (<c>normal</c> or the attack type).</summary>
+    public static Dictionary<string, List<(T Event, string Label)>> PerCluster<T>(ScenarioWorld world, ProducerDomains domains, string topic, int count,
+        Func<T, string> clusterOf)
+        where T : IAvroRecord<T>
     {
-        var result = world.ClusterIds.ToDictionary(c => c, _ => new List<(DeviceReading, string)>());
+        var result = world.ClusterIds.ToDictionary(c => c, _ => new List<(T, string)>());
         var full = 0;
-        foreach (var message in world.Stream(ProducerDomains.Iiot))
+        foreach (var message in world.Stream(domains))
         {
-            var reading = AvroSingleObject.Decode<DeviceReading>(message.Value);
-            var list = result[reading.ClusterId];
+            if (message.Topic != topic) continue;
+            var decoded = AvroSingleObject.Decode<T>(message.Value);
+            var list = result[clusterOf(decoded)];
             if (list.Count >= count) continue;
-            list.Add((reading, message.Label ?? AttackLabels.Normal));
+            list.Add((decoded, message.Label ?? AttackLabels.Normal));
             if (list.Count == count && ++full == result.Count) break;
         }
 
