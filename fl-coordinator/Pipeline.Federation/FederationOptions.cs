@@ -98,8 +98,8 @@ public sealed class FederationOptions
     /// less peaked than a central fit's: with 0.9 a round now and then counted a cluster of 4–7 % of the rows as large,
     /// often the attack blocks, whose rows then scored against their own centroid. 0.85 raised chain.blocks' held-out ROC
     /// AUC, averaged over 22 rounds, by 0.005 on the nine seeds it was chosen on (higher on eight, equal on one) and by
-    /// 0.004 on five more; it cost chain.transactions 0.0004–0.0008, which keeps 0.9 (<c>bench federation --sections
-    /// chain</c>, docs/federation.md).
+    /// 0.004 on five more (with the current block features, since the fake-block fix: by 0.010 and 0.004); it cost
+    /// chain.transactions 0.0004–0.0008, which keeps 0.9 (<c>bench federation --sections chain</c>, docs/federation.md).
     /// </summary>
     public double? CblofAlpha { get; set; }
 
