@@ -27,7 +27,8 @@ namespace Pipeline.Bench.Detection;
 /// stream; by default <see cref="NedOptions.ResidualWeightingFor"/>), <c>--ned-fence K</c> (Tukey fence factor of the training support; <c>Infinity</c> turns the clamp off),
 /// <c>--ned-trim F</c> (share of training rows left out of NED's second pass, every stream; by default
 /// <see cref="NedOptions.TrimFractionFor"/>); <c>--dump DIR</c> (per data set a CSV of each test event's label, entity,
-/// scores and raw features).
+/// scores and raw features); <c>--cold-start</c> (NED on the streams scored on arrival: the alerts of a scorer that starts
+/// without per-entity context, and after the last 100 / 250 / 1000 training events).
 /// </remarks>
 public static class DetectionQualityBenchmark
 {
@@ -119,7 +120,8 @@ public static class DetectionQualityBenchmark
                 var fitClock = Stopwatch.StartNew();
                 var bundle = BundleTrainer.Fit(layout, set.Featurize(layout), options, ct);
                 var fitSeconds = fitClock.Elapsed.TotalSeconds;
-                var scores = set.Score(bundle);
+                var scores = set.Score(bundle, set.TrainCount);
+                if (args.Contains("--cold-start") && name == "NED" && set.Layout.Confirmations == 0) ColdStart(set, bundle, scores, labels);
                 dumped.Add((name, scores));
                 first ??= bundle;
                 if (bundle.Balance is { } balance)
@@ -149,6 +151,27 @@ public static class DetectionQualityBenchmark
         Console.WriteLine("|---|---|---|");
         breakdown.ForEach(Console.WriteLine);
         return Task.FromResult(0);
+    }
+
+    /// <summary><c>--cold-start</c>: what a scorer without per-entity context (an instance that takes over a partition,
+    /// or restarts) alerts on, against the warm scorer of the table: false alerts among the first test events, and how
+    /// many alert decisions differ from the warm scorer's when the scorer first sees only the last R training events.</summary>
+    private static void ColdStart(DataSet set, ModelBundle bundle, float[] warm, bool[] labels)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var warmup in new[] { 0, 100, 250, 1000 })
+        {
+            var scores = set.Score(bundle, warmup);
+            int falseFirst500 = 0, falseFirst5000 = 0, differing = 0;
+            for (var i = 0; i < scores.Length; i++)
+            {
+                var alert = scores[i] > bundle.Threshold;
+                if (alert != warm[i] > bundle.Threshold) differing++;
+                if (alert && !labels[i] && i < 500) falseFirst500++;
+                if (alert && !labels[i] && i < 5000) falseFirst5000++;
+            }
+            Console.WriteLine(string.Create(inv, $"    cold start, scorer first fed the last {warmup} training events: false alerts in the first 500 / 5000 test events {falseFirst500} / {falseFirst5000}; alert decisions differing from the warm scorer {differing}"));
+        }
     }
 
     /// <summary><c>--dump DIR</c>: one CSV per data set for offline analysis. A row per test event: its label, its
@@ -190,11 +213,13 @@ public static class DetectionQualityBenchmark
         var train = events.Take(trainCount).Select(e => e.Event).ToList();
         var test = events.Skip(trainCount).Select(e => e.Event).ToList();
         var labels = events.Skip(trainCount).Select(e => e.Label).ToArray();
-        return new DataSet(name, layout, train.Count, labels, window, l => featurize(l, train), l => featurize(l, events.Select(e => e.Event).ToList()), bundle =>
+        // The scorer is warmed on the last `warmup` training events (all of them: as warm as a running processor; 0: a
+        // cold start, as an instance that takes over a partition without its context), then scores the test window.
+        return new DataSet(name, layout, train.Count, labels, window, l => featurize(l, train), l => featurize(l, events.Select(e => e.Event).ToList()), (bundle, warmup) =>
         {
             var scorer = bundle.CreateScorer();
-            var warm = new float[train.Count];
-            score(scorer, train, warm);
+            var recent = train.Skip(train.Count - Math.Min(warmup, train.Count)).ToList();
+            score(scorer, recent, new float[recent.Count]);
             var scores = new float[test.Count];
             score(scorer, test, scores);
             return scores;
@@ -254,5 +279,5 @@ public static class DetectionQualityBenchmark
 
     private sealed record DataSet(
         string Name, BundleLayout Layout, int TrainCount, string[] TestLabels, int? Window,
-        Func<BundleLayout, FeaturizedEvents> Featurize, Func<BundleLayout, FeaturizedEvents> FeaturizeAll, Func<ModelBundle, float[]> Score);
+        Func<BundleLayout, FeaturizedEvents> Featurize, Func<BundleLayout, FeaturizedEvents> FeaturizeAll, Func<ModelBundle, int, float[]> Score);
 }
