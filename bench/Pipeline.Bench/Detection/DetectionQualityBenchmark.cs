@@ -218,7 +218,7 @@ public static class DetectionQualityBenchmark
         return new DataSet(name, layout, train.Count, labels, window, l => featurize(l, train), l => featurize(l, events.Select(e => e.Event).ToList()), (bundle, warmup) =>
         {
             var scorer = bundle.CreateScorer();
-            var recent = train.Skip(train.Count - Math.Min(warmup, train.Count)).ToList();
+            var recent = warmup >= train.Count ? train : train.GetRange(train.Count - warmup, warmup);
             score(scorer, recent, new float[recent.Count]);
             var scores = new float[test.Count];
             score(scorer, test, scores);
