@@ -21,6 +21,7 @@ public sealed class ProcessingMetrics : IDisposable
     private readonly Counter<long> _lookupFailures;
     private readonly Counter<long> _verdicts;
     private readonly Counter<long> _unscored;
+    private readonly Counter<long> _warmup;
     private readonly Histogram<double> _batchLatency;
     private readonly Histogram<double> _endToEnd;
     private readonly Histogram<double> _stage;
@@ -33,6 +34,7 @@ public sealed class ProcessingMetrics : IDisposable
     private long _deadLettersTotal;
     private long _lookupFailuresTotal;
     private long _unscoredTotal;
+    private long _warmupTotal;
     private long _batchesTotal;
     private long _allowed;
     private long _denied;
@@ -48,6 +50,8 @@ public sealed class ProcessingMetrics : IDisposable
         _lookupFailures = _meter.CreateCounter<long>("processing_lookup_failures", "lookups", "Whitelist lookups that failed or timed out.");
         _verdicts = _meter.CreateCounter<long>("processing_verdicts", "verdicts", "Execution verdicts, by decision.");
         _unscored = _meter.CreateCounter<long>("processing_unscored", "events", "Events passed through without a model.");
+        _warmup = _meter.CreateCounter<long>("processing_warmup_events", "events",
+            "Records read again before an assigned partition's committed offset to rebuild context (not processed again).");
         _batchLatency = _meter.CreateHistogram<double>("processing_batch_latency_ms", "ms", "Consume of a batch's first message to its commit.");
         _endToEnd = _meter.CreateHistogram<double>("processing_end_to_end_latency_ms", "ms", "Event time to alert detection time.");
         _lookupLatency = _meter.CreateHistogram<double>("processing_lookup_latency_ms", "ms", "Whitelist lookup time (reserve a peer, query it, release), by peer; failed lookups under peer=\"none\".");
@@ -85,6 +89,9 @@ public sealed class ProcessingMetrics : IDisposable
     public long Unscored => Interlocked.Read(ref _unscoredTotal);
 
     public long Batches => Interlocked.Read(ref _batchesTotal);
+
+    /// <summary>Records handed to the processor's warm-up so far.</summary>
+    public long WarmupEvents => Interlocked.Read(ref _warmupTotal);
 
     public long Allowed => Interlocked.Read(ref _allowed);
 
@@ -138,6 +145,12 @@ public sealed class ProcessingMetrics : IDisposable
     {
         Interlocked.Add(ref _unscoredTotal, count);
         _unscored.Add(count, _tag);
+    }
+
+    public void WarmedUp(int count)
+    {
+        Interlocked.Add(ref _warmupTotal, count);
+        _warmup.Add(count, _tag);
     }
 
     public void BatchCompleted(double milliseconds)

@@ -186,6 +186,55 @@ public sealed class ScoringBatchProcessorUnitTests : IDisposable
         Assert.Equal(Alerts(expected).Select(a => (a.SourceOffset, a.Score, a.ModelVersion)), Alerts(actual).Select(a => (a.SourceOffset, a.Score, a.ModelVersion)));
     }
 
+    // A partition changes owner: the new owner warms up on the records before the commit (Warm) and then scores the
+    // records after it as the previous owner would have, where a cold one scores each account's first transaction
+    // without its context.
+    [Fact]
+    public async Task Warm_RecordsBeforeTheCommit_NextRecordsAlertAsInTheProcessorThatScoredTheWholeStream()
+    {
+        Install(version: 1, threshold: null);
+        var messages = ChainData.Take(clusters: 3, seed: 16, count: 3_000);
+        var (before, after) = (Records(messages.Take(2_000)), Records(messages.Skip(2_000), firstOffset: 2_000));
+        var throughout = Processor();
+        await throughout.ProcessAsync(before, new BatchResult(), CancellationToken.None);
+        var expected = new BatchResult();
+        await throughout.ProcessAsync(after, expected, CancellationToken.None);
+
+        var warmed = Processor();
+        var events = _metrics.Events;
+        warmed.Warm(before[^warmed.WarmupRecords..]);
+        Assert.Equal(events, _metrics.Events);
+        var actual = new BatchResult();
+        await warmed.ProcessAsync(after, actual, CancellationToken.None);
+        var cold = new BatchResult();
+        await Processor().ProcessAsync(after, cold, CancellationToken.None);
+
+        static List<(long, double)> Scored(BatchResult result) => [.. Alerts(result).Select(a => (a.SourceOffset, a.Score)).Order()];
+        Assert.NotEmpty(Scored(expected));
+        Assert.Equal(Scored(expected), Scored(actual));
+        Assert.NotEqual(Scored(expected), Scored(cold));
+        Assert.True(Scored(cold).Count > Scored(expected).Count, $"cold start: {Scored(cold).Count} alerts, continuous: {Scored(expected).Count}");
+        Assert.Empty(actual.Poison);
+    }
+
+    [Fact]
+    public async Task Warm_BadRecordsAndNoModel_SkippedWithoutOutputsOrErrors()
+    {
+        var processor = Processor();
+        var good = Records(ChainData.Take(clusters: 2, seed: 17, count: 50));
+        List<InputRecord> bad = [new("in.transactions", 0, 50, "c01", [1, 2, 3], DateTimeOffset.UnixEpoch), new("elsewhere", 0, 0, null, [], DateTimeOffset.UnixEpoch)];
+
+        processor.Warm([.. good, .. bad]);
+        Install(version: 1, threshold: -1);
+        processor.Warm([.. good, .. bad]);
+
+        Assert.Equal(0, _metrics.Events);
+        Assert.Equal(0, _metrics.Unscored);
+        var result = new BatchResult();
+        await processor.ProcessAsync(good, result, CancellationToken.None);
+        Assert.Equal(good.Count, Alerts(result).Count);
+    }
+
     [Fact]
     public async Task ProcessAsync_NoModelYet_EventsPassThroughUnscoredAndCounted()
     {

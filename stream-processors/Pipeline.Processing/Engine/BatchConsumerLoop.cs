@@ -40,12 +40,21 @@ namespace Pipeline.Processing.Engine;
 /// and every held one, and seeks them to the capped position of their last successful batch, so released and held
 /// records are read again; revoked or lost partitions are released after the in-flight batches are finished, and
 /// their next owner reads the held records from the capped commit.</para>
+/// <para>Warm-up (<see cref="IBatchProcessor.WarmupRecords"/> &gt; 0): a partition newly assigned with a committed offset
+/// c starts at max(0, c − WarmupRecords) instead (or after the last record this instance handed over, when that is later);
+/// its records before c go to <see cref="IBatchProcessor.Warm"/> only, to rebuild the processor's context, and are not
+/// processed, produced, dead-lettered or committed again. Nothing is read before a partition's first commit, and a
+/// warm-up start before the log's first record falls back to the earliest one (auto.offset.reset=earliest; with another
+/// reset policy the loop does not warm up, as an out-of-range start would skip records).</para>
 /// </remarks>
 public sealed partial class BatchConsumerLoop
 {
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan TransactionTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an assignment waits for the committed offsets it warms up from (inside the rebalance callback).</summary>
+    private static readonly TimeSpan WarmupLookupTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Under at_least_once, acknowledged offsets are committed at most this often while input
     /// keeps coming (and once input has paused for <see cref="IdlePoll"/>, on revocation and on stop): a commit is a broker round
@@ -79,6 +88,10 @@ public sealed partial class BatchConsumerLoop
     private readonly Dictionary<TopicPartition, Hold> _holds = [];
     private readonly List<TopicPartition> _heldScratch = [];
     private readonly Dictionary<TopicPartition, long> _rewindTo = [];
+    private readonly Dictionary<(string Topic, int Partition), long> _warmUntil = [];
+    private readonly Dictionary<TopicPartition, long> _handedOver = [];
+    private readonly List<InputRecord> _warm = [];
+    private bool _warmupAllowed;
     private long _lastCommit;
     private long _lastTick;
     private long _batchStarted;
@@ -122,6 +135,11 @@ public sealed partial class BatchConsumerLoop
             // The embedded broker (librdkafka's mock cluster) answers a fetch that found no data only
             // after fetch.wait.max.ms, even when data arrives meanwhile; a real broker answers at once.
             consumerConfig.FetchWaitMaxMs = EmbeddedFetchWaitMs;
+        }
+        _warmupAllowed = _processor.WarmupRecords > 0 && consumerConfig.AutoOffsetReset == AutoOffsetReset.Earliest;
+        if (_processor.WarmupRecords > 0 && !_warmupAllowed)
+        {
+            LogWarmupOff(_logger, _metrics.Processor, consumerConfig.AutoOffsetReset?.ToString() ?? "unset");
         }
         var consumer = new ConsumerBuilder<string?, byte[]>(consumerConfig)
             .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
@@ -270,6 +288,14 @@ public sealed partial class BatchConsumerLoop
         bool tick,
         CancellationToken cancellationToken)
     {
+        if (!tick && _warmUntil.Count > 0)
+        {
+            WarmUp();
+            if (_pending.Count == 0)
+            {
+                return;
+            }
+        }
         _inputs.Clear();
         _inputIndex.Clear();
         _result.Clear();
@@ -279,6 +305,7 @@ public sealed partial class BatchConsumerLoop
             // A partition's first batch since it was assigned starts where its consumer started: until one of its
             // batches succeeds, a rewind goes back there.
             _rewindTo.TryAdd(range.Partition, range.First);
+            HandedOver(range.Partition, range.Next);
         }
         if (tick)
         {
@@ -295,8 +322,7 @@ public sealed partial class BatchConsumerLoop
                 continue;
             }
             _inputIndex.Add(i);
-            _inputs.Add(new InputRecord(_pending[i].Topic, _pending[i].Partition.Value, _pending[i].Offset.Value, message.Key, value,
-                DateTimeOffset.FromUnixTimeMilliseconds(message.Timestamp.UnixTimestampMs)));
+            _inputs.Add(Input(_pending[i]));
         }
         var inTransaction = false;
         List<TopicPartitionOffset>? offsets = null;
@@ -713,11 +739,132 @@ public sealed partial class BatchConsumerLoop
         }
     }
 
-    private void OnAssigned(IConsumer<string?, byte[]> consumer, List<TopicPartition> partitions)
+    private List<TopicPartitionOffset> OnAssigned(IConsumer<string?, byte[]> consumer, List<TopicPartition> partitions)
     {
         _assigned = consumer.Assignment.Count + partitions.Count > 0;
-        LogAssigned(_logger, _metrics.Processor, string.Join(",", partitions.Select(p => $"{p.Topic}[{p.Partition.Value}]")));
+        var starts = WarmupStarts(consumer, partitions);
+        LogAssigned(_logger, _metrics.Processor, string.Join(",", starts.Select(s =>
+            s.Offset == Offset.Unset ? $"{s.Topic}[{s.Partition.Value}]" : $"{s.Topic}[{s.Partition.Value}] (warm-up from {s.Offset.Value} to {_warmUntil[(s.Topic, s.Partition.Value)]})")));
+        return starts;
     }
+
+    /// <summary>Where each newly assigned partition starts: at its committed offset (<see cref="Offset.Unset"/>), or up to
+    /// <see cref="IBatchProcessor.WarmupRecords"/> records before it, recording in <see cref="_warmUntil"/> the offset
+    /// where the warm-up ends. No warm-up for a partition without a commit, nor for one whose records up to the commit
+    /// this instance already handed to its processor.</summary>
+    private List<TopicPartitionOffset> WarmupStarts(IConsumer<string?, byte[]> consumer, List<TopicPartition> partitions)
+    {
+        var starts = partitions.ConvertAll(p => new TopicPartitionOffset(p, Offset.Unset));
+        if (!_warmupAllowed || partitions.Count == 0)
+        {
+            return starts;
+        }
+        Dictionary<TopicPartition, long> committed;
+        try
+        {
+            committed = consumer.Committed(partitions, WarmupLookupTimeout).ToDictionary(c => c.TopicPartition, c => c.Offset.Value);
+        }
+        catch (KafkaException e)
+        {
+            // The warm-up only spares false alerts: without the committed offsets the partitions start cold.
+            LogWarmupFailed(_logger, _metrics.Processor, e.Error.Code, e.Error.Reason);
+            return starts;
+        }
+        for (var i = 0; i < starts.Count; i++)
+        {
+            var tp = partitions[i];
+            if (!committed.TryGetValue(tp, out var until) || until <= 0)
+            {
+                continue;
+            }
+            var from = Math.Max(0, until - _processor.WarmupRecords);
+            if (_handedOver.TryGetValue(tp, out var handed))
+            {
+                // Records after the commit that were handed over already are read again and handed over again, as
+                // after any rewind; their context is there.
+                from = handed > until ? until : Math.Max(from, handed);
+            }
+            if (from < until)
+            {
+                _warmUntil[(tp.Topic, tp.Partition.Value)] = until;
+                starts[i] = new TopicPartitionOffset(tp, from);
+            }
+        }
+        return starts;
+    }
+
+    /// <summary>Moves the pending records of partitions still warming up (offsets before <see cref="_warmUntil"/>) out of
+    /// <see cref="_pending"/> and hands them to <see cref="IBatchProcessor.Warm"/>; a partition's warm-up ends with its
+    /// last record before the commit or its first record at or after it. Oversize records are skipped (they were
+    /// dead-lettered when processed).</summary>
+    private void WarmUp()
+    {
+        _warm.Clear();
+        var kept = 0;
+        string? topic = null;
+        var partition = -1;
+        long until = -1;
+        for (var i = 0; i < _pending.Count; i++)
+        {
+            var record = _pending[i];
+            var offset = record.Offset.Value;
+            if (record.Partition.Value != partition || !string.Equals(record.Topic, topic, StringComparison.Ordinal))
+            {
+                topic = record.Topic;
+                partition = record.Partition.Value;
+                until = _warmUntil.TryGetValue((topic, partition), out var end) ? end : -1;
+            }
+            if (offset < until)
+            {
+                if ((record.Message.Value?.Length ?? 0) <= _settings.MaxMessageBytes)
+                {
+                    _warm.Add(Input(record));
+                }
+                HandedOver(record.TopicPartition, offset + 1);
+                if (offset + 1 == until)
+                {
+                    // The last record before the commit: the partition's warm-up is over.
+                    _warmUntil.Remove((topic!, partition));
+                    until = -1;
+                }
+                continue;
+            }
+            if (until >= 0)
+            {
+                // The first record at or after the commit (the one before it was a transaction marker or compacted away).
+                _warmUntil.Remove((topic!, partition));
+                until = -1;
+            }
+            _pending[kept++] = record;
+        }
+        _pending.RemoveRange(kept, _pending.Count - kept);
+        if (_warm.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            _processor.Warm(_warm);
+        }
+        catch (Exception e) when (e is not ProcessingFatalException and not OperationCanceledException)
+        {
+            // Only context is lost: the partitions' next records are processed from a colder context.
+            LogWarmupFailed(_logger, _metrics.Processor, ErrorCode.Unknown, $"{e.GetType().Name}: {e.Message}");
+        }
+        _metrics.WarmedUp(_warm.Count);
+    }
+
+    private void HandedOver(TopicPartition partition, long next)
+    {
+        if (!_handedOver.TryGetValue(partition, out var handed) || handed < next)
+        {
+            _handedOver[partition] = next;
+        }
+    }
+
+    private static InputRecord Input(ConsumeResult<string?, byte[]> record) =>
+        new(record.Topic, record.Partition.Value, record.Offset.Value, record.Message.Key, record.Message.Value ?? [],
+            DateTimeOffset.FromUnixTimeMilliseconds(record.Message.Timestamp.UnixTimestampMs));
 
     private void OnRevoked(IConsumer<string?, byte[]> consumer, List<TopicPartition> partitions, bool lost)
     {
@@ -733,6 +880,7 @@ public sealed partial class BatchConsumerLoop
             _metrics.ForgetPartition(tp.Topic, tp.Partition.Value);
             _holds.Remove(tp);
             _rewindTo.Remove(tp);
+            _warmUntil.Remove((tp.Topic, tp.Partition.Value));
         }
         // Their held records were not committed past: the next owner reads them again.
         _processor.OnPartitionsReleased([.. partitions.Select(p => (p.Topic, p.Partition.Value))]);
@@ -770,6 +918,12 @@ public sealed partial class BatchConsumerLoop
 
     [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "{Processor}: closing the consumer failed: {Reason}")]
     private static partial void LogCloseFailed(ILogger logger, string processor, string reason);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Warning, Message = "{Processor}: warm-up of assigned partitions skipped ({Code}: {Reason}); their next records are processed from a cold context")]
+    private static partial void LogWarmupFailed(ILogger logger, string processor, ErrorCode code, string reason);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "{Processor}: no warm-up of assigned partitions: it needs Kafka:Consumer:AutoOffsetReset=Earliest, got {Reset}")]
+    private static partial void LogWarmupOff(ILogger logger, string processor, string reset);
 
     private enum InFlightWait
     {

@@ -24,6 +24,23 @@ public interface IBatchProcessor
     /// <remarks>A tick has no input records, so it adds outputs only (a poison verdict is a fatal error).</remarks>
     Task TickAsync(BatchResult result, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>How many records before its committed offset the loop reads again for each partition it is assigned, to
+    /// hand them to <see cref="Warm"/> first (0, the default: none). A processor that keeps context across events (the
+    /// previous reading of a device, the recent transactions of an account) uses this to score the partition's next
+    /// records as the previous owner would have, instead of from a cold context.</summary>
+    /// <remarks>Asked at every assignment. The loop skips the warm-up for a partition whose records up to its committed
+    /// offset this instance has already handed over (an eager rebalance giving it back its own partitions), and
+    /// starts it after the last record it handed over when that lies within the window.</remarks>
+    int WarmupRecords => 0;
+
+    /// <summary>Records from before a newly assigned partition's committed offset, in order: processed and committed
+    /// already (by this instance or another), read again only to rebuild context. Produces nothing: no outputs and no
+    /// poison verdicts (a bad record was dead-lettered when it was processed); the loop commits nothing for them and
+    /// never moves a commit back. Must not throw for bad input.</summary>
+    void Warm(IReadOnlyList<InputRecord> records)
+    {
+    }
+
     /// <summary>The loop will no longer process these partitions from where it stands: they were revoked or lost
     /// (rebalance), or the loop rewinds them after a failed batch. Drop everything held for them and any
     /// per-partition state; their records are read again from the last commit (by this instance or the next owner).</summary>

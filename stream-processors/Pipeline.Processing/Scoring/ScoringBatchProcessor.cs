@@ -16,7 +16,8 @@ namespace Pipeline.Processing.Scoring;
 /// of a batch carries the version that scored it; that scorer goes on from the previous one's entity context
 /// when the new version featurizes events the same way (a federation publishes a version per round, seconds apart,
 /// and a context started cold at each would never warm up). Featurizer context is per entity, not per
-/// partition; on revocation it is kept (bounded LRU) and simply goes stale for entities that moved.
+/// partition; on revocation it is kept (bounded LRU) and simply goes stale for entities that moved. A newly assigned
+/// partition's entities get their context from the records before its commit (<see cref="Warm"/>).
 /// Events without a model are counted as unscored (pass-through mode).
 /// <para>A block model with confirmations holds each block until k more blocks of its chain have
 /// arrived (<see cref="BundleLayout.Confirmations"/>): its alert comes in a later batch and carries the
@@ -74,48 +75,8 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Task ProcessAsync(IReadOnlyList<InputRecord> batch, BatchResult result, CancellationToken cancellationToken)
     {
-        foreach (var group in _groups.Values)
-        {
-            group.Clear();
-        }
-        var decoded = 0;
-        string? lastTopic = null;
-        Group? lastGroup = null;
         var stage = Stopwatch.GetTimestamp();
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var record = batch[i];
-            // A batch is mostly one topic: comparing with the previous record's is cheaper than hashing.
-            if (!string.Equals(record.Topic, lastTopic, StringComparison.Ordinal))
-            {
-                lastGroup = _inputs.TryGetValue(record.Topic, out var catalogue) ? _groups[catalogue] : null;
-                lastTopic = record.Topic;
-            }
-            var group = lastGroup;
-            if (group is null)
-            {
-                result.AddPoison(i, "unexpected_topic", $"topic '{record.Topic}' is not an input of the {_stream} scorer");
-                continue;
-            }
-            object? value;
-            string? problem;
-            try
-            {
-                (value, problem) = DecodeAndValidate(group.Kind, record.Value);
-            }
-            catch (AvroContractException e)
-            {
-                result.AddPoison(i, e.ReasonCode, e.Message);
-                continue;
-            }
-            if (problem is not null)
-            {
-                result.AddPoison(i, "invalid_value", problem);
-                continue;
-            }
-            group.Add(value!, i);
-            decoded++;
-        }
+        var decoded = Decode(batch, result);
         _metrics.StageElapsed(ProcessingStages.Decode, Stopwatch.GetTimestamp() - stage);
         _metrics.EventsProcessed(decoded);
         var now = _time.GetUtcNow();
@@ -129,6 +90,89 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
         }
         ReleaseOverdue(result, now);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Records before a newly assigned partition's commit read again to rebuild entity context
+    /// (<see cref="ScoringOptions.WarmupRecords"/>).</summary>
+    public int WarmupRecords => _options.WarmupRecords;
+
+    /// <summary>Featurizes and scores <paramref name="records"/> with the current model only to rebuild entity context;
+    /// the scores are dropped. Bad records are skipped (they were dead-lettered when processed), as are topics without a
+    /// model and block models that hold blocks for their confirmations: those rebuild context from their oldest held
+    /// block, which the loop reads again anyway.</summary>
+    public void Warm(IReadOnlyList<InputRecord> records)
+    {
+        Decode(records, result: null);
+        foreach (var group in _groups.Values)
+        {
+            if (group.Events.Count == 0 || _models.Resolve(group.Catalogue) is not { } model)
+            {
+                continue;
+            }
+            if (!ReferenceEquals(group.Model, model))
+            {
+                if (group.Scorer is { Holds: true, Held: > 0 })
+                {
+                    // The swap carries the held blocks and emits their alerts: left to the next batch.
+                    continue;
+                }
+                Adopt(group, model);
+            }
+            if (group.Scorer!.Holds)
+            {
+                continue;
+            }
+            group.Scorer.Score(group.Events, Scores(group.Events.Count));
+        }
+    }
+
+    /// <summary>Sorts the decodable records of <paramref name="batch"/> into their topic's group; a record that does not
+    /// decode gets a poison verdict in <paramref name="result"/> (skipped when null). Returns how many decoded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Decode(IReadOnlyList<InputRecord> batch, BatchResult? result)
+    {
+        foreach (var group in _groups.Values)
+        {
+            group.Clear();
+        }
+        var decoded = 0;
+        string? lastTopic = null;
+        Group? lastGroup = null;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var record = batch[i];
+            // A batch is mostly one topic: comparing with the previous record's is cheaper than hashing.
+            if (!string.Equals(record.Topic, lastTopic, StringComparison.Ordinal))
+            {
+                lastGroup = _inputs.TryGetValue(record.Topic, out var catalogue) ? _groups[catalogue] : null;
+                lastTopic = record.Topic;
+            }
+            var group = lastGroup;
+            if (group is null)
+            {
+                result?.AddPoison(i, "unexpected_topic", $"topic '{record.Topic}' is not an input of the {_stream} scorer");
+                continue;
+            }
+            object? value;
+            string? problem;
+            try
+            {
+                (value, problem) = DecodeAndValidate(group.Kind, record.Value);
+            }
+            catch (AvroContractException e)
+            {
+                result?.AddPoison(i, e.ReasonCode, e.Message);
+                continue;
+            }
+            if (problem is not null)
+            {
+                result?.AddPoison(i, "invalid_value", problem);
+                continue;
+            }
+            group.Add(value!, i);
+            decoded++;
+        }
+        return decoded;
     }
 
     /// <summary>The oldest offset of a held block of this partition, or null.</summary>
@@ -202,16 +246,9 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
             _metrics.PassedThrough(group.Events.Count);
             return;
         }
-        if (!ReferenceEquals(group.Model, model))
+        if (!ReferenceEquals(group.Model, model) && Adopt(group, model) is { Holds: true, Held: > 0 } previous)
         {
-            var previous = group.Scorer;
-            group.Model = model;
-            // Goes on from the previous scorer's entity context, held blocks included, unless the featurization changed.
-            group.Scorer = model.CreateScorer(previous);
-            if (previous is { Holds: true, Held: > 0 })
-            {
-                CarryHeld(group, previous, result, now);
-            }
+            CarryHeld(group, previous, result, now);
         }
         if (group.Scorer!.Holds)
         {
@@ -219,11 +256,7 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
             return;
         }
         var count = group.Events.Count;
-        if (_scores.Length < count)
-        {
-            _scores = new float[Math.Max(count, 2 * _scores.Length)];
-        }
-        var scores = _scores.AsSpan(0, count);
+        var scores = Scores(count);
         var started = Stopwatch.GetTimestamp();
         group.Scorer!.Score(group.Events, scores);
         var scored = Stopwatch.GetTimestamp();
@@ -238,6 +271,25 @@ public sealed class ScoringBatchProcessor : IBatchProcessor
             }
         }
         _metrics.StageElapsed(ProcessingStages.Alerts, Stopwatch.GetTimestamp() - scored);
+    }
+
+    // A newer model for the group: its scorer goes on from the previous scorer's entity context, held blocks included,
+    // unless the featurization changed. Returns the previous scorer.
+    private static IEventScorer? Adopt(Group group, IScoringModel model)
+    {
+        var previous = group.Scorer;
+        group.Model = model;
+        group.Scorer = model.CreateScorer(previous);
+        return previous;
+    }
+
+    private Span<float> Scores(int count)
+    {
+        if (_scores.Length < count)
+        {
+            _scores = new float[Math.Max(count, 2 * _scores.Length)];
+        }
+        return _scores.AsSpan(0, count);
     }
 
     private void Emit(Group group, object @event, string topic, int partition, long offset, float score, int explainIndex, BatchResult result, DateTimeOffset now)
