@@ -10,9 +10,10 @@ public sealed partial class UpCommandTests
     public void Up_ShortDuration_RunsEveryPartStopsEveryChildAndPrintsTheSummary()
     {
         Tools.Require("redis-server", "apt-get update && apt-get install -y redis-server");
-        using var up = ChildProcess.StartPipeline("up", "--duration", "00:01:15", "--rate", "1500");
+        using var up = ChildProcess.StartPipeline("up", "--duration", "00:01:45", "--rate", "1500");
 
-        // While it runs: the scoring processor's own Prometheus endpoint counts the events it scores.
+        // While it runs: the scoring processor's own Prometheus endpoint counts the events it scores. It scores once the
+        // federation's bootstrap round has published a model, which took over 60 s on a loaded 2-core machine.
         up.WaitUntil(() => up.Stdout.Any(l => l.StartsWith("running 6 processes", StringComparison.Ordinal)), TimeSpan.FromMinutes(2), "the stack to start");
         var scoring = up.Stdout.Select(l => MetricsLine().Match(l)).Single(m => m.Success && m.Groups["name"].Value == "scoring-iiot");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -20,7 +21,7 @@ public sealed partial class UpCommandTests
             () => TryGet(http, $"http://127.0.0.1:{scoring.Groups["port"].Value}/metrics") is var metrics
                 && metrics.Contains("pipeline_processing_processing_events{", StringComparison.Ordinal)
                 && metrics.Contains("pipeline_processing_processing_consumer_lag{", StringComparison.Ordinal),
-            TimeSpan.FromMinutes(1),
+            TimeSpan.FromSeconds(90),
             "scoring-iiot's /metrics to count events and report lag");
 
         // The live dashboard of the running stack, rendered by headless Chromium, shows alerts and the ledger peers' loads.
