@@ -4,13 +4,14 @@ using Pipeline.Contracts;
 using Pipeline.Contracts.Avro;
 using Pipeline.Processing.Scoring;
 using Pipeline.Testing;
+using Xunit.Abstractions;
 
 namespace Pipeline.Processing.Tests;
 
 /// <summary>A scoring instance that takes over partitions with a commit (restart, rebalance, scale-out) warms up on the
 /// records before the commit (Processing:Scoring:WarmupRecords), so its alerts are those of an instance that never
 /// stopped; without the warm-up it scores each entity's first event from a cold context.</summary>
-public sealed class ScoringWarmupTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>
+public sealed class ScoringWarmupTests(KafkaFixture kafka, ITestOutputHelper output) : IClassFixture<KafkaFixture>
 {
     [Fact]
     public async Task RunAsync_RestartedInstance_AlertsAfterTheCommitAsAnInstanceThatNeverStopped()
@@ -38,6 +39,12 @@ public sealed class ScoringWarmupTests(KafkaFixture kafka) : IClassFixture<Kafka
         var warm = AlertsOnRecordsAfterTheStop(runs["warm"].Topics, runs["warm"].After);
         var cold = AlertsOnRecordsAfterTheStop(runs["cold"].Topics, runs["cold"].After);
 
+        static HashSet<(string, int, long)> Positions(List<(string Topic, int Partition, long Offset, double Score)> alerts) =>
+            [.. alerts.Select(a => (a.Topic, a.Partition, a.Offset))];
+        output.WriteLine($"alerts on the {runs["warm"].After.Count} records after the stop: never stopped {expected.Count}; "
+            + $"warm restart {warm.Count}, at {Positions(warm).Except(Positions(expected)).Count()} other positions; "
+            + $"cold restart {cold.Count}, at {Positions(cold).Except(Positions(expected)).Count()} other positions, "
+            + $"{Positions(expected).Except(Positions(cold)).Count()} of the never-stopped one's positions without an alert");
         Assert.NotEmpty(expected);
         Assert.Equal(expected, warm);
         Assert.True(cold.Count > expected.Count, $"cold restart: {cold.Count} alerts on the records after the stop, never stopped: {expected.Count}");
