@@ -305,7 +305,10 @@ public sealed partial class BatchConsumerLoop
             // A partition's first batch since it was assigned starts where its consumer started: until one of its
             // batches succeeds, a rewind goes back there.
             _rewindTo.TryAdd(range.Partition, range.First);
-            HandedOver(range.Partition, range.Next);
+            if (_warmupAllowed)
+            {
+                HandedOver(range.Partition, range.Next);
+            }
         }
         if (tick)
         {
@@ -314,9 +317,7 @@ public sealed partial class BatchConsumerLoop
         var oversize = new List<int>();
         for (var i = 0; i < _pending.Count; i++)
         {
-            var message = _pending[i].Message;
-            var value = message.Value ?? [];
-            if (value.Length > _settings.MaxMessageBytes)
+            if (Oversize(_pending[i]))
             {
                 oversize.Add(i);
                 continue;
@@ -816,7 +817,7 @@ public sealed partial class BatchConsumerLoop
             }
             if (offset < until)
             {
-                if ((record.Message.Value?.Length ?? 0) <= _settings.MaxMessageBytes)
+                if (!Oversize(record))
                 {
                     _warm.Add(Input(record));
                 }
@@ -861,6 +862,8 @@ public sealed partial class BatchConsumerLoop
             _handedOver[partition] = next;
         }
     }
+
+    private bool Oversize(ConsumeResult<string?, byte[]> record) => (record.Message.Value?.Length ?? 0) > _settings.MaxMessageBytes;
 
     private static InputRecord Input(ConsumeResult<string?, byte[]> record) =>
         new(record.Topic, record.Partition.Value, record.Offset.Value, record.Message.Key, record.Message.Value ?? [],
