@@ -3,7 +3,6 @@ using Pipeline.Contracts;
 using Pipeline.Contracts.Avro;
 using Pipeline.Detection;
 using Pipeline.Federation;
-using Pipeline.Platform;
 using Pipeline.Producers.Scenarios;
 using Pipeline.Producers.Simulation;
 
@@ -44,9 +43,7 @@ internal static class ChainWindowFederation
         Func<T, string> chainOf, Func<BundleLayout, IReadOnlyList<T>, FeaturizedEvents> featurize, CancellationToken ct)
         where T : IAvroRecord<T>
     {
-        var sets = new List<string>();
-        for (var i = 0; i + 1 < args.Length; i++) if (args[i] == "--set") sets.Add(args[i + 1]);
-        var options = PipelineConfiguration.Build(sets).Bind<FederationOptions>("Federation");
+        var (options, sets) = FederationBenchmark.Settings(args);
         options.Stream = stream;
         options.Detector = "cblof";
         options.Validate();

@@ -3,6 +3,7 @@ using System.Globalization;
 using Pipeline.Contracts;
 using Pipeline.Detection;
 using Pipeline.Federation;
+using Pipeline.Platform;
 
 namespace Pipeline.Bench.Federation;
 
@@ -269,6 +270,14 @@ public static class FederationBenchmark
 
         Array.Sort(times);
         return times[repeats / 2];
+    }
+
+    /// <summary>The <c>--set Federation:Key=Value</c> arguments, and the federation options they give (not validated).</summary>
+    internal static (FederationOptions Options, List<string> Sets) Settings(string[] args)
+    {
+        var sets = new List<string>();
+        for (var i = 0; i + 1 < args.Length; i++) if (args[i] == "--set") sets.Add(args[i + 1]);
+        return (PipelineConfiguration.Build(sets).Bind<FederationOptions>("Federation"), sets);
     }
 
     private static int Arg(string[] args, string name, int fallback)

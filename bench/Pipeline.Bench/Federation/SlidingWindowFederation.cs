@@ -3,7 +3,6 @@ using Pipeline.Bench.Detection;
 using Pipeline.Contracts;
 using Pipeline.Detection;
 using Pipeline.Federation;
-using Pipeline.Platform;
 using Pipeline.Producers.Scenarios;
 using Pipeline.Producers.Simulation;
 
@@ -23,9 +22,7 @@ internal static class SlidingWindowFederation
 {
     public static void Run(string[] args, int rounds, int stride, int holdout, int holdoutStart, int seed, CancellationToken ct)
     {
-        var sets = new List<string>();
-        for (var i = 0; i + 1 < args.Length; i++) if (args[i] == "--set") sets.Add(args[i + 1]);
-        var options = PipelineConfiguration.Build(sets).Bind<FederationOptions>("Federation");
+        var (options, sets) = FederationBenchmark.Settings(args);
         options.Validate();
         if (options.Stream != Topics.IiotTelemetry || options.Kind != DetectorKind.Ned)
         {
