@@ -22,6 +22,7 @@ public sealed class ProcessingMetrics : IDisposable
     private readonly Counter<long> _verdicts;
     private readonly Counter<long> _unscored;
     private readonly Counter<long> _warmup;
+    private readonly Counter<long> _retries;
     private readonly Histogram<double> _batchLatency;
     private readonly Histogram<double> _endToEnd;
     private readonly Histogram<double> _stage;
@@ -35,6 +36,7 @@ public sealed class ProcessingMetrics : IDisposable
     private long _lookupFailuresTotal;
     private long _unscoredTotal;
     private long _warmupTotal;
+    private long _retriesTotal;
     private long _batchesTotal;
     private long _allowed;
     private long _denied;
@@ -52,6 +54,8 @@ public sealed class ProcessingMetrics : IDisposable
         _unscored = _meter.CreateCounter<long>("processing_unscored", "events", "Events passed through without a model.");
         _warmup = _meter.CreateCounter<long>("processing_warmup_events", "events",
             "Records read again before an assigned partition's committed offset to rebuild context (not processed again).");
+        _retries = _meter.CreateCounter<long>("processing_delivery_retries", "messages",
+            "Outputs and dead letters produced again after the broker refused or timed out their delivery.");
         _batchLatency = _meter.CreateHistogram<double>("processing_batch_latency_ms", "ms", "Consume of a batch's first message to its commit.");
         _endToEnd = _meter.CreateHistogram<double>("processing_end_to_end_latency_ms", "ms", "Event time to alert detection time.");
         _lookupLatency = _meter.CreateHistogram<double>("processing_lookup_latency_ms", "ms", "Whitelist lookup time (reserve a peer, query it, release), by peer; failed lookups under peer=\"none\".");
@@ -92,6 +96,9 @@ public sealed class ProcessingMetrics : IDisposable
 
     /// <summary>Records handed to the processor's warm-up so far.</summary>
     public long WarmupEvents => Interlocked.Read(ref _warmupTotal);
+
+    /// <summary>Outputs and dead letters produced again after a failed delivery.</summary>
+    public long DeliveryRetries => Interlocked.Read(ref _retriesTotal);
 
     public long Allowed => Interlocked.Read(ref _allowed);
 
@@ -151,6 +158,12 @@ public sealed class ProcessingMetrics : IDisposable
     {
         Interlocked.Add(ref _warmupTotal, count);
         _warmup.Add(count, _tag);
+    }
+
+    public void DeliveriesRetried(int count)
+    {
+        Interlocked.Add(ref _retriesTotal, count);
+        _retries.Add(count, _tag);
     }
 
     public void BatchCompleted(double milliseconds)

@@ -91,9 +91,13 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
         var topics = new KafkaTestTopics(kafka);
         var group = $"rewind-{Guid.NewGuid():N}";
         var positions = PublishInput(topics, perPartition: 150);
-        var processor = new HoldingProcessor(topics.Topic(Topics.Alerts), HoldBack, releaseOnTick: true) { FailOnce = failure };
+        var processor = new HoldingProcessor(topics.Topic(Topics.Alerts), HoldBack, releaseOnTick: true)
+        {
+            FailOnce = failure,
+            RefuseNextProduce = () => kafka.Broker.PushRequestErrors(0, ErrorCode.TopicAuthorizationFailed),
+        };
         using var stop = new CancellationTokenSource();
-        var run = StartLoop(topics, processor, group, guarantee, stop.Token);
+        var run = StartLoop(topics, processor, group, guarantee, stop.Token, tune: s => s with { RetryBackoff = TimeSpan.FromMilliseconds(500) });
 
         var missing = await MissingOutputsAsync(topics, positions, TimeSpan.FromSeconds(60));
         await stop.CancelAsync();
@@ -101,6 +105,11 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
 
         Assert.True(processor.Failed, "the injected failure did not happen");
         Assert.True(missing.Count == 0, $"{missing.Count} of {positions.Count} records without an output, e.g. {string.Join(", ", missing.Take(5))}");
+        if (failure == Failure.DeliveryFails)
+        {
+            // The refused outputs are produced again; no record is handed to the processor a second time.
+            Assert.Equal(positions.Count, processor.Consumed);
+        }
     }
 
     // Incremental (cooperative-sticky) rebalancing: a second instance joins while the first holds records of every
@@ -258,7 +267,7 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
         /// <summary>ProcessAsync throws a transient exception once, after releasing held records from before the batch.</summary>
         ProcessThrows,
 
-        /// <summary>The outputs of the held records from before it that one batch releases are refused by the producer.</summary>
+        /// <summary>The broker refuses the next produce request after one batch released held records from before it.</summary>
         DeliveryFails,
     }
 
@@ -343,6 +352,9 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
 
         public Failure FailOnce { get; init; }
 
+        /// <summary>Makes the broker refuse the next produce request (<see cref="Failure.DeliveryFails"/>).</summary>
+        public Action? RefuseNextProduce { get; init; }
+
         public TaskCompletionSource Paused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public bool Failed { get; private set; }
@@ -396,10 +408,7 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
                     var offset = queue.Dequeue();
                     var earlier = offset < firstInBatch[record.Partition];
                     releasedEarlier |= earlier;
-                    // The output of a record from before the batch, larger than the producer's message.max.bytes, is
-                    // never acknowledged: only reading the record again gives it an output.
-                    var refused = earlier && FailOnce == Failure.DeliveryFails && !Failed;
-                    result.AddOutput(outputTopic, OutputKey(record.Partition, offset), refused ? new byte[4_000_000] : Value(record.Partition, offset));
+                    result.AddOutput(outputTopic, OutputKey(record.Partition, offset), Value(record.Partition, offset));
                 }
             }
             if (releasedEarlier && FailOnce != Failure.None && !Failed)
@@ -409,6 +418,7 @@ public sealed class BatchHoldTests(KafkaFixture kafka) : IClassFixture<KafkaFixt
                 {
                     throw new InvalidOperationException("injected failure after releasing held records");
                 }
+                RefuseNextProduce?.Invoke();
             }
         }
 

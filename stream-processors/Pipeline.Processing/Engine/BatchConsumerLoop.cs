@@ -26,10 +26,14 @@ namespace Pipeline.Processing.Engine;
 /// outputs are acknowledged.</para>
 /// <para>Errors: a fatal Kafka error (Error.IsFatal, a fenced transactional producer) or a
 /// <see cref="ProcessingFatalException"/> ends <see cref="RunAsync"/> with a
-/// <see cref="ProcessingFatalException"/>; any other failure of a batch (produce timeout, broker
-/// down) rewinds the consumer to the first uncommitted offsets (dropping the batches after it, whose
-/// records are then processed again) and retries after <see cref="BatchLoopSettings.RetryBackoff"/>;
-/// a refused commit is logged and covered by the next one. Bad input is never an error of the loop:
+/// <see cref="ProcessingFatalException"/>. A processed batch whose deliveries fail (refused by the broker, timed out)
+/// is not processed again: after <see cref="BatchLoopSettings.RetryBackoff"/> its unacknowledged outputs and dead
+/// letters are produced again (<see cref="BatchDeliveries"/>), and nothing at or after it is committed before they are
+/// acknowledged; under exactly_once_v2 its transaction is tried again with the same outputs, up to
+/// <see cref="TransactionAttempts"/> times. A batch the processor could not process (an exception from
+/// <see cref="IBatchProcessor.ProcessAsync"/>), or whose transaction failed every attempt, rewinds the consumer to the
+/// first uncommitted offsets (dropping the batches after it, whose records are then processed again) and retries after
+/// <see cref="BatchLoopSettings.RetryBackoff"/>; a refused commit is logged and covered by the next one. Bad input is never an error of the loop:
 /// it is dead-lettered with a reason and committed.</para>
 /// <para>Held records (<see cref="IBatchProcessor.HeldFrom"/>): a batch commits, per partition, the offset after
 /// its last consumed record capped at the processor's oldest held one, for the partitions of the batch and those
@@ -52,6 +56,10 @@ public sealed partial class BatchConsumerLoop
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan TransactionTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Under exactly_once_v2, how often a processed batch's transaction is tried (<see cref="BatchLoopSettings.RetryBackoff"/>
+    /// apart) before the batch is rewound and its records processed again. The loop does not poll its consumer meanwhile.</summary>
+    private const int TransactionAttempts = 5;
 
     /// <summary>How long an assignment waits for the committed offsets it warms up from (inside the rebalance callback).</summary>
     private static readonly TimeSpan WarmupLookupTimeout = TimeSpan.FromSeconds(5);
@@ -82,7 +90,6 @@ public sealed partial class BatchConsumerLoop
     private readonly List<InputRecord> _inputs = [];
     private readonly List<int> _inputIndex = [];
     private readonly BatchResult _result = new();
-    private readonly List<Task> _deliveries = [];
     private readonly Queue<InFlightBatch> _inFlight = new();
     private readonly Dictionary<TopicPartition, long> _acknowledged = [];
     private readonly Dictionary<TopicPartition, Hold> _holds = [];
@@ -351,32 +358,14 @@ public sealed partial class BatchConsumerLoop
                 }
             }
             stage = NextStage(ProcessingStages.Process, stage);
-            if (exactlyOnce)
-            {
-                producer.BeginTransaction();
-                inTransaction = true;
-            }
-            _deliveries.Clear();
             // Under at_least_once the acknowledgements are awaited later (CompleteInFlightAsync), also
             // across a stop, so they do not follow the loop's cancellation.
-            var deliveryToken = exactlyOnce ? cancellationToken : CancellationToken.None;
-            foreach (var output in _result.Outputs)
-            {
-                _deliveries.Add(producer.ProduceAsync(output.Topic, new Message<string?, byte[]> { Key = output.Key, Value = output.Value }, deliveryToken));
-            }
-            foreach (var index in oversize)
-            {
-                var size = _pending[index].Message.Value?.Length ?? 0;
-                _deliveries.Add(deadLetters.PublishAsync(_pending[index], "oversize", $"value of {size} bytes exceeds Kafka:MaxMessageBytes={_settings.MaxMessageBytes}", deliveryToken));
-            }
-            foreach (var poison in _result.Poison)
-            {
-                _deliveries.Add(deadLetters.PublishAsync(_pending[_inputIndex[poison.Index]], poison.Reason, poison.Detail, deliveryToken));
-            }
+            var deliveries = new BatchDeliveries(producer, deadLetters, _result.Outputs, DeadLetters(oversize), exactlyOnce ? cancellationToken : CancellationToken.None);
             if (!exactlyOnce)
             {
+                deliveries.Produce(all: true);
                 _inFlight.Enqueue(new InFlightBatch(
-                    Task.WhenAll(_deliveries.ToArray()),
+                    deliveries,
                     offsets,
                     [.. oversize.Select(_ => "oversize"), .. _result.Poison.Select(p => p.Reason)],
                     _batchStarted));
@@ -386,14 +375,37 @@ public sealed partial class BatchConsumerLoop
                 NextStage(ProcessingStages.Commit, stage);
                 return;
             }
-            await Task.WhenAll(_deliveries).ConfigureAwait(false);
-            stage = NextStage(ProcessingStages.Deliver, stage);
-            if (offsets.Count > 0)
+            for (var attempt = 1; ; attempt++)
             {
-                producer.SendOffsetsToTransaction(offsets, consumer.ConsumerGroupMetadata, TransactionTimeout);
+                try
+                {
+                    producer.BeginTransaction();
+                    inTransaction = true;
+                    var produced = deliveries.Produce(all: true);
+                    if (attempt > 1)
+                    {
+                        _metrics.DeliveriesRetried(produced);
+                    }
+                    await deliveries.Acknowledged.ConfigureAwait(false);
+                    stage = NextStage(ProcessingStages.Deliver, stage);
+                    if (offsets.Count > 0)
+                    {
+                        producer.SendOffsetsToTransaction(offsets, consumer.ConsumerGroupMetadata, TransactionTimeout);
+                    }
+                    producer.CommitTransaction(TransactionTimeout);
+                    inTransaction = false;
+                    break;
+                }
+                catch (Exception e) when (attempt < TransactionAttempts && Transient(e, cancellationToken))
+                {
+                    // The batch's outputs are made: try them in a new transaction rather than processing its records
+                    // again (a short outage). After the last attempt the batch is rewound as any failed one.
+                    AbortQuietly(producer, inTransaction);
+                    inTransaction = false;
+                    LogTransactionRetry(_logger, _metrics.Processor, attempt, TransactionAttempts, e.GetType().Name, e.Message);
+                    await Task.Delay(_settings.RetryBackoff, cancellationToken).ConfigureAwait(false);
+                }
             }
-            producer.CommitTransaction(TransactionTimeout);
-            inTransaction = false;
             NextStage(ProcessingStages.Commit, stage);
             foreach (var next in offsets)
             {
@@ -434,6 +446,32 @@ public sealed partial class BatchConsumerLoop
             await Task.Delay(_settings.RetryBackoff, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The batch's dead letters: its oversize records, then the processor's poison verdicts.</summary>
+    private List<DeadLetter> DeadLetters(List<int> oversize)
+    {
+        var letters = new List<DeadLetter>(oversize.Count + _result.Poison.Count);
+        foreach (var index in oversize)
+        {
+            var size = _pending[index].Message.Value?.Length ?? 0;
+            letters.Add(new DeadLetter(_pending[index], "oversize", $"value of {size} bytes exceeds Kafka:MaxMessageBytes={_settings.MaxMessageBytes}"));
+        }
+        foreach (var poison in _result.Poison)
+        {
+            letters.Add(new DeadLetter(_pending[_inputIndex[poison.Index]], poison.Reason, poison.Detail));
+        }
+        return letters;
+    }
+
+    /// <summary>Whether a failed delivery or transaction may be tried again: not when stopping, and not after a fatal
+    /// error (those end the loop).</summary>
+    private static bool Transient(Exception e, CancellationToken cancellationToken) => e switch
+    {
+        OperationCanceledException when cancellationToken.IsCancellationRequested => false,
+        ProcessingFatalException => false,
+        KafkaException k => !k.Error.IsFatal && k is not KafkaTxnRequiresAbortException { Error.Code: ErrorCode.ProducerFenced },
+        _ => true,
+    };
 
     /// <summary>The offsets a processed batch (or tick) lets the loop commit, updating <see cref="_holds"/>: for each
     /// partition of the batch, the offset after its last record capped at the processor's oldest held record
@@ -502,7 +540,8 @@ public sealed partial class BatchConsumerLoop
         while (_inFlight.Count > 0)
         {
             var head = _inFlight.Peek();
-            if (!head.Acknowledged.IsCompleted)
+            var acknowledged = head.Deliveries.Acknowledged;
+            if (!acknowledged.IsCompleted)
             {
                 if (mustWait <= 0)
                 {
@@ -510,25 +549,27 @@ public sealed partial class BatchConsumerLoop
                 }
                 try
                 {
-                    await head.Acknowledged.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    await acknowledged.WaitAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception) when (head.Acknowledged.IsCompleted)
+                catch (Exception) when (acknowledged.IsCompleted)
                 {
                     // Examined below.
                 }
             }
             mustWait--;
-            if (!head.Acknowledged.IsCompletedSuccessfully)
+            if (!acknowledged.IsCompletedSuccessfully)
             {
                 CommitAcknowledged(consumer, force: true);
-                var error = head.Acknowledged.Exception?.GetBaseException() ?? new OperationCanceledException("delivery cancelled");
+                var error = acknowledged.Exception?.GetBaseException() ?? new OperationCanceledException("delivery cancelled");
                 if (error is KafkaException { Error.IsFatal: true } fatal)
                 {
                     throw new ProcessingFatalException($"{_metrics.Processor}: fatal Kafka error ({fatal.Error.Code}): {fatal.Error.Reason}", fatal);
                 }
-                LogBatchRetry(_logger, _metrics.Processor, _inFlight.Count, error.GetType().Name, error.Message);
-                Rewind(consumer, [], null);
+                // The batch's outputs are made: produce the unacknowledged ones again rather than processing its records
+                // again. The loop goes on consuming meanwhile; the batch stays at the head and nothing after it is committed.
+                LogDeliveryRetry(_logger, _metrics.Processor, head.Deliveries.Failed, error.GetType().Name, error.Message);
                 await Task.Delay(_settings.RetryBackoff, cancellationToken).ConfigureAwait(false);
+                _metrics.DeliveriesRetried(head.Deliveries.Produce(all: false));
                 return;
             }
             Acknowledged(_inFlight.Dequeue());
@@ -547,13 +588,13 @@ public sealed partial class BatchConsumerLoop
         {
             try
             {
-                Task.WaitAll([.. _inFlight.Select(b => b.Acknowledged)], DrainTimeout);
+                Task.WaitAll([.. _inFlight.Select(b => b.Deliveries.Acknowledged)], DrainTimeout);
             }
             catch (AggregateException)
             {
                 // Failed batches stay uncommitted; examined below.
             }
-            while (_inFlight.Count > 0 && _inFlight.Peek().Acknowledged.IsCompletedSuccessfully)
+            while (_inFlight.Count > 0 && _inFlight.Peek().Deliveries.Acknowledged.IsCompletedSuccessfully)
             {
                 Acknowledged(_inFlight.Dequeue());
             }
@@ -913,6 +954,12 @@ public sealed partial class BatchConsumerLoop
     [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "{Processor}: batch of {Count} failed ({Error}: {Detail}); rewound, will retry")]
     private static partial void LogBatchRetry(ILogger logger, string processor, int count, string error, string detail);
 
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "{Processor}: {Count} deliveries of a processed batch failed ({Error}: {Detail}); producing them again")]
+    private static partial void LogDeliveryRetry(ILogger logger, string processor, int count, string error, string detail);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "{Processor}: transaction of a processed batch failed, attempt {Attempt} of {Attempts} ({Error}: {Detail}); trying its outputs again")]
+    private static partial void LogTransactionRetry(ILogger logger, string processor, int attempt, int attempts, string error, string detail);
+
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "{Processor}: Kafka error {Code}: {Reason}")]
     private static partial void LogConsumeError(ILogger logger, string processor, ErrorCode code, string reason);
 
@@ -945,7 +992,7 @@ public sealed partial class BatchConsumerLoop
     /// <summary>A processed batch whose outputs were handed to the producer; <paramref name="Next"/> are the offsets it
     /// lets the loop commit (<see cref="CommitPositions"/>).</summary>
     private sealed record InFlightBatch(
-        Task Acknowledged,
+        BatchDeliveries Deliveries,
         List<TopicPartitionOffset> Next,
         List<string> DeadLetters,
         long Started);
