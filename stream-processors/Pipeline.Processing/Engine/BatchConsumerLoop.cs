@@ -33,8 +33,8 @@ namespace Pipeline.Processing.Engine;
 /// <see cref="TransactionAttempts"/> times. A batch the processor could not process (an exception from
 /// <see cref="IBatchProcessor.ProcessAsync"/>), or whose transaction failed every attempt, rewinds the consumer to the
 /// first uncommitted offsets (dropping the batches after it, whose records are then processed again) and retries after
-/// <see cref="BatchLoopSettings.RetryBackoff"/>; a refused commit is logged and covered by the next one. Bad input is never an error of the loop:
-/// it is dead-lettered with a reason and committed.</para>
+/// <see cref="BatchLoopSettings.RetryBackoff"/>; a refused commit is logged and covered by the next one. Bad input is
+/// never an error of the loop: it is dead-lettered with a reason and committed.</para>
 /// <para>Held records (<see cref="IBatchProcessor.HeldFrom"/>): a batch commits, per partition, the offset after
 /// its last consumed record capped at the processor's oldest held one, for the partitions of the batch and those
 /// whose hold the batch moved (a batch or tick can release records of partitions it has none of). When input has
