@@ -1,7 +1,4 @@
 using Confluent.Kafka;
-using Microsoft.Extensions.Logging.Abstractions;
-using Pipeline.Contracts;
-using Pipeline.Contracts.Avro;
 using Pipeline.Processing.Scoring;
 using Pipeline.Testing;
 using Xunit.Abstractions;
@@ -28,10 +25,10 @@ public sealed class ScoringWarmupTests(KafkaFixture kafka, ITestOutputHelper out
             var before = topics.Publish(messages.GetRange(0, 4_000));
             if (name != "throughout")
             {
-                await ScoreUntilCommittedAsync(topics, group, new ScoringOptions(), before);
+                await ChainScoringRun.UntilCommittedAsync(topics, group, new ScoringOptions(), before);
             }
             var after = topics.Publish(messages.GetRange(4_000, 2_000));
-            await ScoreUntilCommittedAsync(topics, group, new ScoringOptions { WarmupRecords = name == "cold" ? 0 : 1_000 }, [.. before, .. after]);
+            await ChainScoringRun.UntilCommittedAsync(topics, group, new ScoringOptions { WarmupRecords = name == "cold" ? 0 : 1_000 }, [.. before, .. after]);
             runs[name] = (topics, after);
         }
 
@@ -50,29 +47,11 @@ public sealed class ScoringWarmupTests(KafkaFixture kafka, ITestOutputHelper out
         Assert.True(cold.Count > expected.Count, $"cold restart: {cold.Count} alerts on the records after the stop, never stopped: {expected.Count}");
     }
 
-    /// <summary>Runs a scoring instance of <paramref name="group"/> until it has committed every position; stops it.</summary>
-    private static async Task ScoreUntilCommittedAsync(KafkaTestTopics topics, string group, ScoringOptions scoring, List<TopicPartitionOffset> positions)
-    {
-        var ends = positions.GroupBy(p => p.TopicPartition).ToDictionary(g => g.Key, g => g.Max(p => p.Offset.Value) + 1);
-        using var processor = new ScoringProcessor(
-            topics.Clients, "chain", new ProcessingOptions { BatchSize = 200, GroupId = group, SummaryIntervalSeconds = 0 }, scoring, NullLoggerFactory.Instance);
-        using var stop = new CancellationTokenSource();
-        var run = processor.RunAsync(stop.Token);
-        using var probe = topics.Clients.CreateConsumer(group, "warmup-probe");
-        Dictionary<TopicPartition, long> Committed() => probe.Committed(ends.Keys, TimeSpan.FromSeconds(10)).ToDictionary(c => c.TopicPartition, c => c.Offset.Value);
-        await Polling.UntilAsync(() => ends.All(e => Committed()[e.Key] == e.Value) || run.IsCompleted, TimeSpan.FromSeconds(90),
-            () => $"committed {string.Join(", ", Committed().Select(c => $"{c.Key.Partition.Value}:{c.Value}"))}");
-        await stop.CancelAsync();
-        await run;
-    }
-
     /// <summary>The alerts on <paramref name="after"/>'s records: position and score, in order.</summary>
     private static List<(string Topic, int Partition, long Offset, double Score)> AlertsOnRecordsAfterTheStop(KafkaTestTopics topics, List<TopicPartitionOffset> after)
     {
         var positions = after.Select(p => (p.Topic, p.Partition.Value, p.Offset.Value)).ToHashSet();
-        var total = topics.CountMessages(Topics.Alerts, partitions: 3);
-        return [.. topics.ReadUntil(Topics.Alerts, r => r.Count >= total, TimeSpan.FromSeconds(30))
-            .Select(r => AvroSingleObject.Decode<Alert>(r.Message.Value))
+        return [.. ChainScoringRun.Alerts(topics)
             .Where(a => positions.Contains((a.SourceTopic, a.SourcePartition, a.SourceOffset)))
             .Select(a => (a.SourceTopic[topics.Prefix.Length..], a.SourcePartition, a.SourceOffset, a.Score))
             .Order()];
