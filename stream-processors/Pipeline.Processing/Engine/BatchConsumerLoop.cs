@@ -364,11 +364,7 @@ public sealed partial class BatchConsumerLoop
             if (!exactlyOnce)
             {
                 deliveries.Produce(all: true);
-                _inFlight.Enqueue(new InFlightBatch(
-                    deliveries,
-                    offsets,
-                    [.. oversize.Select(_ => "oversize"), .. _result.Poison.Select(p => p.Reason)],
-                    _batchStarted));
+                _inFlight.Enqueue(new InFlightBatch(deliveries, offsets, _batchStarted));
                 _pending.Clear();
                 stage = NextStage(ProcessingStages.Deliver, stage);
                 await CompleteInFlightAsync(consumer, _inFlight.Count >= _settings.MaxBatchesInFlight ? InFlightWait.Oldest : InFlightWait.None, cancellationToken).ConfigureAwait(false);
@@ -411,13 +407,9 @@ public sealed partial class BatchConsumerLoop
             {
                 _rewindTo[next.TopicPartition] = next.Offset.Value;
             }
-            foreach (var _ in oversize)
+            foreach (var letter in deliveries.DeadLetters)
             {
-                _metrics.DeadLettered("oversize");
-            }
-            foreach (var poison in _result.Poison)
-            {
-                _metrics.DeadLettered(poison.Reason);
+                _metrics.DeadLettered(letter.Reason);
             }
             _metrics.BatchCompleted(Stopwatch.GetElapsedTime(_batchStarted).TotalMilliseconds);
             RecordLag(consumer, offsets);
@@ -432,7 +424,7 @@ public sealed partial class BatchConsumerLoop
         {
             throw;
         }
-        catch (KafkaException e) when (e.Error.IsFatal || e is KafkaTxnRequiresAbortException { Error.Code: ErrorCode.ProducerFenced })
+        catch (KafkaException e) when (Fatal(e))
         {
             throw new ProcessingFatalException($"{_metrics.Processor}: fatal Kafka error ({e.Error.Code}): {e.Error.Reason}", e);
         }
@@ -469,9 +461,13 @@ public sealed partial class BatchConsumerLoop
     {
         OperationCanceledException when cancellationToken.IsCancellationRequested => false,
         ProcessingFatalException => false,
-        KafkaException k => !k.Error.IsFatal && k is not KafkaTxnRequiresAbortException { Error.Code: ErrorCode.ProducerFenced },
+        KafkaException k => !Fatal(k),
         _ => true,
     };
+
+    /// <summary>A Kafka error that ends the loop: fatal for the client, or a fenced transactional producer.</summary>
+    private static bool Fatal(KafkaException e) =>
+        e.Error.IsFatal || e is KafkaTxnRequiresAbortException { Error.Code: ErrorCode.ProducerFenced };
 
     /// <summary>The offsets a processed batch (or tick) lets the loop commit, updating <see cref="_holds"/>: for each
     /// partition of the batch, the offset after its last record capped at the processor's oldest held record
@@ -561,7 +557,7 @@ public sealed partial class BatchConsumerLoop
             {
                 CommitAcknowledged(consumer, force: true);
                 var error = acknowledged.Exception?.GetBaseException() ?? new OperationCanceledException("delivery cancelled");
-                if (error is KafkaException { Error.IsFatal: true } fatal)
+                if (error is KafkaException fatal && Fatal(fatal))
                 {
                     throw new ProcessingFatalException($"{_metrics.Processor}: fatal Kafka error ({fatal.Error.Code}): {fatal.Error.Reason}", fatal);
                 }
@@ -623,9 +619,9 @@ public sealed partial class BatchConsumerLoop
             _acknowledged[next.TopicPartition] = next.Offset.Value;
             _rewindTo[next.TopicPartition] = next.Offset.Value;
         }
-        foreach (var reason in batch.DeadLetters)
+        foreach (var letter in batch.Deliveries.DeadLetters)
         {
-            _metrics.DeadLettered(reason);
+            _metrics.DeadLettered(letter.Reason);
         }
         _metrics.BatchCompleted(Stopwatch.GetElapsedTime(batch.Started).TotalMilliseconds);
     }
@@ -994,7 +990,6 @@ public sealed partial class BatchConsumerLoop
     private sealed record InFlightBatch(
         BatchDeliveries Deliveries,
         List<TopicPartitionOffset> Next,
-        List<string> DeadLetters,
         long Started);
 
     /// <summary>A partition whose records the processor held after the last batch or tick: the offset after its last

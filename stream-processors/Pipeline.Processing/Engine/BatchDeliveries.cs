@@ -37,6 +37,9 @@ internal sealed class BatchDeliveries
     /// one of them was not.</summary>
     public Task Acknowledged { get; private set; } = Task.CompletedTask;
 
+    /// <summary>The batch's dead letters (oversize records, then poison verdicts).</summary>
+    public IReadOnlyList<DeadLetter> DeadLetters => _deadLetters;
+
     /// <summary>Messages that did not get an acknowledgement in the last attempt.</summary>
     public int Failed => _deliveries.Count(d => d is { IsCompleted: true, IsCompletedSuccessfully: false });
 
@@ -52,13 +55,15 @@ internal sealed class BatchDeliveries
             {
                 continue;
             }
-            _deliveries[i] = i < _outputs.Length
-                ? _producer.ProduceAsync(_outputs[i].Topic, new Message<string?, byte[]> { Key = _outputs[i].Key, Value = _outputs[i].Value }, _cancellationToken)
-                : _deadLetterPublisher.PublishAsync(_deadLetters[i - _outputs.Length].Source, _deadLetters[i - _outputs.Length].Reason,
-                    _deadLetters[i - _outputs.Length].Detail, _cancellationToken);
+            _deliveries[i] = i < _outputs.Length ? ProduceOutput(_outputs[i]) : Publish(_deadLetters[i - _outputs.Length]);
             count++;
         }
         Acknowledged = _deliveries.Length == 0 ? Task.CompletedTask : Task.WhenAll(_deliveries);
         return count;
     }
+
+    private Task ProduceOutput(OutputMessage output) =>
+        _producer.ProduceAsync(output.Topic, new Message<string?, byte[]> { Key = output.Key, Value = output.Value }, _cancellationToken);
+
+    private Task Publish(DeadLetter letter) => _deadLetterPublisher.PublishAsync(letter.Source, letter.Reason, letter.Detail, _cancellationToken);
 }
