@@ -53,7 +53,7 @@ public sealed class EmbeddedBrokerTests(KafkaFixture kafka) : IClassFixture<Kafk
         using var consumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-consumer");
         consumer.Subscribe(topic);
         var source = consumer.ConsumeExactly(1, TimeSpan.FromSeconds(30))[0];
-        var dlq = new DeadLetterPublisher(producer);
+        var dlq = new DeadLetterPublisher(producer, DeadLetterPublisher.DefaultMessageMaxBytes);
         var error = Assert.Throws<AvroContractException>(() => AvroSingleObject.Decode(source.Message.Value));
 
         await dlq.PublishAsync(source, error.ReasonCode, error.Message, CancellationToken.None);
@@ -71,6 +71,70 @@ public sealed class EmbeddedBrokerTests(KafkaFixture kafka) : IClassFixture<Kafk
         Assert.Equal("0", Header(DeadLetterHeaders.SourcePartition));
         Assert.Equal(source.Offset.Value.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(DeadLetterHeaders.SourceOffset));
         Assert.Equal("spoofing", Header("label"));
+        consumer.Close();
+        dlqConsumer.Close();
+    }
+
+    [Fact]
+    public async Task DeadLetterPublisher_ValueOverMessageMaxBytes_CopyIsCutToFitAndCarriesLengthAndHash()
+    {
+        // A record over the dead-letter producer's message.max.bytes (here written by a producer allowed 2 MB) cannot
+        // be copied whole: librdkafka refuses such a copy before it leaves the process, on every retry.
+        var topic = kafka.NewTopic();
+        kafka.Broker.CreateTopic(topic + ".dlq", 1);
+        var original = new byte[DeadLetterPublisher.DefaultMessageMaxBytes + 1];
+        new Random(5).NextBytes(original);
+        var bigConfig = kafka.Clients.ProducerConfig("test-big");
+        bigConfig.MessageMaxBytes = 2_000_000;
+        using (var big = new ProducerBuilder<string?, byte[]>(bigConfig).Build())
+        {
+            await big.ProduceAsync(topic, new Message<string?, byte[]> { Key = "camera-3", Value = original, Headers = new Headers { { "label", "normal"u8.ToArray() } } });
+        }
+        using var consumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-consumer");
+        consumer.Subscribe(topic);
+        var source = consumer.ConsumeExactly(1, TimeSpan.FromSeconds(30))[0];
+        Assert.Equal(original.Length, source.Message.Value.Length);
+        using var producer = kafka.Clients.CreateProducer("test-dlq-producer");
+        var dlq = new DeadLetterPublisher(producer, DeadLetterPublisher.MessageMaxBytesOf(kafka.Clients.ProducerConfig("test-dlq-producer")));
+
+        await dlq.PublishAsync(source, "oversize", $"value of {original.Length} bytes", CancellationToken.None);
+
+        using var dlqConsumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-dlq");
+        dlqConsumer.Subscribe(topic + ".dlq");
+        var dead = dlqConsumer.ConsumeExactly(1, TimeSpan.FromSeconds(30))[0];
+        string Header(string name) => Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes(name));
+        var kept = dead.Message.Value;
+        Assert.InRange(kept.Length, DeadLetterPublisher.DefaultMessageMaxBytes - 1_000, DeadLetterPublisher.DefaultMessageMaxBytes - 1);
+        Assert.Equal(original.AsSpan(0, kept.Length).ToArray(), kept);
+        Assert.Equal(original.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(DeadLetterHeaders.ValueBytes));
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(original)), Header(DeadLetterHeaders.ValueSha256));
+        Assert.Equal("oversize", Header(DeadLetterHeaders.Reason));
+        Assert.Equal("normal", Header("label"));
+        Assert.Equal("camera-3", dead.Message.Key);
+        consumer.Close();
+        dlqConsumer.Close();
+    }
+
+    [Fact]
+    public async Task DeadLetterPublisher_ValueThatFits_HasNoCutHeaders()
+    {
+        var topic = kafka.NewTopic();
+        kafka.Broker.CreateTopic(topic + ".dlq", 1);
+        using var producer = kafka.Clients.CreateProducer("test-producer");
+        var value = new byte[DeadLetterPublisher.DefaultMessageMaxBytes - 2_000];
+        await producer.ProduceAsync(topic, new Message<string?, byte[]> { Key = "k", Value = value });
+        using var consumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-consumer");
+        consumer.Subscribe(topic);
+        var source = consumer.ConsumeExactly(1, TimeSpan.FromSeconds(30))[0];
+
+        await new DeadLetterPublisher(producer, DeadLetterPublisher.DefaultMessageMaxBytes).PublishAsync(source, "truncated", "x", CancellationToken.None);
+
+        using var dlqConsumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-dlq");
+        dlqConsumer.Subscribe(topic + ".dlq");
+        var dead = dlqConsumer.ConsumeExactly(1, TimeSpan.FromSeconds(30))[0];
+        Assert.Equal(value.Length, dead.Message.Value.Length);
+        Assert.False(dead.Message.Headers.TryGetLastBytes(DeadLetterHeaders.ValueBytes, out _));
+        Assert.False(dead.Message.Headers.TryGetLastBytes(DeadLetterHeaders.ValueSha256, out _));
         consumer.Close();
         dlqConsumer.Close();
     }

@@ -71,4 +71,41 @@ public sealed class ScoringPoisonTests(KafkaFixture kafka) : IClassFixture<Kafka
         Assert.All(byReason.Values, n => Assert.Equal(poisonCount / reasons.Length, n));
         Assert.All(dead, d => Assert.StartsWith(topics.Prefix + "chain.", Encoding.UTF8.GetString(d.Message.Headers.GetLastBytes(DeadLetterHeaders.SourceTopic)), StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task RunAsync_RecordOverTheDefaultMessageMaxBytes_DeadLetteredCutToFitAndTheRestScored()
+    {
+        // With the defaults Kafka:MaxMessageBytes equals the dead-letter producer's message.max.bytes, so every
+        // oversize record is too large to be copied whole. Another producer (allowed 2 MB) wrote one mid-partition.
+        var topics = new KafkaTestTopics(kafka);
+        await topics.PublishModelsAsync(ChainData.Models(version: 1));
+        var good = ChainData.Take(clusters: 2, seed: 23, count: 2_000);
+        var first = good.Take(1_000).ToList();
+        topics.Publish(first);
+        var big = new byte[topics.Clients.Options.MaxMessageBytes + 1];
+        var bigConfig = topics.Clients.ProducerConfig("test-big");
+        bigConfig.MessageMaxBytes = 2_000_000;
+        using (var producer = new Confluent.Kafka.ProducerBuilder<string?, byte[]>(bigConfig).Build())
+        {
+            await producer.ProduceAsync(new Confluent.Kafka.TopicPartition(topics.Topic(Topics.ChainTransactions), ChainData.PartitionOf(first[^1], KafkaTestTopics.InputPartitions)),
+                new Confluent.Kafka.Message<string?, byte[]> { Key = first[^1].Key, Value = big });
+        }
+        topics.Publish(good.Skip(1_000).ToList());
+
+        using var processor = new ScoringProcessor(
+            topics.Clients, "chain", new ProcessingOptions { SummaryIntervalSeconds = 0 }, new ScoringOptions(), NullLoggerFactory.Instance);
+        using var stop = new CancellationTokenSource();
+        var run = processor.RunAsync(stop.Token);
+        await Polling.UntilAsync(() => (processor.Metrics.Events >= good.Count && processor.Metrics.DeadLetters >= 1) || run.IsCompleted,
+            TimeSpan.FromSeconds(60), () => $"{processor.Metrics.Events} scored, {processor.Metrics.DeadLetters} dead-lettered, {processor.Metrics.DeliveryRetries} deliveries retried");
+        await stop.CancelAsync();
+        await run;
+
+        Assert.Equal(good.Count, processor.Metrics.Events);
+        Assert.Equal(1, processor.Metrics.DeadLetters);
+        var dead = Assert.Single(topics.ReadUntil(Topics.DeadLetterOf(Topics.ChainTransactions), r => r.Count >= 1, TimeSpan.FromSeconds(30)));
+        Assert.Equal("oversize", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes(DeadLetterHeaders.Reason)));
+        Assert.Equal(big.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes(DeadLetterHeaders.ValueBytes)));
+        Assert.True(dead.Message.Value.Length < big.Length);
+    }
 }

@@ -8,4 +8,10 @@ public static class DeadLetterHeaders
     public const string SourceTopic = "dlq.source.topic";
     public const string SourcePartition = "dlq.source.partition";
     public const string SourceOffset = "dlq.source.offset";
+
+    /// <summary>Only on a copy whose value was cut to fit the producer's message.max.bytes: the original length.</summary>
+    public const string ValueBytes = "dlq.value.bytes";
+
+    /// <summary>Only on a cut copy: the lowercase hex SHA-256 of the whole original value.</summary>
+    public const string ValueSha256 = "dlq.value.sha256";
 }

@@ -20,7 +20,8 @@ public sealed class KafkaOptions
     /// <summary>Brokers of the embedded cluster when no bootstrap servers are set.</summary>
     public int EmbeddedBrokers { get; set; } = 1;
 
-    /// <summary>Largest message value accepted; larger ones are dead-lettered as oversize.</summary>
+    /// <summary>Largest message value accepted; larger ones are dead-lettered as oversize (their .dlq copy is cut to
+    /// fit the producer's message.max.bytes; docs/reliability.md).</summary>
     public int MaxMessageBytes { get; set; } = 1_000_000;
 
     /// <summary>Overrides for every producer (defaults: acks=all, idempotence, lz4, linger 5 ms).</summary>

@@ -135,7 +135,7 @@ public sealed partial class BatchConsumerLoop
             producerConfig.TransactionalId = $"{_settings.GroupId}-{_settings.ClientId}";
         }
         using var producer = new ProducerBuilder<string?, byte[]>(producerConfig).Build();
-        var deadLetters = new DeadLetterPublisher(producer);
+        var deadLetters = new DeadLetterPublisher(producer, DeadLetterPublisher.MessageMaxBytesOf(producerConfig));
         var consumerConfig = _clients.ConsumerConfig(_settings.GroupId, _settings.ClientId);
         if (_clients.Options.UsesEmbeddedBroker && _clients.Options.Consumer.FetchWaitMaxMs is null)
         {
