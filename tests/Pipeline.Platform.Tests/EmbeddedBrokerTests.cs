@@ -78,32 +78,15 @@ public sealed class EmbeddedBrokerTests(KafkaFixture kafka) : IClassFixture<Kafk
     [Fact]
     public async Task DeadLetterPublisher_ValueOverMessageMaxBytes_CopyIsCutToFitAndCarriesLengthAndHash()
     {
-        // A record over the dead-letter producer's message.max.bytes (here written by a producer allowed 2 MB) cannot
-        // be copied whole: librdkafka refuses such a copy before it leaves the process, on every retry.
-        var topic = kafka.NewTopic();
-        kafka.Broker.CreateTopic(topic + ".dlq", 1);
+        // librdkafka refuses a copy over the producer's message.max.bytes before it leaves the process, on every retry.
         var original = new byte[DeadLetterPublisher.DefaultMessageMaxBytes + 1];
         new Random(5).NextBytes(original);
-        var bigConfig = kafka.Clients.ProducerConfig("test-big");
-        bigConfig.MessageMaxBytes = 2_000_000;
-        using (var big = new ProducerBuilder<string?, byte[]>(bigConfig).Build())
-        {
-            await big.ProduceAsync(topic, new Message<string?, byte[]> { Key = "camera-3", Value = original, Headers = new Headers { { "label", "normal"u8.ToArray() } } });
-        }
-        using var consumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-consumer");
-        consumer.Subscribe(topic);
-        var source = consumer.ConsumeExactly(1, TimeSpan.FromSeconds(30))[0];
-        Assert.Equal(original.Length, source.Message.Value.Length);
-        using var producer = kafka.Clients.CreateProducer("test-dlq-producer");
-        var dlq = new DeadLetterPublisher(producer, DeadLetterPublisher.MessageMaxBytesOf(kafka.Clients.ProducerConfig("test-dlq-producer")));
 
-        await dlq.PublishAsync(source, "oversize", $"value of {original.Length} bytes", CancellationToken.None);
+        var (source, dead) = await DeadLetteredAsync(new Message<string?, byte[]> { Key = "camera-3", Value = original, Headers = new Headers { { "label", "normal"u8.ToArray() } } });
 
-        using var dlqConsumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-dlq");
-        dlqConsumer.Subscribe(topic + ".dlq");
-        var dead = dlqConsumer.ConsumeExactly(1, TimeSpan.FromSeconds(30))[0];
         string Header(string name) => Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes(name));
         var kept = dead.Message.Value;
+        Assert.Equal(original.Length, source.Message.Value.Length);
         Assert.InRange(kept.Length, DeadLetterPublisher.DefaultMessageMaxBytes - 1_000, DeadLetterPublisher.DefaultMessageMaxBytes - 1);
         Assert.Equal(original.AsSpan(0, kept.Length).ToArray(), kept);
         Assert.Equal(original.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(DeadLetterHeaders.ValueBytes));
@@ -111,32 +94,61 @@ public sealed class EmbeddedBrokerTests(KafkaFixture kafka) : IClassFixture<Kafk
         Assert.Equal("oversize", Header(DeadLetterHeaders.Reason));
         Assert.Equal("normal", Header("label"));
         Assert.Equal("camera-3", dead.Message.Key);
-        consumer.Close();
-        dlqConsumer.Close();
+        Assert.False(dead.Message.Headers.TryGetLastBytes(DeadLetterHeaders.HeadersDropped, out _));
+    }
+
+    [Fact]
+    public async Task DeadLetterPublisher_SourceHeadersFillMessageMaxBytes_LeftOutAndCounted()
+    {
+        byte[] value = [1, 2, 3];
+        var headers = new Headers { { "trace", new byte[DeadLetterPublisher.DefaultMessageMaxBytes - 100] }, { "label", "normal"u8.ToArray() } };
+
+        var (_, dead) = await DeadLetteredAsync(new Message<string?, byte[]> { Key = "k", Value = value, Headers = headers });
+
+        Assert.Equal(value, dead.Message.Value);
+        Assert.Equal("2", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes(DeadLetterHeaders.HeadersDropped)));
+        Assert.False(dead.Message.Headers.TryGetLastBytes("trace", out _));
+        Assert.Equal("oversize", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes(DeadLetterHeaders.Reason)));
     }
 
     [Fact]
     public async Task DeadLetterPublisher_ValueThatFits_HasNoCutHeaders()
     {
+        var value = new byte[DeadLetterPublisher.DefaultMessageMaxBytes - 2_000];
+
+        var (_, dead) = await DeadLetteredAsync(new Message<string?, byte[]> { Key = "k", Value = value });
+
+        Assert.Equal(value, dead.Message.Value);
+        Assert.False(dead.Message.Headers.TryGetLastBytes(DeadLetterHeaders.ValueBytes, out _));
+        Assert.False(dead.Message.Headers.TryGetLastBytes(DeadLetterHeaders.ValueSha256, out _));
+    }
+
+    /// <summary>Writes <paramref name="message"/> with a producer allowed 2 MB, reads it back, dead-letters it as
+    /// oversize through a producer with the default message.max.bytes and reads the copy.</summary>
+    private async Task<(ConsumeResult<string?, byte[]> Source, ConsumeResult<string?, byte[]> Dead)> DeadLetteredAsync(Message<string?, byte[]> message)
+    {
         var topic = kafka.NewTopic();
         kafka.Broker.CreateTopic(topic + ".dlq", 1);
-        using var producer = kafka.Clients.CreateProducer("test-producer");
-        var value = new byte[DeadLetterPublisher.DefaultMessageMaxBytes - 2_000];
-        await producer.ProduceAsync(topic, new Message<string?, byte[]> { Key = "k", Value = value });
+        var bigConfig = kafka.Clients.ProducerConfig("test-big");
+        bigConfig.MessageMaxBytes = 2_000_000;
+        using (var big = new ProducerBuilder<string?, byte[]>(bigConfig).Build())
+        {
+            await big.ProduceAsync(topic, message);
+        }
         using var consumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-consumer");
         consumer.Subscribe(topic);
         var source = consumer.ConsumeExactly(1, TimeSpan.FromSeconds(30))[0];
+        consumer.Close();
+        using var producer = kafka.Clients.CreateProducer("test-dlq-producer");
+        var dlq = new DeadLetterPublisher(producer, DeadLetterPublisher.MessageMaxBytesOf(kafka.Clients.ProducerConfig("test-dlq-producer")));
 
-        await new DeadLetterPublisher(producer, DeadLetterPublisher.DefaultMessageMaxBytes).PublishAsync(source, "truncated", "x", CancellationToken.None);
+        await dlq.PublishAsync(source, "oversize", $"value of {source.Message.Value.Length} bytes", CancellationToken.None);
 
         using var dlqConsumer = kafka.Clients.CreateConsumer($"g-{Guid.NewGuid():N}", "test-dlq");
         dlqConsumer.Subscribe(topic + ".dlq");
         var dead = dlqConsumer.ConsumeExactly(1, TimeSpan.FromSeconds(30))[0];
-        Assert.Equal(value.Length, dead.Message.Value.Length);
-        Assert.False(dead.Message.Headers.TryGetLastBytes(DeadLetterHeaders.ValueBytes, out _));
-        Assert.False(dead.Message.Headers.TryGetLastBytes(DeadLetterHeaders.ValueSha256, out _));
-        consumer.Close();
         dlqConsumer.Close();
+        return (source, dead);
     }
 
     [Fact]

@@ -14,4 +14,7 @@ public static class DeadLetterHeaders
 
     /// <summary>Only on a cut copy: the lowercase hex SHA-256 of the whole original value.</summary>
     public const string ValueSha256 = "dlq.value.sha256";
+
+    /// <summary>Only on a cut copy whose source headers alone did not fit: how many of them were left out.</summary>
+    public const string HeadersDropped = "dlq.headers.dropped";
 }

@@ -15,7 +15,8 @@ namespace Pipeline.Platform.Kafka;
 /// under the limit can be pushed over it by the dead-letter headers. Such a copy keeps the first bytes of the value
 /// that fit, and says so: <see cref="DeadLetterHeaders.ValueBytes"/> is the original length and
 /// <see cref="DeadLetterHeaders.ValueSha256"/> the hash of the whole value; the source headers point at the original
-/// record for as long as its topic retains it.</para></remarks>
+/// record for as long as its topic retains it. Where the source's own headers leave no room even for that, they are
+/// left out and <see cref="DeadLetterHeaders.HeadersDropped"/> says how many there were.</para></remarks>
 public sealed class DeadLetterPublisher
 {
     /// <summary>librdkafka's default <c>message.max.bytes</c>.</summary>
@@ -25,6 +26,9 @@ public sealed class DeadLetterPublisher
     // and value lengths, header count as varints: 36 bytes), and per header two varint lengths of up to 5 bytes.
     private const int RecordOverhead = 36;
     private const int HeaderOverhead = 10;
+
+    // The two headers of a cut copy: their names, a length of up to 10 digits, a 64-digit hash and their overheads.
+    private const int CutHeaderBytes = (2 * HeaderOverhead) + 15 + 10 + 16 + 64;
 
     private readonly IProducer<string?, byte[]> _producer;
     private readonly int _messageMaxBytes;
@@ -47,26 +51,43 @@ public sealed class DeadLetterPublisher
 
     public async Task PublishAsync(ConsumeResult<string?, byte[]> source, string reason, string detail, CancellationToken cancellationToken)
     {
-        var headers = new Headers();
-        foreach (var header in source.Message.Headers ?? [])
+        var key = source.Message.Key;
+        var value = source.Message.Value ?? [];
+        var headers = Headers(source, reason, detail, withSourceHeaders: true);
+        if (value.Length > ValueRoom(key, headers))
         {
-            headers.Add(header.Key, header.GetValueBytes());
+            if (ValueRoom(key, headers) < CutHeaderBytes)
+            {
+                // The source's own headers leave no room even for a cut copy: leave them out and say how many.
+                var dropped = source.Message.Headers?.Count ?? 0;
+                headers = Headers(source, reason, detail, withSourceHeaders: false);
+                headers.Add(DeadLetterHeaders.HeadersDropped, Encoding.UTF8.GetBytes(dropped.ToString(CultureInfo.InvariantCulture)));
+            }
+            headers.Add(DeadLetterHeaders.ValueBytes, Encoding.UTF8.GetBytes(value.Length.ToString(CultureInfo.InvariantCulture)));
+            headers.Add(DeadLetterHeaders.ValueSha256, Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA256.HashData(value))));
+            value = value[..Math.Clamp(ValueRoom(key, headers), 0, value.Length)];
+        }
+        var message = new Message<string?, byte[]> { Key = key, Value = value, Headers = headers };
+        await _producer.ProduceAsync(Topics.DeadLetterOf(source.Topic), message, cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _count);
+    }
+
+    private static Headers Headers(ConsumeResult<string?, byte[]> source, string reason, string detail, bool withSourceHeaders)
+    {
+        var headers = new Headers();
+        if (withSourceHeaders)
+        {
+            foreach (var header in source.Message.Headers ?? [])
+            {
+                headers.Add(header.Key, header.GetValueBytes());
+            }
         }
         headers.Add(DeadLetterHeaders.Reason, Encoding.UTF8.GetBytes(reason));
         headers.Add(DeadLetterHeaders.Detail, Encoding.UTF8.GetBytes(detail));
         headers.Add(DeadLetterHeaders.SourceTopic, Encoding.UTF8.GetBytes(source.Topic));
         headers.Add(DeadLetterHeaders.SourcePartition, Encoding.UTF8.GetBytes(source.Partition.Value.ToString(CultureInfo.InvariantCulture)));
         headers.Add(DeadLetterHeaders.SourceOffset, Encoding.UTF8.GetBytes(source.Offset.Value.ToString(CultureInfo.InvariantCulture)));
-        var value = source.Message.Value ?? [];
-        if (value.Length > ValueRoom(source.Message.Key, headers))
-        {
-            headers.Add(DeadLetterHeaders.ValueBytes, Encoding.UTF8.GetBytes(value.Length.ToString(CultureInfo.InvariantCulture)));
-            headers.Add(DeadLetterHeaders.ValueSha256, Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA256.HashData(value))));
-            value = value[..Math.Max(0, ValueRoom(source.Message.Key, headers))];
-        }
-        var message = new Message<string?, byte[]> { Key = source.Message.Key, Value = value, Headers = headers };
-        await _producer.ProduceAsync(Topics.DeadLetterOf(source.Topic), message, cancellationToken).ConfigureAwait(false);
-        Interlocked.Increment(ref _count);
+        return headers;
     }
 
     /// <summary>How many value bytes a record with this key and these headers can carry under message.max.bytes.</summary>
