@@ -24,8 +24,8 @@ namespace Pipeline.Processing.Engine;
 /// partitions; those that an unacknowledged in-flight batch touched are rewound like after a failed batch, so none of
 /// their records is skipped. Nothing acknowledged is lost and nothing is committed before its
 /// outputs are acknowledged.</para>
-/// <para>Errors: a fatal Kafka error (Error.IsFatal, a fenced transactional producer) or a
-/// <see cref="ProcessingFatalException"/> ends <see cref="RunAsync"/> with a
+/// <para>Errors: a fatal Kafka error (Error.IsFatal, a fenced transactional producer, an output over message.max.bytes,
+/// which no retry can deliver) or a <see cref="ProcessingFatalException"/> ends <see cref="RunAsync"/> with a
 /// <see cref="ProcessingFatalException"/>. A processed batch whose deliveries fail (refused by the broker, timed out)
 /// is not processed again: after <see cref="BatchLoopSettings.RetryBackoff"/> its unacknowledged outputs and dead
 /// letters are produced again (<see cref="BatchDeliveries"/>), and nothing at or after it is committed before they are
@@ -426,7 +426,7 @@ public sealed partial class BatchConsumerLoop
         }
         catch (KafkaException e) when (Fatal(e))
         {
-            throw new ProcessingFatalException($"{_metrics.Processor}: fatal Kafka error ({e.Error.Code}): {e.Error.Reason}", e);
+            throw FatalError(e);
         }
         catch (Exception e)
         {
@@ -465,9 +465,19 @@ public sealed partial class BatchConsumerLoop
         _ => true,
     };
 
-    /// <summary>A Kafka error that ends the loop: fatal for the client, or a fenced transactional producer.</summary>
+    /// <summary>A Kafka error that ends the loop: fatal for the client, a fenced transactional producer, or a message
+    /// larger than message.max.bytes (the producer's, or the topic's on the broker), which every retry would meet again.</summary>
     private static bool Fatal(KafkaException e) =>
-        e.Error.IsFatal || e is KafkaTxnRequiresAbortException { Error.Code: ErrorCode.ProducerFenced };
+        e.Error.IsFatal || e is KafkaTxnRequiresAbortException { Error.Code: ErrorCode.ProducerFenced } || e.Error.Code == ErrorCode.MsgSizeTooLarge;
+
+    private ProcessingFatalException FatalError(KafkaException e) => e switch
+    {
+        ProduceException<string?, byte[]> { Error.Code: ErrorCode.MsgSizeTooLarge } p => new ProcessingFatalException(
+            $"{_metrics.Processor}: an output of {p.DeliveryResult?.Message?.Value?.Length ?? 0} bytes for {p.DeliveryResult?.Topic} is over " +
+            "message.max.bytes and no retry can deliver it: raise Kafka:Producer:MessageMaxBytes (and the topic's max.message.bytes) " +
+            "or make the processor's outputs smaller. Nothing from its batch on was committed.", e),
+        _ => new ProcessingFatalException($"{_metrics.Processor}: fatal Kafka error ({e.Error.Code}): {e.Error.Reason}", e),
+    };
 
     /// <summary>The offsets a processed batch (or tick) lets the loop commit, updating <see cref="_holds"/>: for each
     /// partition of the batch, the offset after its last record capped at the processor's oldest held record
@@ -559,7 +569,7 @@ public sealed partial class BatchConsumerLoop
                 var error = acknowledged.Exception?.GetBaseException() ?? new OperationCanceledException("delivery cancelled");
                 if (error is KafkaException fatal && Fatal(fatal))
                 {
-                    throw new ProcessingFatalException($"{_metrics.Processor}: fatal Kafka error ({fatal.Error.Code}): {fatal.Error.Reason}", fatal);
+                    throw FatalError(fatal);
                 }
                 // The batch's outputs are made: produce the unacknowledged ones again rather than processing its records
                 // again. The loop goes on consuming meanwhile; the batch stays at the head and nothing after it is committed.
@@ -649,7 +659,7 @@ public sealed partial class BatchConsumerLoop
         }
         catch (KafkaException e)
         {
-            throw new ProcessingFatalException($"{_metrics.Processor}: fatal Kafka error ({e.Error.Code}): {e.Error.Reason}", e);
+            throw FatalError(e);
         }
         RecordLag(consumer, list);
     }
