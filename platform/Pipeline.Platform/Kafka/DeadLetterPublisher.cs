@@ -28,7 +28,8 @@ public sealed class DeadLetterPublisher
     private const int HeaderOverhead = 10;
 
     // The two headers of a cut copy: their names, a length of up to 10 digits, a 64-digit hash and their overheads.
-    private const int CutHeaderBytes = (2 * HeaderOverhead) + 15 + 10 + 16 + 64;
+    private static readonly int CutHeaderBytes =
+        (2 * HeaderOverhead) + DeadLetterHeaders.ValueBytes.Length + 10 + DeadLetterHeaders.ValueSha256.Length + 64;
 
     private readonly IProducer<string?, byte[]> _producer;
     private readonly int _messageMaxBytes;
@@ -54,9 +55,10 @@ public sealed class DeadLetterPublisher
         var key = source.Message.Key;
         var value = source.Message.Value ?? [];
         var headers = Headers(source, reason, detail, withSourceHeaders: true);
-        if (value.Length > ValueRoom(key, headers))
+        var room = ValueRoom(key, headers);
+        if (value.Length > room)
         {
-            if (ValueRoom(key, headers) < CutHeaderBytes)
+            if (room < CutHeaderBytes)
             {
                 // The source's own headers leave no room even for a cut copy: leave them out and say how many.
                 var dropped = source.Message.Headers?.Count ?? 0;
