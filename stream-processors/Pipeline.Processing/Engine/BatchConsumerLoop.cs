@@ -403,15 +403,7 @@ public sealed partial class BatchConsumerLoop
                 }
             }
             NextStage(ProcessingStages.Commit, stage);
-            foreach (var next in offsets)
-            {
-                _rewindTo[next.TopicPartition] = next.Offset.Value;
-            }
-            foreach (var letter in deliveries.DeadLetters)
-            {
-                _metrics.DeadLettered(letter.Reason);
-            }
-            _metrics.BatchCompleted(Stopwatch.GetElapsedTime(_batchStarted).TotalMilliseconds);
+            Completed(deliveries, offsets, _batchStarted);
             RecordLag(consumer, offsets);
             _pending.Clear();
         }
@@ -627,13 +619,23 @@ public sealed partial class BatchConsumerLoop
         {
             // Batches complete in order, so a later batch's offset for a partition is the larger one.
             _acknowledged[next.TopicPartition] = next.Offset.Value;
-            _rewindTo[next.TopicPartition] = next.Offset.Value;
         }
-        foreach (var letter in batch.Deliveries.DeadLetters)
+        Completed(batch.Deliveries, batch.Next, batch.Started);
+    }
+
+    /// <summary>A batch whose outputs are on the broker (acknowledged, or committed in its transaction): a rewind no
+    /// longer goes before it, and its dead letters and latency are counted.</summary>
+    private void Completed(BatchDeliveries deliveries, List<TopicPartitionOffset> next, long started)
+    {
+        foreach (var offset in next)
+        {
+            _rewindTo[offset.TopicPartition] = offset.Offset.Value;
+        }
+        foreach (var letter in deliveries.DeadLetters)
         {
             _metrics.DeadLettered(letter.Reason);
         }
-        _metrics.BatchCompleted(Stopwatch.GetElapsedTime(batch.Started).TotalMilliseconds);
+        _metrics.BatchCompleted(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     private void CommitAcknowledged(IConsumer<string?, byte[]> consumer, bool force)
