@@ -9,24 +9,21 @@ found with the patch `balance-recent-gate.patch` applied.
 
 Usage: /usr/bin/python3 balance_added.py DIR [DIR ...]   (each DIR holds one seed's IIoT-telemetry.csv)
 """
-import csv
 import os
 import sys
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from balance_witness_probe import load
+
 SETTINGS = ((0.003, 2), (0.01, 2), (0.03, 2), (0.1, 2), (0.01, 4))
 
 
 def columns_of(directory, *names):
-    with open(os.path.join(directory, "IIoT-telemetry.csv")) as f:
-        reader = csv.reader(f)
-        head = next(reader)
-        index = [head.index(name) for name in names]
-        rows = [[row[0]] + [row[i] for i in index] for row in reader]
+    columns, rows = load(directory)
     labels = np.array([row[0] != "normal" for row in rows])
-    return labels, *(np.array([float(row[k + 1]) for row in rows]) for k in range(len(names)))
+    return labels, *(np.array([float(row[columns[name]]) for row in rows]) for name in names)
 
 
 def main():
