@@ -30,12 +30,15 @@ public sealed class ModelBundleUnitTests
     }
 
     [Theory]
-    [InlineData(1, 1)]
-    [InlineData(4, 7)]
-    [InlineData(4, 600)]
-    public void Score_BatchesOfAnySize_EqualDetectorOnTrainingInputs(int sequenceLength, int batchSize)
+    [InlineData(1, 1, false)]
+    [InlineData(4, 7, false)]
+    [InlineData(4, 600, false)]
+    [InlineData(1, 7, true)]
+    [InlineData(4, 600, true)]
+    public void Score_BatchesOfAnySize_EqualDetectorOnTrainingInputs(int sequenceLength, int batchSize, bool relations)
     {
         var layout = ScenarioData.IiotLayout(sequenceLength);
+        if (relations) layout = layout with { Featurizer = layout.Featurizer with { UnitSlots = 2 } }; // rel, attributed per unit
         var events = BundleTrainer.Featurize(layout, Readings);
         var bundle = BundleTrainer.Fit(layout, events, new PcaMahalanobisOptions());
         var inputs = events.WithRelations(bundle.Relations).ToInputs(bundle.Standardizer);

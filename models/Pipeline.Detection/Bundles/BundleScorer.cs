@@ -31,6 +31,7 @@ public sealed class BundleScorer
     private readonly BlockConfirmations<HeldBlock>? _confirmations;
     private readonly List<ConfirmedBlock<HeldBlock>> _released = [];
     private readonly MassBalanceTracker? _balance;
+    private readonly UnitRelations? _relations;
     private float[] _heldScores = [];
     private float[] _sequenceRows = [];
     private float[] _standardised = [];
@@ -53,6 +54,8 @@ public sealed class BundleScorer
         _raw = new float[_d];
         _arrival = _featurizer.ArrivalDimension;
         // The balance's unit windows hold the model they were made with, so they start again.
+        // The units' memory of residuals starts again too: it is whole again once each device of a unit has reported.
+        if (bundle.Relations is { } relations) _relations = new UnitRelations(relations, bundle.Layout.Featurizer.MaxEntities);
         if (bundle.Balance is { } balance) _balance = new MassBalanceTracker(bundle.Layout, balance); // the bundle checked that its layout takes it
         if (_featurizer.Confirmations > 0) _confirmations = previous?._confirmations ?? _featurizer.CreateConfirmations<HeldBlock>();
         if (bundle.Layout.SequenceLength > 1)
@@ -69,8 +72,9 @@ public sealed class BundleScorer
     /// entity context when both featurize events the same way (<see cref="BundleLayout.SameFeaturization"/>): the
     /// featurizer's per-entity state, the held blocks (scored by <paramref name="next"/> when their confirmations come)
     /// and the sequence windows (their rows standardised by this version) move to it, and this scorer is retired: it holds
-    /// nothing and refuses to score. A mass balance's windows start again. With another featurization the result is a
-    /// fresh scorer, as <see cref="ModelBundle.CreateScorer"/> makes, and this one is left as it was.
+    /// nothing and refuses to score. A mass balance's windows and the units' memory of relation residuals start again.
+    /// With another featurization the result is a fresh scorer, as <see cref="ModelBundle.CreateScorer"/> makes, and
+    /// this one is left as it was.
     /// </summary>
     /// <remarks>Without this, a processor that takes every new version (a federation publishes one per round, seconds
     /// apart) would score with entity context that never warms up: no replay memory, deltas or rolling statistics.</remarks>
@@ -95,11 +99,10 @@ public sealed class BundleScorer
     public void Score(IReadOnlyList<DeviceReading> batch, Span<float> scores)
     {
         var n = Begin(batch, scores);
-        var relations = Bundle.Relations;
         for (var i = 0; i < n; i++)
         {
             var entity = _featurizer.Featurize(batch[i], _raw);
-            relations?.Apply(_raw, _featurizer.OwnSlots);
+            _relations?.Apply(_raw, _featurizer.OwnSlots, _featurizer.LastUnit);
             _balance?.Observe(_raw, _featurizer.OwnSlots, _featurizer.LastUnit);
             Add(i, entity);
         }

@@ -146,7 +146,7 @@ public static class BundleTrainer
         var entities = new string[events.Count];
         var k = layout.HasRelations ? layout.Measurements.Count : 0;
         var ownSlots = new sbyte[events.Count * k];
-        var units = new string[layout.HasBalance ? events.Count : 0];
+        var units = new string[layout.HasRelations ? events.Count : 0];
         for (var i = 0; i < events.Count; i++)
         {
             entities[i] = featurize(featurizer, events[i], features.AsSpan(i * d, d));

@@ -38,7 +38,8 @@ public sealed class FeaturizedEvents
     // Per event, the featurizer's own snapshot slot of each measurement (telemetry with relations; empty otherwise).
     internal sbyte[] OwnSlots { get; }
 
-    // Per event, its process unit (telemetry with the mass balance; empty otherwise).
+    // Per event, its process unit (telemetry with relation residuals; empty otherwise): the units' memories of
+    // residuals and the mass balance's windows are replayed per unit.
     internal string[] Units { get; }
 
     /// <summary>
@@ -63,7 +64,8 @@ public sealed class FeaturizedEvents
             var d = Layout.FeatureDimension;
             var model = relations ?? RelationModel.Empty(k, Layout.Featurizer.UnitSlots);
             CheckShape(model);
-            for (var i = 0; i < Count; i++) model.Apply(features.AsSpan(i * d, d), OwnSlots.AsSpan(i * k, k));
+            var units = new UnitRelations(model, Layout.Featurizer.MaxEntities);
+            for (var i = 0; i < Count; i++) units.Apply(features.AsSpan(i * d, d), OwnSlots.AsSpan(i * k, k), Units[i]);
         }
         else if (relations is not null)
         {

@@ -17,7 +17,12 @@ namespace Pipeline.Detection;
 /// <see cref="Ridge"/> × each regressor's variance against collinear snapshot features). So <see cref="Merge"/>
 /// federates it exactly: the merged model is the one fitted on the union of the parts' rows. A key with fewer than
 /// 2p rows (p regressors) or a constant target has no model, and its residual feature is 0.</para>
-/// <para>Immutable and thread-safe; <see cref="Apply"/> is allocation-free.</para>
+/// <para>With a unit memory (<see cref="Apply(Span{float}, ReadOnlySpan{sbyte}, Span{float})"/>, kept per process unit
+/// by the caller) a broken relation is attributed to one device: a neighbour whose prediction used an attacked value
+/// gets the residual it has without that value. The coefficients fitted without each other key are solved from the
+/// same statistics when the model is made. A model read from a version 1 blob (written before attribution existed)
+/// does not attribute (<see cref="Attributes"/>) and scores exactly as it did.</para>
+/// <para>Immutable and thread-safe (the unit memory belongs to the caller); <c>Apply</c> is allocation-free.</para>
 /// </remarks>
 public sealed class RelationModel
 {
@@ -30,7 +35,16 @@ public sealed class RelationModel
     /// <summary>Refits on the rows within <see cref="TrimSigma"/> of the previous fit (attacks in an unlabelled training window).</summary>
     public const int TrimRounds = 2;
 
-    private const ushort Version = 1;
+    /// <summary>
+    /// A residual above this many standard deviations is a broken relation that
+    /// <see cref="Apply(Span{float}, ReadOnlySpan{sbyte}, Span{float})"/> attributes (chosen on the development seeds
+    /// from 2, 3, 4 and 6; docs/detection.md, "Attributing a broken relation").
+    /// </summary>
+    public const double BlameSigma = 3;
+
+    // Version 1: statistics only, rel from the full fit. Version 2: the same body; rel attributed with a unit memory.
+    private const ushort PlainVersion = 1;
+    private const ushort Version = 2;
     private const float ResidualLimit = 1e6f;
     private static readonly byte[] Magic = "BHRL"u8.ToArray();
 
@@ -42,9 +56,13 @@ public sealed class RelationModel
     private readonly double[] _intercepts;
     private readonly double[] _inverseStd; // 0 = no model for the key
     private readonly double[] _std;
+    private readonly float[] _blameSlopes; // per (key, left-out key), p − 1
+    private readonly double[] _blameIntercepts;
+    private readonly double[] _blameInverseStd; // 0 = no model for the pair
 
-    private RelationModel(int measurements, int slots, long[] counts, double[] xtx, double[] xty, double[] yty)
+    private RelationModel(int measurements, int slots, long[] counts, double[] xtx, double[] xty, double[] yty, bool attributes = true)
     {
+        Attributes = attributes;
         Measurements = measurements;
         Slots = slots;
         _counts = counts;
@@ -57,7 +75,129 @@ public sealed class RelationModel
         _intercepts = new double[keys];
         _inverseStd = new double[keys];
         _std = new double[keys];
-        for (var key = 0; key < keys; key++) Solve(key);
+        for (var key = 0; key < keys; key++)
+        {
+            if (Solve(key, -1, _slopes.AsSpan(key * q, q), out _intercepts[key], out _std[key])) _inverseStd[key] = 1 / _std[key];
+        }
+
+        _blameSlopes = new float[keys * keys * q];
+        _blameIntercepts = new double[keys * keys];
+        _blameInverseStd = new double[keys * keys];
+        for (var key = 0; key < keys; key++)
+        {
+            if (_inverseStd[key] == 0) continue;
+            for (var other = 0; other < keys; other++)
+            {
+                var pair = (key * keys) + other;
+                if (other != key && Solve(key, other, _blameSlopes.AsSpan(pair * q, q), out _blameIntercepts[pair], out var std)) _blameInverseStd[pair] = 1 / std;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether <see cref="Apply(Span{float}, ReadOnlySpan{sbyte}, Span{float})"/> attributes broken relations (every
+    /// model fitted, merged from such models or read from a version 2 blob), or is the plain
+    /// <see cref="Apply(Span{float}, ReadOnlySpan{sbyte})"/> (a model read from a version 1 blob, saved by an earlier
+    /// build: it keeps scoring exactly as before, and is written back as version 1).
+    /// </summary>
+    public bool Attributes { get; }
+
+    /// <summary>
+    /// Floats in one process unit's memory for <see cref="Apply(Span{float}, ReadOnlySpan{sbyte}, Span{float})"/>: per
+    /// key its latest residual, and per pair of keys the first's latest residual above <see cref="BlameSigma"/> without
+    /// the second's regressors.
+    /// </summary>
+    public int MemoryLength => Measurements * Slots * (1 + (Measurements * Slots));
+
+    /// <summary>
+    /// As <see cref="Apply(Span{float}, ReadOnlySpan{sbyte})"/>, with the broken relations of the reading's process
+    /// unit attributed to the device that broke them. <paramref name="unitMemory"/> (<see cref="MemoryLength"/> floats,
+    /// 0 at first, one per unit, updated here) holds for every (measurement, slot) key the |residual| of its device's
+    /// latest reading, and, when that is above <see cref="BlameSigma"/>, the residual again without the regressors of
+    /// each other key. A residual of the reading above <see cref="BlameSigma"/> is replaced by its value without another
+    /// key S's regressors (latest and smoothed) when S is to blame: S's own latest residual is above
+    /// <see cref="BlameSigma"/> and stays above it without the reading's key. So a neighbour pulled by an attacked device A gets the residual it has without A, and A keeps
+    /// its own: A's residual without the neighbour is still large, while the neighbour's without A is not, which tells
+    /// the two apart where comparing residual sizes cannot. Of several devices to blame the smallest residual counts;
+    /// a residual is never raised.
+    /// </summary>
+    /// <remarks>
+    /// Replayed in event order over the same readings, the memory evolves identically at training time and at scoring
+    /// time (<see cref="UnitRelations"/>). A residual above <see cref="BlameSigma"/> costs one more dot product per other
+    /// key of the unit (its residuals without each, which are read only while it stays above); others cost nothing more.
+    /// A model that does not attribute (<see cref="Attributes"/>) leaves the memory alone.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The row, slots or memory do not have this model's shape.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Apply(Span<float> features, ReadOnlySpan<sbyte> ownSlots, Span<float> unitMemory)
+    {
+        if (!Attributes)
+        {
+            Apply(features, ownSlots);
+            return;
+        }
+
+        var k = Measurements;
+        var s = Slots;
+        var keys = k * s;
+        var d = DeviceReadingFeaturizer.DimensionOf(k, s);
+        if ((features.Length != d && features.Length != DeviceReadingFeaturizer.DimensionOf(k, s, balance: true)) || ownSlots.Length != k || unitMemory.Length != MemoryLength)
+        {
+            throw new ArgumentException($"Expected {d} features (or {d + 1} with the mass balance), {k} slots and a unit memory of {MemoryLength}, got {features.Length}, {ownSlots.Length} and {unitMemory.Length}.");
+        }
+
+        var full = unitMemory[..keys];
+        var without = unitMemory.Slice(keys, keys * keys);
+        var q = Regressors - 1;
+        var snapshotAt = DeviceReadingFeaturizer.SnapshotStart(k);
+        Span<bool> own = stackalloc bool[keys];
+        for (var m = 0; m < k; m++)
+        {
+            if (ownSlots[m] >= 0) own[(m * s) + ownSlots[m]] = true;
+        }
+
+        for (var m = 0; m < k; m++)
+        {
+            if (ownSlots[m] < 0) continue;
+            var key = (m * s) + ownSlots[m];
+            if (_inverseStd[key] == 0)
+            {
+                full[key] = 0;
+                continue;
+            }
+
+            var r = (float)Math.Min(Math.Abs(Residual(key, features, ownSlots, snapshotAt)), ResidualLimit);
+            full[key] = r;
+            if (!(r > BlameSigma)) continue; // the residuals without other keys are read only while this one is above it
+            for (var other = 0; other < keys; other++)
+            {
+                if (own[other]) continue;
+                var pair = (key * keys) + other;
+                without[pair] = _blameInverseStd[pair] == 0
+                    ? r
+                    : (float)Math.Min(Math.Abs(Residual(key, _blameSlopes.AsSpan(pair * q, q), _blameIntercepts[pair], _blameInverseStd[pair], features, ownSlots, snapshotAt)), ResidualLimit);
+            }
+        }
+
+        var largest = 0.0;
+        for (var m = 0; m < k; m++)
+        {
+            if (ownSlots[m] < 0) continue;
+            var key = (m * s) + ownSlots[m];
+            double best = full[key];
+            if (best > BlameSigma)
+            {
+                for (var other = 0; other < keys; other++)
+                {
+                    if (own[other] || !(full[other] > BlameSigma) || !(without[(other * keys) + key] > BlameSigma)) continue;
+                    best = Math.Min(best, without[(key * keys) + other]);
+                }
+            }
+
+            largest = Math.Max(largest, best);
+        }
+
+        features[snapshotAt + (2 * k * s)] = (float)largest;
     }
 
     /// <summary>Configured measurements (k).</summary>
@@ -187,7 +327,7 @@ public sealed class RelationModel
             for (var i = 0; i < yty.Length; i++) yty[i] += part._yty[i];
         }
 
-        return new RelationModel(first.Measurements, first.Slots, counts, xtx, xty, yty);
+        return new RelationModel(first.Measurements, first.Slots, counts, xtx, xty, yty, parts.All(part => part.Attributes));
     }
 
     /// <summary>
@@ -219,18 +359,38 @@ public sealed class RelationModel
         features[snapshotAt + (2 * k * s)] = (float)Math.Min(largest, ResidualLimit);
     }
 
+    /// <summary>
+    /// The coefficients of key (<paramref name="measurement"/>, <paramref name="slot"/>) fitted without the two
+    /// regressors (latest and smoothed) of key (<paramref name="leftOutMeasurement"/>, <paramref name="leftOutSlot"/>):
+    /// slopes over the 2·k·slots snapshot features (0 for the two left out), intercept and residual std; null when that
+    /// fit has no model, is the full fit (the left-out regressors are constant in the key's rows) or the keys are one.
+    /// </summary>
+    internal (float[] Slopes, double Intercept, double Std)? LeaveOutCoefficients(int measurement, int slot, int leftOutMeasurement, int leftOutSlot)
+    {
+        var keys = Measurements * Slots;
+        var q = Regressors - 1;
+        var pair = (Key(measurement, slot) * keys) + Key(leftOutMeasurement, leftOutSlot);
+        return _blameInverseStd[pair] == 0 ? null : (_blameSlopes.AsSpan(pair * q, q).ToArray(), _blameIntercepts[pair], 1 / _blameInverseStd[pair]);
+    }
+
     // (value − prediction) / residual std of the key's measurement in one row, the row's own device masked out of the
     // prediction (its snapshot features are subtracted again rather than copied into a masked regressor vector).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private double Residual(int key, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
+    {
+        var q = Regressors - 1;
+        return Residual(key, _slopes.AsSpan(key * q, q), _intercepts[key], _inverseStd[key], row, ownSlots, snapshotAt);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private double Residual(int key, ReadOnlySpan<float> beta, double intercept, double inverseStd, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
     {
         var k = Measurements;
         var s = Slots;
         var half = k * s;
         var q = 2 * half;
         var snapshot = row.Slice(snapshotAt, q);
-        var beta = _slopes.AsSpan(key * q, q);
-        var prediction = _intercepts[key];
+        var prediction = intercept;
         for (var j = 0; j < q; j++) prediction += beta[j] * snapshot[j];
         for (var o = 0; o < k; o++)
         {
@@ -239,7 +399,7 @@ public sealed class RelationModel
             prediction -= (beta[at] * snapshot[at]) + (beta[half + at] * snapshot[half + at]);
         }
 
-        return (row[DeviceReadingFeaturizer.ValueIndex(key / s)] - prediction) * _inverseStd[key];
+        return (row[DeviceReadingFeaturizer.ValueIndex(key / s)] - prediction) * inverseStd;
     }
 
     /// <summary>Serializes the statistics (the coefficients are derived again on reading): compact, deterministic, checksummed.</summary>
@@ -265,7 +425,7 @@ public sealed class RelationModel
             }
         }
 
-        BlobEnvelope.Seal(bytes, Magic, Version);
+        BlobEnvelope.Seal(bytes, Magic, Attributes ? Version : PlainVersion);
         return bytes;
     }
 
@@ -273,7 +433,7 @@ public sealed class RelationModel
     /// <exception cref="ModelFormatException">Wrong magic or version, bad checksum, or inconsistent length or values.</exception>
     public static RelationModel Deserialize(ReadOnlySpan<byte> bytes)
     {
-        BlobEnvelope.Check(bytes, Magic, Version, minLength: 18, "relation model");
+        var version = BlobEnvelope.Check(bytes, Magic, PlainVersion, Version, minLength: 18, "relation model");
         var k = BinaryPrimitives.ReadInt32LittleEndian(bytes[6..]);
         var slots = BinaryPrimitives.ReadInt32LittleEndian(bytes[10..]);
         if (k is < 1 or > 4096 || slots is < 1 or > 8) throw new ModelFormatException($"Relation model shape {k} measurements × {slots} slots is out of range.");
@@ -313,7 +473,7 @@ public sealed class RelationModel
             }
         }
 
-        return new RelationModel(k, slots, counts, xtx, xty, yty);
+        return new RelationModel(k, slots, counts, xtx, xty, yty, version == Version);
     }
 
     private int Key(int measurement, int slot)
@@ -331,19 +491,22 @@ public sealed class RelationModel
 
     // Centred ridge least squares from the key's statistics: slopes β = (C + Ridge·diag(C))⁻¹ c, intercept ȳ − β·μ,
     // residual variance ȳ² − ... computed from the same statistics (the in-sample mean squared residual).
-    private void Solve(int key)
+    private bool Solve(int key, int leftOut, Span<float> slopes, out double intercept, out double std)
     {
+        intercept = 0;
+        std = 0;
         var p = Regressors;
         var q = p - 1;
+        var half = q / 2;
         var n = _counts[key];
-        if (n < 2 * p) return;
+        if (n < 2 * p) return false;
         var a = _xtx.AsSpan(key * p * p, p * p);
         var b = _xty.AsSpan(key * p, p);
         var mu = new double[q];
         for (var j = 0; j < q; j++) mu[j] = a[(j * p) + q] / n;
         var yMean = b[q] / n;
         var yVar = (_yty[key] / n) - (yMean * yMean);
-        if (!(yVar > 1e-12 * Math.Max(1, yMean * yMean))) return;
+        if (!(yVar > 1e-12 * Math.Max(1, yMean * yMean))) return false;
         var c = new double[q * q];
         var cy = new double[q];
         var constant = new bool[q];
@@ -352,6 +515,13 @@ public sealed class RelationModel
             cy[i] = (b[i] / n) - (mu[i] * yMean);
             for (var j = 0; j < q; j++) c[(i * q) + j] = (a[(i * p) + j] / n) - (mu[i] * mu[j]);
             constant[i] = !(c[(i * q) + i] > 1e-12 * Math.Max(1, mu[i] * mu[i]));
+        }
+
+        if (leftOut >= 0)
+        {
+            // Without regressors that are constant anyway (an empty slot), the fit is the full one: no separate model.
+            if (constant[leftOut] && constant[half + leftOut]) return false;
+            constant[leftOut] = constant[half + leftOut] = true;
         }
 
         var system = new double[q * q];
@@ -374,7 +544,7 @@ public sealed class RelationModel
         }
 
         var beta = CholeskySolve(system, rhs, q);
-        if (beta is null) return;
+        if (beta is null) return false;
         var explained = 0.0;
         var quadratic = 0.0;
         for (var i = 0; i < q; i++)
@@ -386,16 +556,15 @@ public sealed class RelationModel
         }
 
         var variance = Math.Max(yVar - (2 * explained) + quadratic, 1e-6 * yVar);
-        var intercept = yMean;
+        intercept = yMean;
         for (var j = 0; j < q; j++)
         {
-            _slopes[(key * q) + j] = (float)beta[j];
+            slopes[j] = (float)beta[j];
             intercept -= (float)beta[j] * mu[j];
         }
 
-        _intercepts[key] = intercept;
-        _std[key] = Math.Sqrt(variance);
-        _inverseStd[key] = 1 / _std[key];
+        std = Math.Sqrt(variance);
+        return true;
     }
 
     private static double[]? CholeskySolve(double[] a, double[] b, int n)

@@ -25,7 +25,13 @@ internal static class BlobEnvelope
     /// <param name="minLength">The shortest valid blob.</param>
     /// <param name="name">What the blob holds, lower case, for the messages (e.g. "standardizer").</param>
     /// <exception cref="ModelFormatException">Too short or wrong magic, another version, or a checksum mismatch.</exception>
-    public static void Check(ReadOnlySpan<byte> blob, ReadOnlySpan<byte> magic, ushort version, int minLength, string name)
+    public static void Check(ReadOnlySpan<byte> blob, ReadOnlySpan<byte> magic, ushort version, int minLength, string name) =>
+        Check(blob, magic, version, version, minLength, name);
+
+    /// <summary>Checks the frame of a blob written by <see cref="Seal"/> in one of the versions
+    /// <paramref name="oldest"/>..<paramref name="newest"/>, and returns its version.</summary>
+    /// <exception cref="ModelFormatException">Too short or wrong magic, another version, or a checksum mismatch.</exception>
+    public static ushort Check(ReadOnlySpan<byte> blob, ReadOnlySpan<byte> magic, ushort oldest, ushort newest, int minLength, string name)
     {
         if (blob.Length < minLength || !blob[..4].SequenceEqual(magic))
         {
@@ -33,13 +39,16 @@ internal static class BlobEnvelope
         }
         var title = char.ToUpperInvariant(name[0]) + name[1..];
         var found = BinaryPrimitives.ReadUInt16LittleEndian(blob[4..]);
-        if (found != version)
+        if (found < oldest || found > newest)
         {
-            throw new ModelFormatException($"{title} format version {found} is not supported; this build reads version {version}.");
+            var supported = oldest == newest ? $"version {newest}" : $"versions {oldest} to {newest}";
+            throw new ModelFormatException($"{title} format version {found} is not supported; this build reads {supported}.");
         }
         if (BinaryPrimitives.ReadUInt32LittleEndian(blob[^4..]) != Crc32.Compute(blob[..^4]))
         {
             throw new ModelFormatException($"{title} checksum mismatch: the blob is corrupted.");
         }
+
+        return found;
     }
 }
