@@ -80,10 +80,12 @@ public sealed class RelationModel
             if (Solve(key, -1, _slopes.AsSpan(key * q, q), out _intercepts[key], out _std[key])) _inverseStd[key] = 1 / _std[key];
         }
 
-        _blameSlopes = new float[keys * keys * q];
-        _blameIntercepts = new double[keys * keys];
-        _blameInverseStd = new double[keys * keys];
-        for (var key = 0; key < keys; key++)
+        // The fits without each other key, which only attribution reads (none for a model read from a version 1 blob).
+        var pairs = attributes ? keys * keys : 0;
+        _blameSlopes = new float[pairs * q];
+        _blameIntercepts = new double[pairs];
+        _blameInverseStd = new double[pairs];
+        for (var key = 0; key < keys && attributes; key++)
         {
             if (_inverseStd[key] == 0) continue;
             for (var other = 0; other < keys; other++)
@@ -137,15 +139,11 @@ public sealed class RelationModel
             return;
         }
 
+        CheckRow(features, ownSlots);
+        if (unitMemory.Length != MemoryLength) throw new ArgumentException($"Expected a unit memory of {MemoryLength} floats, got {unitMemory.Length}.", nameof(unitMemory));
         var k = Measurements;
         var s = Slots;
         var keys = k * s;
-        var d = DeviceReadingFeaturizer.DimensionOf(k, s);
-        if ((features.Length != d && features.Length != DeviceReadingFeaturizer.DimensionOf(k, s, balance: true)) || ownSlots.Length != k || unitMemory.Length != MemoryLength)
-        {
-            throw new ArgumentException($"Expected {d} features (or {d + 1} with the mass balance), {k} slots and a unit memory of {MemoryLength}, got {features.Length}, {ownSlots.Length} and {unitMemory.Length}.");
-        }
-
         var full = unitMemory[..keys];
         var without = unitMemory.Slice(keys, keys * keys);
         var q = Regressors - 1;
@@ -338,14 +336,9 @@ public sealed class RelationModel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(Span<float> features, ReadOnlySpan<sbyte> ownSlots)
     {
+        CheckRow(features, ownSlots);
         var k = Measurements;
         var s = Slots;
-        var d = DeviceReadingFeaturizer.DimensionOf(k, s);
-        if ((features.Length != d && features.Length != DeviceReadingFeaturizer.DimensionOf(k, s, balance: true)) || ownSlots.Length != k)
-        {
-            throw new ArgumentException($"Expected {d} features (or {d + 1} with the mass balance) and {k} slots, got {features.Length} and {ownSlots.Length}.");
-        }
-
         var snapshotAt = DeviceReadingFeaturizer.SnapshotStart(k);
         var largest = 0.0;
         for (var m = 0; m < k; m++)
@@ -359,18 +352,28 @@ public sealed class RelationModel
         features[snapshotAt + (2 * k * s)] = (float)Math.Min(largest, ResidualLimit);
     }
 
+    private void CheckRow(ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots)
+    {
+        var d = DeviceReadingFeaturizer.DimensionOf(Measurements, Slots);
+        if ((features.Length != d && features.Length != DeviceReadingFeaturizer.DimensionOf(Measurements, Slots, balance: true)) || ownSlots.Length != Measurements)
+        {
+            throw new ArgumentException($"Expected {d} features (or {d + 1} with the mass balance) and {Measurements} slots, got {features.Length} and {ownSlots.Length}.");
+        }
+    }
+
     /// <summary>
     /// The coefficients of key (<paramref name="measurement"/>, <paramref name="slot"/>) fitted without the two
     /// regressors (latest and smoothed) of key (<paramref name="leftOutMeasurement"/>, <paramref name="leftOutSlot"/>):
     /// slopes over the 2·k·slots snapshot features (0 for the two left out), intercept and residual std; null when that
-    /// fit has no model, is the full fit (the left-out regressors are constant in the key's rows) or the keys are one.
+    /// fit has no model, is the full fit (the left-out regressors are constant in the key's rows) or the keys are one, and
+    /// for a model that does not attribute (<see cref="Attributes"/>), which solves none.
     /// </summary>
     internal (float[] Slopes, double Intercept, double Std)? LeaveOutCoefficients(int measurement, int slot, int leftOutMeasurement, int leftOutSlot)
     {
         var keys = Measurements * Slots;
         var q = Regressors - 1;
         var pair = (Key(measurement, slot) * keys) + Key(leftOutMeasurement, leftOutSlot);
-        return _blameInverseStd[pair] == 0 ? null : (_blameSlopes.AsSpan(pair * q, q).ToArray(), _blameIntercepts[pair], 1 / _blameInverseStd[pair]);
+        return !Attributes || _blameInverseStd[pair] == 0 ? null : (_blameSlopes.AsSpan(pair * q, q).ToArray(), _blameIntercepts[pair], 1 / _blameInverseStd[pair]);
     }
 
     // (value − prediction) / residual std of the key's measurement in one row, the row's own device masked out of the
