@@ -130,6 +130,15 @@ public sealed class FederationOptions
     /// <summary>The measurement that is a flow into or out of a unit's tank (see <see cref="BalanceLevel"/>). Empty: off.</summary>
     public string BalanceFlow { get; set; } = "";
 
+    /// <summary>
+    /// Comma-separated on/off measurements whose latest values split each relation fit into state regimes
+    /// (<see cref="FeaturizerOptions.RelationStates"/>; needs <see cref="RelationResiduals"/>). Empty (default): off. For
+    /// the water-treatment simulator: <c>open,running</c>. Applies to the iiot.telemetry model(s) only. Off by default
+    /// because it did not pass the keep rule of docs/detection.md ("State regimes"): a flow meter spoofed or drifting
+    /// behind a shut valve stands out, and the other attacks moved within the seeds' noise.
+    /// </summary>
+    public string RelationStates { get; set; } = "";
+
     /// <summary>Events per detector input row (NED sequence length w).</summary>
     public int SequenceLength { get; set; } = 1;
 
@@ -255,6 +264,7 @@ public sealed class FederationOptions
         if (!(Contamination >= 0 && Contamination < 0.5)) throw new ArgumentException($"Federation:Contamination {Contamination} must be in [0, 0.5).");
         if (!(MaxUpdateNorm >= 0)) throw new ArgumentException($"Federation:MaxUpdateNorm {MaxUpdateNorm} cannot be negative.");
         if (string.IsNullOrEmpty(BalanceLevel) != string.IsNullOrEmpty(BalanceFlow)) throw new ArgumentException("Federation:BalanceLevel and Federation:BalanceFlow are set together (the mass balance needs both).");
+        if (!string.IsNullOrEmpty(RelationStates) && !RelationResiduals) throw new ArgumentException("Federation:RelationStates needs Federation:RelationResiduals=true (the states split the relation fits).");
         if (!string.IsNullOrEmpty(BalanceLevel) && !RelationResiduals) throw new ArgumentException("Federation:BalanceLevel needs Federation:RelationResiduals=true (a level reading's rel guards the balance).");
         if (LocalWindow < 10 || MinLocalSamples < 2 || MinLocalSamples > LocalWindow) throw new ArgumentException("Federation:LocalWindow must be at least 10 and MinLocalSamples in [2, LocalWindow].");
         foreach (var id in ParticipantIds) ParticipantKeyDirectory.ValidateId(id);
@@ -356,6 +366,7 @@ public sealed class FederationOptions
                 RelationResiduals = RelationResiduals,
                 BalanceLevel = Stream == Topics.IiotTelemetry && !string.IsNullOrEmpty(BalanceLevel) ? BalanceLevel : null,
                 BalanceFlow = Stream == Topics.IiotTelemetry && !string.IsNullOrEmpty(BalanceFlow) ? BalanceFlow : null,
+                RelationStates = Stream == Topics.IiotTelemetry && !string.IsNullOrEmpty(RelationStates) ? RelationStates : null,
             },
             SequenceLength = SequenceLength,
             Confirmations = Stream == Topics.ChainBlocks ? BlockConfirmations : 0,

@@ -127,11 +127,11 @@ public sealed class RelationModelUnitTests
     public void Deserialize_AnotherVersion_FailsNamingTheVersion()
     {
         var bytes = RelationModel.Empty(2, 1).Serialize();
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 3);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 4);
 
         var ex = Assert.Throws<ModelFormatException>(() => RelationModel.Deserialize(bytes));
 
-        Assert.Contains("version 3 is not supported", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("version 4 is not supported", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

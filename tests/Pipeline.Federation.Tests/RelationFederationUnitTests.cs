@@ -15,20 +15,25 @@ public sealed class RelationFederationUnitTests
 
     private static readonly FederationOptions Options = new() { ModelName = "relations", Detector = "pca", RelationResiduals = true };
 
-    [Fact]
-    public void BootstrapRound_RelationResidualsOn_GlobalModelIsTheMergeOfTheParticipantsStatistics()
+    [Theory]
+    [InlineData("")]
+    [InlineData("open,running")] // with state regimes: the statistics of every regime are summed too
+    public void BootstrapRound_RelationResidualsOn_GlobalModelIsTheMergeOfTheParticipantsStatistics(string states)
     {
-        using var rounds = new LocalRounds(Options, Windows);
-        var layout = Options.Layout();
+        var options = new FederationOptions { ModelName = Options.ModelName, Detector = Options.Detector, RelationResiduals = true, RelationStates = states };
+        using var rounds = new LocalRounds(options, Windows);
+        var layout = options.Layout();
         var local = Windows.OrderBy(p => FederationOptions.ParticipantIdFor(p.Key), StringComparer.Ordinal)
             .Select(p => BundleTrainer.Featurize(layout, p.Value).FitRelations()!)
             .ToList();
 
-        var result = rounds.Round(Options.CreateStrategy());
+        var result = rounds.Round(options.CreateStrategy());
 
         Assert.Equal(RoundStatus.Published, result.Status);
         var global = rounds.Global!.Relations;
         Assert.NotNull(global);
+        Assert.Equal(states == "" ? [] : [4, 5, 8, 9], global.StateColumns); // open and running, both unit slots
+        Assert.Equal(states == "" ? null : states, rounds.Global.Layout.Featurizer.RelationStates);
         Assert.Equal(RelationModel.Merge(local).Serialize(), global.Serialize());
         Assert.Equal(local.Sum(m => m.Samples(6, 0)), global.Samples(6, 0)); // pressure_bar, the unit's one pressure sensor
         Assert.True(global.ResidualStd(6, 0) > 0);

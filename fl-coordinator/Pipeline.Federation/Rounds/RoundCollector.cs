@@ -152,7 +152,7 @@ public sealed class RoundCollector
         if (BaseBundle is null && Layout.HasRelations && payload.Relations is null) return Reject(RejectionReason.ShapeMismatch, "the bootstrap round needs the participant's relation model");
         if (payload.Relations is { } rel && !Layout.Takes(rel))
         {
-            return Reject(RejectionReason.ShapeMismatch, $"relation model of {rel.Measurements} measurements × {rel.Slots} slots does not fit the layout");
+            return Reject(RejectionReason.ShapeMismatch, $"relation model of {rel.Shape} does not fit the layout ({(Layout.HasRelations ? Layout.RelationShape : "none")})");
         }
 
         if (BaseBundle is null && Layout.HasBalance && payload.Balance is null) return Reject(RejectionReason.ShapeMismatch, "the bootstrap round needs the participant's mass balance model");

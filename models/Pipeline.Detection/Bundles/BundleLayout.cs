@@ -102,9 +102,33 @@ public sealed record BundleLayout
     public bool Takes(MassBalanceModel balance) => HasBalance && balance.Slots == Featurizer.UnitSlots;
 
     /// <summary>Whether <paramref name="relations"/> fills this layout's <c>rel</c> features: the layout has them and the
-    /// model has its measurements and snapshot slots (bundles, featurized events and the federation's update checks).</summary>
+    /// model has its measurements, snapshot slots and state columns (bundles, featurized events and the federation's
+    /// update checks).</summary>
     public bool Takes(RelationModel relations) =>
-        HasRelations && relations.Measurements == Measurements.Count && relations.Slots == Featurizer.UnitSlots;
+        HasRelations && relations.Measurements == Measurements.Count && relations.Slots == Featurizer.UnitSlots
+        && relations.StateColumns.SequenceEqual(RelationStateColumns());
+
+    /// <summary>The relation model shape this layout takes, for messages (see <see cref="RelationModel.Shape"/>).</summary>
+    public string RelationShape => RelationModel.Describe(Measurements.Count, Featurizer.UnitSlots, RelationStateColumns());
+
+    /// <summary>The snapshot columns of <see cref="FeaturizerOptions.RelationStates"/> (measurement · slots + slot, every
+    /// slot of each named measurement), ascending; empty without relations.</summary>
+    internal int[] RelationStateColumns()
+    {
+        if (!HasRelations) return [];
+        var slots = Featurizer.UnitSlots;
+        return [.. Featurizer.RelationStateNames.SelectMany(name => Enumerable.Range(0, slots).Select(slot => (IndexOf(name) * slots) + slot)).Order()];
+
+        int IndexOf(string name)
+        {
+            for (var m = 0; m < Measurements.Count; m++)
+            {
+                if (Measurements[m] == name) return m;
+            }
+
+            throw new ArgumentException($"Relation state '{name}' is not one of the measurements ({string.Join(", ", Measurements)}).", nameof(FeaturizerOptions.RelationStates));
+        }
+    }
 
     /// <summary>Checks the layout and throws <see cref="ArgumentException"/> naming the bad field.</summary>
     public void Validate()
@@ -144,6 +168,18 @@ public sealed record BundleLayout
         }
 
         Featurizer.Validate();
+        var states = Featurizer.RelationStateNames;
+        if (states.Count > 0)
+        {
+            if (!HasRelations) throw new ArgumentException("RelationStates needs the relation residuals (iiot.telemetry, UnitSlots > 0, RelationResiduals).", nameof(FeaturizerOptions.RelationStates));
+            if (states.Distinct(StringComparer.Ordinal).Count() != states.Count) throw new ArgumentException($"RelationStates names a measurement twice ('{Featurizer.RelationStates}').", nameof(FeaturizerOptions.RelationStates));
+            if (states.Count * Featurizer.UnitSlots > RelationModel.MaxStateColumns)
+            {
+                throw new ArgumentException($"RelationStates × UnitSlots = {states.Count} × {Featurizer.UnitSlots} state columns; at most {RelationModel.MaxStateColumns}.", nameof(FeaturizerOptions.RelationStates));
+            }
+
+            _ = RelationStateColumns(); // each name is a measurement
+        }
     }
 
     internal StreamFeaturizer CreateFeaturizer()

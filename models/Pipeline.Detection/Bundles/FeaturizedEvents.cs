@@ -47,7 +47,7 @@ public sealed class FeaturizedEvents
     /// when the layout has no <c>rel</c> features (<see cref="BundleLayout.HasRelations"/>).
     /// </summary>
     public RelationModel? FitRelations() =>
-        Layout.HasRelations ? RelationModel.Fit(Layout.Measurements.Count, Layout.Featurizer.UnitSlots, Features, OwnSlots, Count, Layout.HasBalance) : null;
+        Layout.HasRelations ? RelationModel.Fit(Layout.Measurements.Count, Layout.Featurizer.UnitSlots, Features, OwnSlots, Count, Layout.HasBalance, Layout.RelationStateColumns()) : null;
 
     /// <summary>
     /// The same events with the <c>rel</c> features computed by <paramref name="relations"/> (null: left at 0), as
@@ -62,7 +62,7 @@ public sealed class FeaturizedEvents
         {
             var k = Layout.Measurements.Count;
             var d = Layout.FeatureDimension;
-            var model = relations ?? RelationModel.Empty(k, Layout.Featurizer.UnitSlots);
+            var model = relations ?? RelationModel.Empty(k, Layout.Featurizer.UnitSlots, Layout.RelationStateColumns());
             CheckShape(model);
             var units = new UnitRelations(model, Layout.Featurizer.MaxEntities);
             for (var i = 0; i < Count; i++) units.Apply(features.AsSpan(i * d, d), OwnSlots.AsSpan(i * k, k), Units[i]);
@@ -132,7 +132,7 @@ public sealed class FeaturizedEvents
         if (!Layout.Takes(model))
         {
             throw new ArgumentException(
-                $"The relation model has {model.Measurements} measurements × {model.Slots} slots; the layout {Layout.Measurements.Count} × {Layout.Featurizer.UnitSlots}.");
+                $"The relation model has {model.Shape}; the layout takes {Layout.RelationShape}.");
         }
     }
 

@@ -14,16 +14,16 @@ namespace Pipeline.Detection;
 /// Immutable and thread-safe; scoring state lives in the <see cref="BundleScorer"/>s it creates (one per consumer).
 /// Wire format (little-endian): magic "BHMB", format version (u16), stream, measurement names, featurizer window,
 /// max entities, replay memory, baseline alpha, unit slots, relation residuals (bool), balance level and flow measurement
-/// names (empty: none), sequence length, block confirmations (i32), length-prefixed standardizer blob,
+/// names (empty: none), relation state names (comma-separated; empty: none), sequence length, block confirmations (i32), length-prefixed standardizer blob,
 /// length-prefixed relation model blob (length 0: none), length-prefixed mass balance blob (length 0: none),
-/// length-prefixed detector blob, CRC-32 of all preceding bytes. Version 5 added the mass balance and the <c>bal</c>
+/// length-prefixed detector blob, CRC-32 of all preceding bytes. Version 6 added the relation states, version 5 added the mass balance and the <c>bal</c>
 /// features, version 4 the block confirmations, version 3 the relation model and the <c>rel</c> features; older bundles are
 /// refused (a federation publishes a new one every round). Strings are a u16 byte length then UTF-8.
 /// </remarks>
 public sealed class ModelBundle
 {
     /// <summary>The format version this build writes and reads.</summary>
-    public const ushort FormatVersion = 5;
+    public const ushort FormatVersion = 6;
 
     private static readonly byte[] Magic = "BHMB"u8.ToArray();
 
@@ -53,8 +53,7 @@ public sealed class ModelBundle
         if (relations is not null && !layout.Takes(relations))
         {
             throw new ArgumentException(
-                $"The relation model has {relations.Measurements} measurements × {relations.Slots} slots; the {layout.Stream} layout takes "
-                + (layout.HasRelations ? $"{layout.Measurements.Count} × {layout.Featurizer.UnitSlots}." : "none."),
+                $"The relation model has {relations.Shape}; the {layout.Stream} layout takes {(layout.HasRelations ? layout.RelationShape : "none")}.",
                 nameof(relations));
         }
 
@@ -122,6 +121,7 @@ public sealed class ModelBundle
             writer.Write(Layout.Featurizer.RelationResiduals);
             WriteString(writer, Layout.Featurizer.BalanceLevel ?? "");
             WriteString(writer, Layout.Featurizer.BalanceFlow ?? "");
+            WriteString(writer, Layout.Featurizer.RelationStates ?? "");
             writer.Write(Layout.SequenceLength);
             writer.Write(Layout.Confirmations);
             var standardizer = Standardizer.Serialize();
@@ -183,6 +183,7 @@ public sealed class ModelBundle
                 RelationResiduals = reader.ReadBoolean(),
                 BalanceLevel = NullIfEmpty(ReadString(reader, "balance level")),
                 BalanceFlow = NullIfEmpty(ReadString(reader, "balance flow")),
+                RelationStates = NullIfEmpty(ReadString(reader, "relation states")),
             };
             var layout = new BundleLayout
             {

@@ -29,6 +29,19 @@ public sealed record FeaturizerOptions
     public bool RelationResiduals { get; init; } = true;
 
     /// <summary>
+    /// Comma-separated on/off measurements (a valve's <c>open</c>, a pump's <c>running</c>) whose latest values in the
+    /// unit snapshot split each relation fit into state regimes (<see cref="RelationModel"/>, "state regimes"): a
+    /// reading's <c>rel</c> is the larger of the pooled fit's residual and its regime's (up to
+    /// <see cref="RelationModel.StateCap"/>). Each name must be one of the layout's measurements, and names × <see cref="UnitSlots"/>
+    /// at most <see cref="RelationModel.MaxStateColumns"/>. Null or empty: pooled fits only.
+    /// </summary>
+    public string? RelationStates { get; init; }
+
+    /// <summary>The names of <see cref="RelationStates"/>, trimmed, in the given order.</summary>
+    public IReadOnlyList<string> RelationStateNames =>
+        (RelationStates ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>
     /// The measurement that is a process unit's tank level, for the mass balance (<see cref="MassBalanceModel"/>); with
     /// <see cref="BalanceFlow"/> set, IIoT rows end with the <c>bal</c> feature after <c>rel</c> (needs
     /// <see cref="RelationResiduals"/>: a level reading's <c>rel</c> guards the balance). Null (default): no balance.

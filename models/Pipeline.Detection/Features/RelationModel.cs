@@ -22,6 +22,14 @@ namespace Pipeline.Detection;
 /// gets the residual it has without that value. The coefficients fitted without each other key are solved from the
 /// same statistics when the model is made. A model read from a version 1 blob (written before attribution existed)
 /// does not attribute (<see cref="Attributes"/>) and scores exactly as it did.</para>
+/// <para>With state columns (<see cref="FeaturizerOptions.RelationStates"/>: the latest values of on/off measurements such
+/// as a valve's <c>open</c> or a pump's <c>running</c>), each key also keeps the statistics of every state regime (the
+/// on/off pattern of those columns in the snapshot, the reading's own device masked) and is fitted per regime too. A
+/// reading's residual is the larger of the pooled fit's and its regime fit's, the latter counted when above
+/// <see cref="StateGate"/> and up to <see cref="StateCap"/>: a flow meter that reads 1 m³/h behind a shut valve is 0.4 pooled standard deviations off (the
+/// pooled spread is the open valve's supply wander) but 7 of the shut valve's. A regime with fewer than
+/// <see cref="StateShare"/> of the key's kept rows has no fit of its own (an attacked actuator's odd pattern in the
+/// training window does not become a regime).</para>
 /// <para>Immutable and thread-safe (the unit memory belongs to the caller); <c>Apply</c> is allocation-free.</para>
 /// </remarks>
 public sealed class RelationModel
@@ -42,12 +50,33 @@ public sealed class RelationModel
     /// </summary>
     public const double BlameSigma = 3;
 
+    /// <summary>A state regime's residual counts up to this many of its standard deviations (a reading that arrives
+    /// before its unit's actuator reports a switch is far off in the regime it left; the pooled fit judges it).</summary>
+    public const double StateCap = 10;
+
+    /// <summary>
+    /// A state regime's residual counts only above this many of its standard deviations: below, the pooled fit's stands
+    /// (a regime's normal readings keep the pooled residual they had; counting every regime residual lost on the check
+    /// seeds, docs/detection.md, "State regimes").
+    /// </summary>
+    public const double StateGate = 3;
+
+    /// <summary>A state regime is fitted when it holds at least this share of its key's kept training rows.</summary>
+    public const double StateShare = 0.05;
+
+    /// <summary>At most this many state columns (2^4 regimes per key).</summary>
+    public const int MaxStateColumns = 4;
+
     // Version 1: statistics only, rel from the full fit. Version 2: the same body; rel attributed with a unit memory.
+    // Version 3: state columns, then per (regime group, key) its row count and, when rows, its statistics.
     private const ushort PlainVersion = 1;
-    private const ushort Version = 2;
+    private const ushort PooledVersion = 2;
+    private const ushort StatesVersion = 3;
     private const float ResidualLimit = 1e6f;
     private static readonly byte[] Magic = "BHRL"u8.ToArray();
 
+    private readonly int[] _states; // snapshot columns (latest values) whose on/off pattern is the regime
+    private readonly int _groups; // 1 (pooled) + 2^states (regimes); statistics and fits are per (group, key)
     private readonly long[] _counts;
     private readonly double[] _xtx; // per key, p × p, symmetric (full)
     private readonly double[] _xty; // per key, p
@@ -60,32 +89,36 @@ public sealed class RelationModel
     private readonly double[] _blameIntercepts;
     private readonly double[] _blameInverseStd; // 0 = no model for the pair
 
-    private RelationModel(int measurements, int slots, long[] counts, double[] xtx, double[] xty, double[] yty, bool attributes = true)
+    private RelationModel(int measurements, int slots, int[] states, long[] counts, double[] xtx, double[] xty, double[] yty, bool attributes = true)
     {
         Attributes = attributes;
         Measurements = measurements;
         Slots = slots;
+        _states = states;
+        _groups = Groups(states.Length);
         _counts = counts;
         _xtx = xtx;
         _xty = xty;
         _yty = yty;
         var keys = measurements * slots;
+        var fits = keys * _groups; // index (group · keys) + key; group 0 is the pooled fit
         var q = Regressors - 1;
-        _slopes = new float[keys * q];
-        _intercepts = new double[keys];
-        _inverseStd = new double[keys];
-        _std = new double[keys];
-        for (var key = 0; key < keys; key++)
+        _slopes = new float[fits * q];
+        _intercepts = new double[fits];
+        _inverseStd = new double[fits];
+        _std = new double[fits];
+        for (var fit = 0; fit < fits; fit++)
         {
-            if (Solve(key, -1, _slopes.AsSpan(key * q, q), out _intercepts[key], out _std[key])) _inverseStd[key] = 1 / _std[key];
+            if (fit >= keys && _counts[fit] < StateShare * _counts[fit % keys]) continue;
+            if (Solve(fit, -1, _slopes.AsSpan(fit * q, q), out _intercepts[fit], out _std[fit])) _inverseStd[fit] = 1 / _std[fit];
         }
 
         // The fits without each other key, which only attribution reads (none for a model read from a version 1 blob).
-        var pairs = attributes ? keys * keys : 0;
+        var pairs = attributes ? fits * keys : 0;
         _blameSlopes = new float[pairs * q];
         _blameIntercepts = new double[pairs];
         _blameInverseStd = new double[pairs];
-        for (var key = 0; key < keys && attributes; key++)
+        for (var key = 0; key < fits && attributes; key++)
         {
             if (_inverseStd[key] == 0) continue;
             for (var other = 0; other < keys; other++)
@@ -164,16 +197,16 @@ public sealed class RelationModel
                 continue;
             }
 
-            var r = (float)Math.Min(Math.Abs(Residual(key, features, ownSlots, snapshotAt)), ResidualLimit);
+            var r = (float)Math.Min(Residual(key, features, ownSlots, snapshotAt, out var fit), ResidualLimit);
             full[key] = r;
             if (!(r > BlameSigma)) continue; // the residuals without other keys are read only while this one is above it
             for (var other = 0; other < keys; other++)
             {
                 if (own[other]) continue;
-                var pair = (key * keys) + other;
-                without[pair] = _blameInverseStd[pair] == 0
+                var pair = (fit * keys) + other; // the left-out fits of the fit that gave the residual
+                without[(key * keys) + other] = _blameInverseStd[pair] == 0
                     ? r
-                    : (float)Math.Min(Math.Abs(Residual(key, _blameSlopes.AsSpan(pair * q, q), _blameIntercepts[pair], _blameInverseStd[pair], features, ownSlots, snapshotAt)), ResidualLimit);
+                    : (float)Math.Min(Math.Min(Math.Abs(Residual(key, _blameSlopes.AsSpan(pair * q, q), _blameIntercepts[pair], _blameInverseStd[pair], features, ownSlots, snapshotAt)), CapOf(fit, keys)), ResidualLimit);
             }
         }
 
@@ -214,22 +247,29 @@ public sealed class RelationModel
     public double ResidualStd(int measurement, int slot) => _std[Key(measurement, slot)];
 
     /// <summary>An empty model (no rows: every residual is 0) for <paramref name="measurements"/> × <paramref name="slots"/> keys.</summary>
-    public static RelationModel Empty(int measurements, int slots)
+    public static RelationModel Empty(int measurements, int slots) => Empty(measurements, slots, []);
+
+    // An empty model with state columns (a layout with RelationStates scoring before its first fit).
+    internal static RelationModel Empty(int measurements, int slots, int[] states)
     {
         Check(measurements, slots);
+        CheckStates(states, measurements * slots);
         var p = (2 * measurements * slots) + 1;
-        var keys = measurements * slots;
-        return new RelationModel(measurements, slots, new long[keys], new double[keys * p * p], new double[keys * p], new double[keys]);
+        var fits = measurements * slots * Groups(states.Length);
+        return new RelationModel(measurements, slots, states, new long[fits], new double[fits * p * p], new double[fits * p], new double[fits]);
     }
 
     /// <summary>
     /// Fits the model on featurized readings: <paramref name="features"/> holds <paramref name="rows"/> rows of
     /// <see cref="DeviceReadingFeaturizer"/> output (ending with the mass balance's <c>bal</c> when <paramref name="balance"/>),
-    /// <paramref name="ownSlots"/> the featurizer's <c>LastOwnSlots</c> of each row (k per row).
+    /// <paramref name="ownSlots"/> the featurizer's <c>LastOwnSlots</c> of each row (k per row), <paramref name="states"/>
+    /// the snapshot columns (measurement · slots + slot, latest values) whose on/off pattern is a regime with its own fits.
     /// </summary>
-    internal static RelationModel Fit(int measurements, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows, bool balance = false)
+    internal static RelationModel Fit(int measurements, int slots, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows, bool balance = false, int[]? states = null)
     {
         Check(measurements, slots);
+        states ??= [];
+        CheckStates(states, measurements * slots);
         var k = measurements;
         var d = DeviceReadingFeaturizer.DimensionOf(k, slots, balance);
         if (features.Length != rows * d || ownSlots.Length != rows * k)
@@ -237,21 +277,31 @@ public sealed class RelationModel
             throw new ArgumentException($"Expected {rows} rows of {d} features and {k} slots each, got {features.Length} features and {ownSlots.Length} slots.");
         }
 
-        var model = Accumulate(k, slots, d, features, ownSlots, rows, null);
-        for (var round = 0; round < TrimRounds; round++) model = Accumulate(k, slots, d, features, ownSlots, rows, model);
+        var model = Accumulate(k, slots, states, d, features, ownSlots, rows, null);
+        for (var round = 0; round < TrimRounds; round++) model = Accumulate(k, slots, states, d, features, ownSlots, rows, model);
         return model;
     }
 
+    /// <summary>The model's shape for messages: "k measurements × s slots", then its state columns if any.</summary>
+    public string Shape => Describe(Measurements, Slots, _states);
+
+    internal static string Describe(int measurements, int slots, IReadOnlyList<int> states) =>
+        $"{measurements} measurements × {slots} slots" + (states.Count == 0 ? "" : $", state columns [{string.Join(", ", states)}]");
+
+    /// <summary>The state columns (see <see cref="FeaturizerOptions.RelationStates"/>): snapshot indices measurement · slots + slot.</summary>
+    public IReadOnlyList<int> StateColumns => _states;
+
     // The statistics of every (measurement, slot) key over the rows; with a filter model, only of the rows whose residual
     // under it is within TrimSigma of its residual std (keys without a filter model keep every row).
-    private static RelationModel Accumulate(int k, int slots, int d, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows, RelationModel? filter)
+    private static RelationModel Accumulate(int k, int slots, int[] states, int d, ReadOnlySpan<float> features, ReadOnlySpan<sbyte> ownSlots, int rows, RelationModel? filter)
     {
         var p = (2 * k * slots) + 1;
         var keys = k * slots;
-        var counts = new long[keys];
-        var xtx = new double[keys * p * p];
-        var xty = new double[keys * p];
-        var yty = new double[keys];
+        var fits = keys * Groups(states.Length);
+        var counts = new long[fits];
+        var xtx = new double[fits * p * p];
+        var xty = new double[fits * p];
+        var yty = new double[fits];
         var x = new double[p];
         var snapshotAt = DeviceReadingFeaturizer.SnapshotStart(k);
         for (var r = 0; r < rows; r++)
@@ -268,28 +318,40 @@ public sealed class RelationModel
             }
 
             x[p - 1] = 1;
+            var regime = 0;
+            for (var b = 0; b < states.Length; b++)
+            {
+                if (x[states[b]] > 0.5) regime |= 1 << b;
+            }
+
             for (var m = 0; m < k; m++)
             {
                 if (own[m] < 0) continue;
                 var key = (m * slots) + own[m];
                 var y = (double)row[DeviceReadingFeaturizer.ValueIndex(m)];
-                if (filter is not null && filter._inverseStd[key] != 0 && Math.Abs(filter.Residual(key, row, own, snapshotAt)) > TrimSigma) continue;
-                counts[key]++;
-                yty[key] += y * y;
-                var a = xtx.AsSpan(key * p * p, p * p);
-                var b = xty.AsSpan(key * p, p);
-                for (var i = 0; i < p; i++)
-                {
-                    var xi = x[i];
-                    if (xi == 0) continue;
-                    b[i] += xi * y;
-                    var line = a.Slice(i * p, p);
-                    for (var j = i; j < p; j++) line[j] += xi * x[j];
-                }
+                if (filter is not null && filter._inverseStd[key] != 0 && filter.Residual(key, row, own, snapshotAt, out _) > TrimSigma) continue;
+                Add(key, y);
+                if (states.Length > 0) Add(((1 + regime) * keys) + key, y);
             }
         }
 
-        for (var key = 0; key < keys; key++)
+        void Add(int fit, double y)
+        {
+            counts[fit]++;
+            yty[fit] += y * y;
+            var a = xtx.AsSpan(fit * p * p, p * p);
+            var b = xty.AsSpan(fit * p, p);
+            for (var i = 0; i < p; i++)
+            {
+                var xi = x[i];
+                if (xi == 0) continue;
+                b[i] += xi * y;
+                var line = a.Slice(i * p, p);
+                for (var j = i; j < p; j++) line[j] += xi * x[j];
+            }
+        }
+
+        for (var key = 0; key < fits; key++)
         {
             var a = xtx.AsSpan(key * p * p, p * p);
             for (var i = 0; i < p; i++)
@@ -298,7 +360,7 @@ public sealed class RelationModel
             }
         }
 
-        return new RelationModel(k, slots, counts, xtx, xty, yty);
+        return new RelationModel(k, slots, states, counts, xtx, xty, yty);
     }
 
     /// <summary>Sums the statistics of <paramref name="parts"/>: the model fitted on the union of their rows.</summary>
@@ -319,13 +381,18 @@ public sealed class RelationModel
                 throw new ArgumentException($"A relation model of {part.Measurements} measurements × {part.Slots} slots cannot merge with {first.Measurements} × {first.Slots}.", nameof(parts));
             }
 
+            if (!part._states.AsSpan().SequenceEqual(first._states))
+            {
+                throw new ArgumentException($"A relation model with state columns [{string.Join(", ", part._states)}] cannot merge with one with [{string.Join(", ", first._states)}].", nameof(parts));
+            }
+
             for (var i = 0; i < counts.Length; i++) counts[i] += part._counts[i];
             for (var i = 0; i < xtx.Length; i++) xtx[i] += part._xtx[i];
             for (var i = 0; i < xty.Length; i++) xty[i] += part._xty[i];
             for (var i = 0; i < yty.Length; i++) yty[i] += part._yty[i];
         }
 
-        return new RelationModel(first.Measurements, first.Slots, counts, xtx, xty, yty, parts.All(part => part.Attributes));
+        return new RelationModel(first.Measurements, first.Slots, first._states, counts, xtx, xty, yty, parts.All(part => part.Attributes));
     }
 
     /// <summary>
@@ -346,7 +413,7 @@ public sealed class RelationModel
             if (ownSlots[m] < 0) continue;
             var key = (m * s) + ownSlots[m];
             if (_inverseStd[key] == 0) continue;
-            largest = Math.Max(largest, Math.Abs(Residual(key, features, ownSlots, snapshotAt)));
+            largest = Math.Max(largest, Residual(key, features, ownSlots, snapshotAt, out _));
         }
 
         features[snapshotAt + (2 * k * s)] = (float)Math.Min(largest, ResidualLimit);
@@ -376,14 +443,51 @@ public sealed class RelationModel
         return !Attributes || _blameInverseStd[pair] == 0 ? null : (_blameSlopes.AsSpan(pair * q, q).ToArray(), _blameIntercepts[pair], 1 / _blameInverseStd[pair]);
     }
 
-    // (value − prediction) / residual std of the key's measurement in one row, the row's own device masked out of the
-    // prediction (its snapshot features are subtracted again rather than copied into a masked regressor vector).
+    // |value − prediction| / residual std of the key's measurement in one row (the key has a pooled fit): the pooled fit's,
+    // or its state regime's up to StateCap when that is larger; fit is the one that gave it.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private double Residual(int key, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
+    private double Residual(int key, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt, out int fit)
+    {
+        fit = key;
+        var pooled = Math.Abs(Residual(key, key, row, ownSlots, snapshotAt));
+        if (_groups == 1) return pooled;
+        var keys = Measurements * Slots;
+        var regime = (1 + Regime(row.Slice(snapshotAt, Regressors - 1), ownSlots)) * keys + key;
+        if (_inverseStd[regime] == 0) return pooled;
+        var own = Math.Min(Math.Abs(Residual(key, regime, row, ownSlots, snapshotAt)), StateCap);
+        if (!(own > pooled) || !(own > StateGate)) return pooled;
+        fit = regime;
+        return own;
+    }
+
+    // A regime fit's residuals count up to StateCap, the pooled fit's without a cap.
+    private static double CapOf(int fit, int keys) => fit < keys ? double.PositiveInfinity : StateCap;
+
+    // (value − prediction) / residual std of the key's measurement in one row under one of its fits, the row's own device
+    // masked out of the prediction (its snapshot features are subtracted again rather than copied into a masked vector).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private double Residual(int key, int fit, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
     {
         var q = Regressors - 1;
-        return Residual(key, _slopes.AsSpan(key * q, q), _intercepts[key], _inverseStd[key], row, ownSlots, snapshotAt);
+        return Residual(key, _slopes.AsSpan(fit * q, q), _intercepts[fit], _inverseStd[fit], row, ownSlots, snapshotAt);
     }
+
+    // The on/off pattern of the state columns in a snapshot, the reading's own device masked (as in the fit's rows).
+    private int Regime(ReadOnlySpan<float> snapshot, ReadOnlySpan<sbyte> ownSlots)
+    {
+        var regime = 0;
+        for (var b = 0; b < _states.Length; b++)
+        {
+            var column = _states[b];
+            var m = column / Slots;
+            if (ownSlots[m] >= 0 && (m * Slots) + ownSlots[m] == column) continue;
+            if (snapshot[column] > 0.5f) regime |= 1 << b;
+        }
+
+        return regime;
+    }
+
+    private static int Groups(int states) => states == 0 ? 1 : 1 + (1 << states);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private double Residual(int key, ReadOnlySpan<float> beta, double intercept, double inverseStd, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
@@ -405,30 +509,50 @@ public sealed class RelationModel
         return (row[DeviceReadingFeaturizer.ValueIndex(key / s)] - prediction) * inverseStd;
     }
 
-    /// <summary>Serializes the statistics (the coefficients are derived again on reading): compact, deterministic, checksummed.</summary>
+    /// <summary>
+    /// Serializes the statistics (the coefficients are derived again on reading): compact, deterministic, checksummed. A
+    /// model without state columns keeps the layout of versions 1 and 2 (every key's statistics); with them, version 3
+    /// lists the columns and, per (regime group, key), the row count followed by the statistics only when there are rows.
+    /// </summary>
     public byte[] Serialize()
     {
         var p = Regressors;
-        var keys = _counts.Length;
         var triangle = p * (p + 1) / 2;
-        var length = 4 + 2 + 4 + 4 + (keys * (8 + 8 + (8 * p) + (8 * triangle))) + 4;
+        var statistics = 8 + (8 * p) + (8 * triangle); // Σy², Σxy, the upper triangle of Σxxᵀ
+        var states = _states.Length > 0;
+        var length = 4 + 2 + 4 + 4 + 4;
+        if (states) length += 4 + (4 * _states.Length);
+        foreach (var count in _counts) length += 8 + (count > 0 || !states ? statistics : 0);
         var bytes = new byte[length];
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(6), Measurements);
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), Slots);
         var at = 14;
-        for (var key = 0; key < keys; key++)
+        if (states)
         {
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at), _counts[key]);
-            BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at + 8), _yty[key]);
-            at += 16;
-            for (var i = 0; i < p; i++, at += 8) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at), _xty[(key * p) + i]);
-            for (var i = 0; i < p; i++)
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at), _states.Length);
+            at += 4;
+            foreach (var column in _states)
             {
-                for (var j = i; j < p; j++, at += 8) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at), _xtx[(key * p * p) + (i * p) + j]);
+                BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(at), column);
+                at += 4;
             }
         }
 
-        BlobEnvelope.Seal(bytes, Magic, Attributes ? Version : PlainVersion);
+        for (var fit = 0; fit < _counts.Length; fit++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at), _counts[fit]);
+            at += 8;
+            if (states && _counts[fit] == 0) continue;
+            BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at), _yty[fit]);
+            at += 8;
+            for (var i = 0; i < p; i++, at += 8) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at), _xty[(fit * p) + i]);
+            for (var i = 0; i < p; i++)
+            {
+                for (var j = i; j < p; j++, at += 8) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(at), _xtx[(fit * p * p) + (i * p) + j]);
+            }
+        }
+
+        BlobEnvelope.Seal(bytes, Magic, states ? StatesVersion : Attributes ? PooledVersion : PlainVersion);
         return bytes;
     }
 
@@ -436,47 +560,73 @@ public sealed class RelationModel
     /// <exception cref="ModelFormatException">Wrong magic or version, bad checksum, or inconsistent length or values.</exception>
     public static RelationModel Deserialize(ReadOnlySpan<byte> bytes)
     {
-        var version = BlobEnvelope.Check(bytes, Magic, PlainVersion, Version, minLength: 18, "relation model");
+        var version = BlobEnvelope.Check(bytes, Magic, PlainVersion, StatesVersion, minLength: 18, "relation model");
         var k = BinaryPrimitives.ReadInt32LittleEndian(bytes[6..]);
         var slots = BinaryPrimitives.ReadInt32LittleEndian(bytes[10..]);
         if (k is < 1 or > 4096 || slots is < 1 or > 8) throw new ModelFormatException($"Relation model shape {k} measurements × {slots} slots is out of range.");
         var p = (2 * k * slots) + 1;
         var keys = k * slots;
         var triangle = (long)p * (p + 1) / 2;
-        if (bytes.Length != 18 + (keys * (16 + (8L * p) + (8 * triangle)))) throw new ModelFormatException($"Relation model of {k} × {slots} does not match the blob size {bytes.Length}.");
-        var counts = new long[keys];
-        var xtx = new double[keys * p * p];
-        var xty = new double[keys * p];
-        var yty = new double[keys];
+        var statistics = 8 + (8L * p) + (8 * triangle);
+        var body = bytes[..^4];
         var at = 14;
-        for (var key = 0; key < keys; key++)
+        int[] states = [];
+        if (version == StatesVersion)
         {
-            counts[key] = BinaryPrimitives.ReadInt64LittleEndian(bytes[at..]);
-            yty[key] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(at + 8)..]);
-            at += 16;
-            for (var i = 0; i < p; i++, at += 8) xty[(key * p) + i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[at..]);
+            var count = body.Length >= at + 4 ? BinaryPrimitives.ReadInt32LittleEndian(body[at..]) : -1;
+            if (count is < 1 or > MaxStateColumns || body.Length < at + 4 + (4 * count)) throw new ModelFormatException($"Relation model lists {count} state columns; expected 1 to {MaxStateColumns}.");
+            states = new int[count];
+            for (var b = 0; b < count; b++) states[b] = BinaryPrimitives.ReadInt32LittleEndian(body[(at + 4 + (4 * b))..]);
+            at += 4 + (4 * count);
+            try
+            {
+                CheckStates(states, keys);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ModelFormatException($"Relation model state columns are invalid: {e.Message}");
+            }
+        }
+
+        var fits = keys * Groups(states.Length);
+        var counts = new long[fits];
+        var xtx = new double[fits * p * p];
+        var xty = new double[fits * p];
+        var yty = new double[fits];
+        for (var fit = 0; fit < fits; fit++)
+        {
+            if (body.Length < at + 8) throw new ModelFormatException($"Relation model of {k} × {slots} does not match the blob size {bytes.Length}.");
+            counts[fit] = BinaryPrimitives.ReadInt64LittleEndian(body[at..]);
+            at += 8;
+            if (counts[fit] < 0) throw new ModelFormatException($"Relation model key {fit} has invalid statistics.");
+            if (version == StatesVersion && counts[fit] == 0) continue;
+            if (body.Length < at + statistics) throw new ModelFormatException($"Relation model of {k} × {slots} does not match the blob size {bytes.Length}.");
+            yty[fit] = BinaryPrimitives.ReadDoubleLittleEndian(body[at..]);
+            at += 8;
+            for (var i = 0; i < p; i++, at += 8) xty[(fit * p) + i] = BinaryPrimitives.ReadDoubleLittleEndian(body[at..]);
             for (var i = 0; i < p; i++)
             {
                 for (var j = i; j < p; j++, at += 8)
                 {
-                    var v = BinaryPrimitives.ReadDoubleLittleEndian(bytes[at..]);
-                    xtx[(key * p * p) + (i * p) + j] = v;
-                    xtx[(key * p * p) + (j * p) + i] = v;
+                    var v = BinaryPrimitives.ReadDoubleLittleEndian(body[at..]);
+                    xtx[(fit * p * p) + (i * p) + j] = v;
+                    xtx[(fit * p * p) + (j * p) + i] = v;
                 }
             }
 
-            if (counts[key] < 0 || !double.IsFinite(yty[key]) || yty[key] < 0) throw new ModelFormatException($"Relation model key {key} has invalid statistics.");
+            if (!double.IsFinite(yty[fit]) || yty[fit] < 0) throw new ModelFormatException($"Relation model key {fit} has invalid statistics.");
             for (var i = 0; i < p; i++)
             {
-                if (!double.IsFinite(xty[(key * p) + i])) throw new ModelFormatException($"Relation model key {key} has invalid statistics.");
+                if (!double.IsFinite(xty[(fit * p) + i])) throw new ModelFormatException($"Relation model key {fit} has invalid statistics.");
                 for (var j = 0; j < p; j++)
                 {
-                    if (!double.IsFinite(xtx[(key * p * p) + (i * p) + j])) throw new ModelFormatException($"Relation model key {key} has invalid statistics.");
+                    if (!double.IsFinite(xtx[(fit * p * p) + (i * p) + j])) throw new ModelFormatException($"Relation model key {fit} has invalid statistics.");
                 }
             }
         }
 
-        return new RelationModel(k, slots, counts, xtx, xty, yty, version == Version);
+        if (at != body.Length) throw new ModelFormatException($"Relation model of {k} × {slots} does not match the blob size {bytes.Length}.");
+        return new RelationModel(k, slots, states, counts, xtx, xty, yty, version != PlainVersion);
     }
 
     private int Key(int measurement, int slot)
@@ -484,6 +634,16 @@ public sealed class RelationModel
         if ((uint)measurement >= (uint)Measurements) throw new ArgumentOutOfRangeException(nameof(measurement), measurement, $"The model has {Measurements} measurements.");
         if ((uint)slot >= (uint)Slots) throw new ArgumentOutOfRangeException(nameof(slot), slot, $"The model has {Slots} slots.");
         return (measurement * Slots) + slot;
+    }
+
+    private static void CheckStates(int[] states, int keys)
+    {
+        if (states.Length > MaxStateColumns) throw new ArgumentException($"At most {MaxStateColumns} state columns, got {states.Length}.", nameof(states));
+        for (var b = 0; b < states.Length; b++)
+        {
+            if ((uint)states[b] >= (uint)keys) throw new ArgumentOutOfRangeException(nameof(states), states[b], $"A state column is a snapshot index below {keys}.");
+            if (b > 0 && states[b] <= states[b - 1]) throw new ArgumentException("State columns must be distinct and ascending.", nameof(states));
+        }
     }
 
     private static void Check(int measurements, int slots)
