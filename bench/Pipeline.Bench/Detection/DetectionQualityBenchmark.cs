@@ -27,7 +27,8 @@ namespace Pipeline.Bench.Detection;
 /// stream; by default <see cref="NedOptions.ResidualWeightingFor"/>), <c>--ned-fence K</c> (Tukey fence factor of the training support; <c>Infinity</c> turns the clamp off),
 /// <c>--ned-trim F</c> (share of training rows left out of NED's second pass, every stream; by default
 /// <see cref="NedOptions.TrimFractionFor"/>); <c>--dump DIR</c> (per data set a CSV of each test event's label, entity,
-/// scores and raw features); <c>--cold-start</c> (NED on the streams scored on arrival: the alerts of a scorer that starts
+/// scores and raw features); <c>--relation-states NAMES</c> (the IIoT layout's <see cref="FeaturizerOptions.RelationStates"/>,
+/// e.g. <c>open,running</c>; off by default); <c>--cold-start</c> (NED on the streams scored on arrival: the alerts of a scorer that starts
 /// without per-entity context, and after the last 100 / 250 / 1000 training events).
 /// </remarks>
 public static class DetectionQualityBenchmark
@@ -70,7 +71,12 @@ public static class DetectionQualityBenchmark
         var (blocks, transactions) = TakeChain(world, 2 * blockCount, 2 * txCount);
         Console.WriteLine(string.Create(inv, $"simulated {readings.Count + blocks.Count + transactions.Count} events in {clock.Elapsed.TotalSeconds:F1} s"));
 
-        var iiotLayout = new BundleLayout { Stream = Topics.IiotTelemetry, Measurements = BundleLayout.WaterTreatmentMeasurements };
+        var iiotLayout = new BundleLayout
+        {
+            Stream = Topics.IiotTelemetry,
+            Measurements = BundleLayout.WaterTreatmentMeasurements,
+            Featurizer = new FeaturizerOptions { RelationStates = Option(args, "--relation-states") },
+        };
         var sets = new List<DataSet>
         {
             Split("IIoT telemetry", iiotLayout, readings, iiotCount, NedWindow,
