@@ -297,26 +297,15 @@ public sealed class RelationModelUnitTests
         {
             var level = 3 * Math.Sin(t / 15.0);
             var inWindow = t is >= 300 and < 320;
-            readings.Add(UnitReading("f-A101", "x", level + (0.02 * TestData.Gaussian(random)) + (inWindow ? offset : 0), t));
-            readings.Add(UnitReading("f-B101", "y", (2 * level) + 1 + (0.05 * TestData.Gaussian(random)), t));
-            readings.Add(UnitReading("f-C101", "z", level + (0.3 * TestData.Gaussian(random)), t));
+            readings.Add(TestData.UnitReading("f-A101", "x", level + (0.02 * TestData.Gaussian(random)) + (inWindow ? offset : 0), t));
+            readings.Add(TestData.UnitReading("f-B101", "y", (2 * level) + 1 + (0.05 * TestData.Gaussian(random)), t));
+            readings.Add(TestData.UnitReading("f-C101", "z", level + (0.3 * TestData.Gaussian(random)), t));
             attacked.AddRange([inWindow && offset != 0, false, false]);
             window.AddRange([inWindow, inWindow, inWindow]);
         }
 
         return (readings, attacked, window);
     }
-
-    private static DeviceReading UnitReading(string device, string name, double value, int tick) => new()
-    {
-        ClusterId = "c",
-        FactoryId = "f",
-        DeviceId = device,
-        DeviceType = "t",
-        Sequence = tick,
-        Timestamp = DateTimeOffset.UnixEpoch.AddSeconds(tick),
-        Measurements = [new NamedValue(name, value)],
-    };
 
     private static float[] Rel(FeaturizedEvents events)
     {

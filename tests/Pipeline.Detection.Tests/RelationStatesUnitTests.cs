@@ -25,23 +25,12 @@ public sealed class RelationStatesUnitTests
             var open = (t / 50) % 2 == 0;
             var q = open ? 30 + (3 * Math.Sin(t / 37.0)) + (0.5 * TestData.Gaussian(random)) : Math.Max(0, 0.1 * TestData.Gaussian(random));
             // The valve reports first, so the meter's snapshot holds the valve state of its own tick.
-            readings.Add(Reading("f-V101", "open", open ? 1 : 0, t));
-            readings.Add(Reading("f-Q101", "q", meter?.Invoke(t, open) ?? q, t));
+            readings.Add(TestData.UnitReading("f-V101", "open", open ? 1 : 0, t));
+            readings.Add(TestData.UnitReading("f-Q101", "q", meter?.Invoke(t, open) ?? q, t));
         }
 
         return readings;
     }
-
-    private static DeviceReading Reading(string device, string name, double value, int tick) => new()
-    {
-        ClusterId = "c",
-        FactoryId = "f",
-        DeviceId = device,
-        DeviceType = "t",
-        Sequence = tick,
-        Timestamp = DateTimeOffset.UnixEpoch.AddSeconds(tick),
-        Measurements = [new NamedValue(name, value)],
-    };
 
     // rel of the meter's readings (every second row) in ticks [from, to).
     private static float[] MeterRel(BundleLayout layout, RelationModel model, List<DeviceReading> readings, int from, int to)

@@ -24,6 +24,18 @@ internal static class TestData
         Reward = 6.25,
     };
 
+    /// <summary>A one-measurement reading of <paramref name="device"/> in factory f of cluster c at second <paramref name="tick"/>.</summary>
+    public static DeviceReading UnitReading(string device, string name, double value, int tick) => new()
+    {
+        ClusterId = "c",
+        FactoryId = "f",
+        DeviceId = device,
+        DeviceType = "t",
+        Sequence = tick,
+        Timestamp = DateTimeOffset.UnixEpoch.AddSeconds(tick),
+        Measurements = [new NamedValue(name, value)],
+    };
+
     public static FeatureMatrix Correlated(int rows, int columns, int seed, double anomalyShare, out bool[] labels)
     {
         var random = new Random(seed);
