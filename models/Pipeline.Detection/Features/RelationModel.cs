@@ -444,7 +444,7 @@ public sealed class RelationModel
     }
 
     // |value − prediction| / residual std of the key's measurement in one row (the key has a pooled fit): the pooled fit's,
-    // or its state regime's up to StateCap when that is larger; fit is the one that gave it.
+    // or its state regime's (counted above StateGate, up to StateCap) when that is larger; fit is the one that gave it.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private double Residual(int key, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt, out int fit)
     {
