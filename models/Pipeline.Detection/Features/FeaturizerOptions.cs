@@ -31,9 +31,10 @@ public sealed record FeaturizerOptions
     /// <summary>
     /// Comma-separated on/off measurements (a valve's <c>open</c>, a pump's <c>running</c>) whose latest values in the
     /// unit snapshot split each relation fit into state regimes (<see cref="RelationModel"/>, "state regimes"): a
-    /// reading's <c>rel</c> is the larger of the pooled fit's residual and its regime's (up to
-    /// <see cref="RelationModel.StateCap"/>). Each name must be one of the layout's measurements, and names × <see cref="UnitSlots"/>
-    /// at most <see cref="RelationModel.MaxStateColumns"/>. Null or empty: pooled fits only.
+    /// reading's <c>rel</c> is its regime's residual when that is above <see cref="RelationModel.StateGate"/> and above
+    /// the pooled fit's (counted up to <see cref="RelationModel.StateCap"/>), else the pooled fit's. Each name must be one
+    /// of the layout's measurements, and names × <see cref="UnitSlots"/> at most <see cref="RelationModel.MaxStateColumns"/>.
+    /// Null or empty: pooled fits only.
     /// </summary>
     public string? RelationStates { get; init; }
 

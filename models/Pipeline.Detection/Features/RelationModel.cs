@@ -26,10 +26,10 @@ namespace Pipeline.Detection;
 /// as a valve's <c>open</c> or a pump's <c>running</c>), each key also keeps the statistics of every state regime (the
 /// on/off pattern of those columns in the snapshot, the reading's own device masked) and is fitted per regime too. A
 /// reading's residual is the larger of the pooled fit's and its regime fit's, the latter counted when above
-/// <see cref="StateGate"/> and up to <see cref="StateCap"/>: a flow meter that reads 1 m³/h behind a shut valve is 0.4 pooled standard deviations off (the
-/// pooled spread is the open valve's supply wander) but 7 of the shut valve's. A regime with fewer than
-/// <see cref="StateShare"/> of the key's kept rows has no fit of its own (an attacked actuator's odd pattern in the
-/// training window does not become a regime).</para>
+/// <see cref="StateGate"/> and up to <see cref="StateCap"/>: a flow meter that reads 1 m³/h behind a shut valve is 0.4
+/// pooled standard deviations off (the pooled spread is the open valve's supply wander) but 7 of the shut valve's. A
+/// regime with fewer than <see cref="StateShare"/> of the key's kept rows has no fit of its own (an attacked actuator's
+/// odd pattern in the training window does not become a regime).</para>
 /// <para>Immutable and thread-safe (the unit memory belongs to the caller); <c>Apply</c> is allocation-free.</para>
 /// </remarks>
 public sealed class RelationModel
@@ -78,14 +78,14 @@ public sealed class RelationModel
     private readonly int[] _states; // snapshot columns (latest values) whose on/off pattern is the regime
     private readonly int _groups; // 1 (pooled) + 2^states (regimes); statistics and fits are per (group, key)
     private readonly long[] _counts;
-    private readonly double[] _xtx; // per key, p × p, symmetric (full)
-    private readonly double[] _xty; // per key, p
-    private readonly double[] _yty; // per key
-    private readonly float[] _slopes; // per key, p − 1
+    private readonly double[] _xtx; // per fit (group · keys + key), p × p, symmetric (full)
+    private readonly double[] _xty; // per fit, p
+    private readonly double[] _yty; // per fit
+    private readonly float[] _slopes; // per fit, p − 1
     private readonly double[] _intercepts;
     private readonly double[] _inverseStd; // 0 = no model for the key
     private readonly double[] _std;
-    private readonly float[] _blameSlopes; // per (key, left-out key), p − 1
+    private readonly float[] _blameSlopes; // per (fit, left-out key), p − 1
     private readonly double[] _blameIntercepts;
     private readonly double[] _blameInverseStd; // 0 = no model for the pair
 
@@ -318,12 +318,7 @@ public sealed class RelationModel
             }
 
             x[p - 1] = 1;
-            var regime = 0;
-            for (var b = 0; b < states.Length; b++)
-            {
-                if (x[states[b]] > 0.5) regime |= 1 << b;
-            }
-
+            var regime = Regime(states, slots, row.Slice(snapshotAt, p - 1), own);
             for (var m = 0; m < k; m++)
             {
                 if (own[m] < 0) continue;
@@ -452,7 +447,7 @@ public sealed class RelationModel
         var pooled = Math.Abs(Residual(key, key, row, ownSlots, snapshotAt));
         if (_groups == 1) return pooled;
         var keys = Measurements * Slots;
-        var regime = (1 + Regime(row.Slice(snapshotAt, Regressors - 1), ownSlots)) * keys + key;
+        var regime = ((1 + Regime(_states, Slots, row.Slice(snapshotAt, Regressors - 1), ownSlots)) * keys) + key;
         if (_inverseStd[regime] == 0) return pooled;
         var own = Math.Min(Math.Abs(Residual(key, regime, row, ownSlots, snapshotAt)), StateCap);
         if (!(own > pooled) || !(own > StateGate)) return pooled;
@@ -472,15 +467,16 @@ public sealed class RelationModel
         return Residual(key, _slopes.AsSpan(fit * q, q), _intercepts[fit], _inverseStd[fit], row, ownSlots, snapshotAt);
     }
 
-    // The on/off pattern of the state columns in a snapshot, the reading's own device masked (as in the fit's rows).
-    private int Regime(ReadOnlySpan<float> snapshot, ReadOnlySpan<sbyte> ownSlots)
+    // The on/off pattern of the state columns in a snapshot, the reading's own device masked (its columns count as 0,
+    // as in the regressors of the fit's rows).
+    private static int Regime(int[] states, int slots, ReadOnlySpan<float> snapshot, ReadOnlySpan<sbyte> ownSlots)
     {
         var regime = 0;
-        for (var b = 0; b < _states.Length; b++)
+        for (var b = 0; b < states.Length; b++)
         {
-            var column = _states[b];
-            var m = column / Slots;
-            if (ownSlots[m] >= 0 && (m * Slots) + ownSlots[m] == column) continue;
+            var column = states[b];
+            var m = column / slots;
+            if (ownSlots[m] >= 0 && (m * slots) + ownSlots[m] == column) continue;
             if (snapshot[column] > 0.5f) regime |= 1 << b;
         }
 
