@@ -132,10 +132,11 @@ public sealed class FederationOptions
 
     /// <summary>
     /// Comma-separated on/off measurements whose latest values split each relation fit into state regimes
-    /// (<see cref="FeaturizerOptions.RelationStates"/>; needs <see cref="RelationResiduals"/>). Empty (default): off. For
-    /// the water-treatment simulator: <c>open,running</c>. Applies to the iiot.telemetry model(s) only. Off by default
-    /// because it did not pass the keep rule of docs/detection.md ("State regimes"): a flow meter spoofed or drifting
-    /// behind a shut valve stands out, and the other attacks moved within the seeds' noise.
+    /// (<see cref="FeaturizerOptions.RelationStates"/>; needs <see cref="RelationResiduals"/>). Empty (default): the
+    /// water-treatment simulator's <c>open,running</c> when <see cref="Measurements"/> is empty too (the simulator's
+    /// names), none otherwise; <c>none</c>: off. Applies to the iiot.telemetry model(s) only. On for the simulator
+    /// because it passed the keep rule of docs/detection.md ("State regimes") on five fresh seeds: a flow meter spoofed
+    /// or drifting behind a shut valve stands out.
     /// </summary>
     public string RelationStates { get; set; } = "";
 
@@ -264,7 +265,7 @@ public sealed class FederationOptions
         if (!(Contamination >= 0 && Contamination < 0.5)) throw new ArgumentException($"Federation:Contamination {Contamination} must be in [0, 0.5).");
         if (!(MaxUpdateNorm >= 0)) throw new ArgumentException($"Federation:MaxUpdateNorm {MaxUpdateNorm} cannot be negative.");
         if (string.IsNullOrEmpty(BalanceLevel) != string.IsNullOrEmpty(BalanceFlow)) throw new ArgumentException("Federation:BalanceLevel and Federation:BalanceFlow are set together (the mass balance needs both).");
-        if (!string.IsNullOrEmpty(RelationStates) && !RelationResiduals) throw new ArgumentException("Federation:RelationStates needs Federation:RelationResiduals=true (the states split the relation fits).");
+        if (ExplicitRelationStates && !RelationResiduals) throw new ArgumentException("Federation:RelationStates needs Federation:RelationResiduals=true (the states split the relation fits); set it to none to turn the states off.");
         if (!string.IsNullOrEmpty(BalanceLevel) && !RelationResiduals) throw new ArgumentException("Federation:BalanceLevel needs Federation:RelationResiduals=true (a level reading's rel guards the balance).");
         if (LocalWindow < 10 || MinLocalSamples < 2 || MinLocalSamples > LocalWindow) throw new ArgumentException("Federation:LocalWindow must be at least 10 and MinLocalSamples in [2, LocalWindow].");
         foreach (var id in ParticipantIds) ParticipantKeyDirectory.ValidateId(id);
@@ -366,7 +367,7 @@ public sealed class FederationOptions
                 RelationResiduals = RelationResiduals,
                 BalanceLevel = Stream == Topics.IiotTelemetry && !string.IsNullOrEmpty(BalanceLevel) ? BalanceLevel : null,
                 BalanceFlow = Stream == Topics.IiotTelemetry && !string.IsNullOrEmpty(BalanceFlow) ? BalanceFlow : null,
-                RelationStates = Stream == Topics.IiotTelemetry && !string.IsNullOrEmpty(RelationStates) ? RelationStates : null,
+                RelationStates = Stream == Topics.IiotTelemetry ? EffectiveRelationStates() : null,
             },
             SequenceLength = SequenceLength,
             Confirmations = Stream == Topics.ChainBlocks ? BlockConfirmations : 0,
@@ -404,6 +405,20 @@ public sealed class FederationOptions
         var hidden = HiddenWidths;
         return [inputDimension, .. hidden, .. hidden.Reverse().Skip(1), inputDimension];
     }
+
+    // RelationStates names measurements (not empty and not none).
+    private bool ExplicitRelationStates => !string.IsNullOrWhiteSpace(RelationStates) && !IsNone(RelationStates);
+
+    // The layout's RelationStates: as configured; empty: the simulator's with the simulator's measurements and relation
+    // residuals on, else none; none: none.
+    private string? EffectiveRelationStates()
+    {
+        if (ExplicitRelationStates) return RelationStates;
+        if (IsNone(RelationStates)) return null;
+        return Split(Measurements).Count == 0 && RelationResiduals ? BundleLayout.WaterTreatmentStates : null;
+    }
+
+    private static bool IsNone(string? value) => string.Equals(value?.Trim(), "none", StringComparison.OrdinalIgnoreCase);
 
     private static List<string> Split(string? value) =>
         [.. (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];

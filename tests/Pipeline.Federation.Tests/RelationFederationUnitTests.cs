@@ -16,10 +16,11 @@ public sealed class RelationFederationUnitTests
     private static readonly FederationOptions Options = new() { ModelName = "relations", Detector = "pca", RelationResiduals = true };
 
     [Theory]
-    [InlineData("")]
-    [InlineData("open,running")] // with state regimes: the statistics of every regime are summed too
+    [InlineData("none")]
+    [InlineData("")] // the simulator's state regimes (open,running): the statistics of every regime are summed too
     public void BootstrapRound_RelationResidualsOn_GlobalModelIsTheMergeOfTheParticipantsStatistics(string states)
     {
+        var expected = states == "none" ? null : BundleLayout.WaterTreatmentStates;
         var options = new FederationOptions { ModelName = Options.ModelName, Detector = Options.Detector, RelationResiduals = true, RelationStates = states };
         using var rounds = new LocalRounds(options, Windows);
         var layout = options.Layout();
@@ -32,8 +33,8 @@ public sealed class RelationFederationUnitTests
         Assert.Equal(RoundStatus.Published, result.Status);
         var global = rounds.Global!.Relations;
         Assert.NotNull(global);
-        Assert.Equal(states == "" ? [] : [4, 5, 8, 9], global.StateColumns); // open and running, both unit slots
-        Assert.Equal(states == "" ? null : states, rounds.Global.Layout.Featurizer.RelationStates);
+        Assert.Equal(expected is null ? [] : [4, 5, 8, 9], global.StateColumns); // open and running, both unit slots
+        Assert.Equal(expected, rounds.Global.Layout.Featurizer.RelationStates);
         Assert.Equal(RelationModel.Merge(local).Serialize(), global.Serialize());
         Assert.Equal(local.Sum(m => m.Samples(6, 0)), global.Samples(6, 0)); // pressure_bar, the unit's one pressure sensor
         Assert.True(global.ResidualStd(6, 0) > 0);
@@ -62,5 +63,22 @@ public sealed class RelationFederationUnitTests
         Assert.Contains("rel", layout.FeatureNames);
         Assert.False(off.HasRelations);
         Assert.DoesNotContain("rel", off.FeatureNames);
+    }
+
+    [Fact]
+    public void Layout_RelationStates_DefaultToTheSimulatorsOnlyWithItsMeasurements()
+    {
+        static string? States(FederationOptions options) => options.Layout().Featurizer.RelationStates;
+        const string Own = "level_m,flow_m3h,open,command,running,current_a,pressure_bar,temperature_c";
+
+        Assert.Equal(BundleLayout.WaterTreatmentStates, States(new FederationOptions()));
+        Assert.Null(States(new FederationOptions { RelationStates = "none" }));
+        Assert.Null(States(new FederationOptions { RelationStates = " None " }));
+        Assert.Null(States(new FederationOptions { Measurements = Own })); // a plant's own names: no guess at its states
+        Assert.Equal("open", States(new FederationOptions { Measurements = Own, RelationStates = "open" }));
+        Assert.Null(States(new FederationOptions { RelationResiduals = false })); // the default needs the relations; no error
+        Assert.Null(States(new FederationOptions { Stream = Topics.ChainTransactions }));
+        var error = Assert.Throws<ArgumentException>(() => new FederationOptions { RelationResiduals = false, RelationStates = "open" }.Validate());
+        Assert.Contains("RelationStates needs", error.Message);
     }
 }

@@ -27,8 +27,8 @@ namespace Pipeline.Bench.Detection;
 /// stream; by default <see cref="NedOptions.ResidualWeightingFor"/>), <c>--ned-fence K</c> (Tukey fence factor of the training support; <c>Infinity</c> turns the clamp off),
 /// <c>--ned-trim F</c> (share of training rows left out of NED's second pass, every stream; by default
 /// <see cref="NedOptions.TrimFractionFor"/>); <c>--dump DIR</c> (per data set a CSV of each test event's label, entity,
-/// scores and raw features); <c>--relation-states NAMES</c> (the IIoT layout's <see cref="FeaturizerOptions.RelationStates"/>,
-/// e.g. <c>open,running</c>; off by default); <c>--cold-start</c> (NED on the streams scored on arrival: the alerts of a scorer that starts
+/// scores and raw features); <c>--relation-states NAMES</c> (the IIoT layout's <see cref="FeaturizerOptions.RelationStates"/>;
+/// by default <see cref="BundleLayout.WaterTreatmentStates"/>, <c>none</c> turns the state regimes off); <c>--cold-start</c> (NED on the streams scored on arrival: the alerts of a scorer that starts
 /// without per-entity context, and after the last 100 / 250 / 1000 training events).
 /// </remarks>
 public static class DetectionQualityBenchmark
@@ -75,7 +75,7 @@ public static class DetectionQualityBenchmark
         {
             Stream = Topics.IiotTelemetry,
             Measurements = BundleLayout.WaterTreatmentMeasurements,
-            Featurizer = new FeaturizerOptions { RelationStates = Option(args, "--relation-states") },
+            Featurizer = new FeaturizerOptions { RelationStates = RelationStates(Option(args, "--relation-states")) },
         };
         var sets = new List<DataSet>
         {
@@ -279,6 +279,10 @@ public static class DetectionQualityBenchmark
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
+
+    // The IIoT layout's state measurements: the simulator's by default, none when asked.
+    private static string? RelationStates(string? option) =>
+        option is null ? BundleLayout.WaterTreatmentStates : string.Equals(option, "none", StringComparison.OrdinalIgnoreCase) ? null : option;
 
     internal static int IntOption(string[] args, string name, int fallback) =>
         Option(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;

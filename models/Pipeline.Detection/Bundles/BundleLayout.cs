@@ -44,6 +44,10 @@ public sealed record BundleLayout
     public static IReadOnlyList<string> WaterTreatmentMeasurements { get; } =
         ["level_m", "flow_m3h", "open", "command", "running", "current_a", "pressure_bar"];
 
+    /// <summary>The water-treatment simulator's on/off measurements that split its relation fits into state regimes
+    /// (<see cref="FeaturizerOptions.RelationStates"/>): the inlet valve and the pump.</summary>
+    public const string WaterTreatmentStates = "open,running";
+
     /// <summary>Features per event.</summary>
     public int FeatureDimension => FeatureNames.Count;
 

@@ -34,7 +34,8 @@ public sealed record FeaturizerOptions
     /// reading's <c>rel</c> is its regime's residual when that is above <see cref="RelationModel.StateGate"/> and above
     /// the pooled fit's (counted up to <see cref="RelationModel.StateCap"/>), else the pooled fit's. Each name must be one
     /// of the layout's measurements, and names × <see cref="UnitSlots"/> at most <see cref="RelationModel.MaxStateColumns"/>.
-    /// Null or empty: pooled fits only.
+    /// Null or empty: pooled fits only. The federation's layout (Federation:RelationStates) and the detection-quality
+    /// benchmark's default to <see cref="BundleLayout.WaterTreatmentStates"/> with the simulator's measurements.
     /// </summary>
     public string? RelationStates { get; init; }
 
