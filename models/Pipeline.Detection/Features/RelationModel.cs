@@ -187,6 +187,8 @@ public sealed class RelationModel
             if (ownSlots[m] >= 0) own[(m * s) + ownSlots[m]] = true;
         }
 
+        var regime = RowRegime(features, ownSlots, snapshotAt);
+
         for (var m = 0; m < k; m++)
         {
             if (ownSlots[m] < 0) continue;
@@ -197,7 +199,7 @@ public sealed class RelationModel
                 continue;
             }
 
-            var r = (float)Math.Min(Residual(key, features, ownSlots, snapshotAt, out var fit), ResidualLimit);
+            var r = (float)Math.Min(Residual(key, regime, features, ownSlots, snapshotAt, out var fit), ResidualLimit);
             full[key] = r;
             if (!(r > BlameSigma)) continue; // the residuals without other keys are read only while this one is above it
             for (var other = 0; other < keys; other++)
@@ -318,15 +320,15 @@ public sealed class RelationModel
             }
 
             x[p - 1] = 1;
-            var regime = Regime(states, slots, row.Slice(snapshotAt, p - 1), own);
+            var regime = states.Length > 0 ? Regime(states, slots, snapshot, own) : -1; // the filter has the same states
             for (var m = 0; m < k; m++)
             {
                 if (own[m] < 0) continue;
                 var key = (m * slots) + own[m];
                 var y = (double)row[DeviceReadingFeaturizer.ValueIndex(m)];
-                if (filter is not null && filter._inverseStd[key] != 0 && filter.Residual(key, row, own, snapshotAt, out _) > TrimSigma) continue;
+                if (filter is not null && filter._inverseStd[key] != 0 && filter.Residual(key, regime, row, own, snapshotAt, out _) > TrimSigma) continue;
                 Add(key, y);
-                if (states.Length > 0) Add(((1 + regime) * keys) + key, y);
+                if (regime >= 0) Add(((1 + regime) * keys) + key, y);
             }
         }
 
@@ -402,13 +404,14 @@ public sealed class RelationModel
         var k = Measurements;
         var s = Slots;
         var snapshotAt = DeviceReadingFeaturizer.SnapshotStart(k);
+        var regime = RowRegime(features, ownSlots, snapshotAt);
         var largest = 0.0;
         for (var m = 0; m < k; m++)
         {
             if (ownSlots[m] < 0) continue;
             var key = (m * s) + ownSlots[m];
             if (_inverseStd[key] == 0) continue;
-            largest = Math.Max(largest, Residual(key, features, ownSlots, snapshotAt, out _));
+            largest = Math.Max(largest, Residual(key, regime, features, ownSlots, snapshotAt, out _));
         }
 
         features[snapshotAt + (2 * k * s)] = (float)Math.Min(largest, ResidualLimit);
@@ -439,21 +442,25 @@ public sealed class RelationModel
     }
 
     // |value − prediction| / residual std of the key's measurement in one row (the key has a pooled fit): the pooled fit's,
-    // or its state regime's (counted above StateGate, up to StateCap) when that is larger; fit is the one that gave it.
+    // or, with the row's state regime (RowRegime; −1: none), that regime's fit's (counted above StateGate, up to StateCap)
+    // when that is larger; fit is the one that gave it.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private double Residual(int key, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt, out int fit)
+    private double Residual(int key, int regime, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt, out int fit)
     {
         fit = key;
-        var pooled = Math.Abs(Residual(key, key, row, ownSlots, snapshotAt));
-        if (_groups == 1) return pooled;
-        var keys = Measurements * Slots;
-        var regime = ((1 + Regime(_states, Slots, row.Slice(snapshotAt, Regressors - 1), ownSlots)) * keys) + key;
-        if (_inverseStd[regime] == 0) return pooled;
-        var own = Math.Min(Math.Abs(Residual(key, regime, row, ownSlots, snapshotAt)), StateCap);
+        var pooled = Math.Abs(FitResidual(key, key, row, ownSlots, snapshotAt));
+        if (regime < 0) return pooled;
+        var candidate = ((1 + regime) * Measurements * Slots) + key;
+        if (_inverseStd[candidate] == 0) return pooled;
+        var own = Math.Min(Math.Abs(FitResidual(key, candidate, row, ownSlots, snapshotAt)), StateCap);
         if (!(own > pooled) || !(own > StateGate)) return pooled;
-        fit = regime;
+        fit = candidate;
         return own;
     }
+
+    // The state regime of a row, once for all its keys (the own-device mask is the row's); −1 without state columns.
+    private int RowRegime(ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt) =>
+        _groups == 1 ? -1 : Regime(_states, Slots, row.Slice(snapshotAt, Regressors - 1), ownSlots);
 
     // A regime fit's residuals count up to StateCap, the pooled fit's without a cap.
     private static double CapOf(int fit, int keys) => fit < keys ? double.PositiveInfinity : StateCap;
@@ -461,7 +468,7 @@ public sealed class RelationModel
     // (value − prediction) / residual std of the key's measurement in one row under one of its fits, the row's own device
     // masked out of the prediction (its snapshot features are subtracted again rather than copied into a masked vector).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private double Residual(int key, int fit, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
+    private double FitResidual(int key, int fit, ReadOnlySpan<float> row, ReadOnlySpan<sbyte> ownSlots, int snapshotAt)
     {
         var q = Regressors - 1;
         return Residual(key, _slopes.AsSpan(fit * q, q), _intercepts[fit], _inverseStd[fit], row, ownSlots, snapshotAt);
