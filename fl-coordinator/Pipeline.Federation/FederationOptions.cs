@@ -407,18 +407,12 @@ public sealed class FederationOptions
     }
 
     // RelationStates names measurements (not empty and not none).
-    private bool ExplicitRelationStates => !string.IsNullOrWhiteSpace(RelationStates) && !IsNone(RelationStates);
+    private bool ExplicitRelationStates => FeaturizerOptions.RelationStatesOr(RelationStates, null) is not null;
 
     // The layout's RelationStates: as configured; empty: the simulator's with the simulator's measurements and relation
     // residuals on, else none; none: none.
-    private string? EffectiveRelationStates()
-    {
-        if (ExplicitRelationStates) return RelationStates;
-        if (IsNone(RelationStates)) return null;
-        return Split(Measurements).Count == 0 && RelationResiduals ? BundleLayout.WaterTreatmentStates : null;
-    }
-
-    private static bool IsNone(string? value) => string.Equals(value?.Trim(), "none", StringComparison.OrdinalIgnoreCase);
+    private string? EffectiveRelationStates() =>
+        FeaturizerOptions.RelationStatesOr(RelationStates, Split(Measurements).Count == 0 && RelationResiduals ? BundleLayout.WaterTreatmentStates : null);
 
     private static List<string> Split(string? value) =>
         [.. (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];

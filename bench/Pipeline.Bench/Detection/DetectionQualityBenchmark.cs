@@ -75,7 +75,7 @@ public static class DetectionQualityBenchmark
         {
             Stream = Topics.IiotTelemetry,
             Measurements = BundleLayout.WaterTreatmentMeasurements,
-            Featurizer = new FeaturizerOptions { RelationStates = RelationStates(Option(args, "--relation-states")) },
+            Featurizer = new FeaturizerOptions { RelationStates = FeaturizerOptions.RelationStatesOr(Option(args, "--relation-states"), BundleLayout.WaterTreatmentStates) },
         };
         var sets = new List<DataSet>
         {
@@ -279,10 +279,6 @@ public static class DetectionQualityBenchmark
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
-
-    // The IIoT layout's state measurements: the simulator's by default, none when asked.
-    private static string? RelationStates(string? option) =>
-        option is null ? BundleLayout.WaterTreatmentStates : string.Equals(option, "none", StringComparison.OrdinalIgnoreCase) ? null : option;
 
     internal static int IntOption(string[] args, string name, int fallback) =>
         Option(args, name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;

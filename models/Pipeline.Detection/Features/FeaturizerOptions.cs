@@ -39,6 +39,15 @@ public sealed record FeaturizerOptions
     /// </summary>
     public string? RelationStates { get; init; }
 
+    /// <summary>
+    /// A configured <see cref="RelationStates"/> value as a layout takes it: <c>none</c> (any case): null (off); empty or
+    /// blank: <paramref name="fallback"/>; otherwise the value.
+    /// </summary>
+    public static string? RelationStatesOr(string? configured, string? fallback) =>
+        string.IsNullOrWhiteSpace(configured) ? fallback
+        : string.Equals(configured.Trim(), "none", StringComparison.OrdinalIgnoreCase) ? null
+        : configured;
+
     /// <summary>The names of <see cref="RelationStates"/>, trimmed, in the given order.</summary>
     public IReadOnlyList<string> RelationStateNames =>
         (RelationStates ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
